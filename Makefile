@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:
+#   make demo   run the main job: a pre-change gate against the bundled emulator
+#   make test   run every test: sanity, lint, units, emulator tests, integration
+# Everything else here is a piece of those two.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+PYTHON ?= python3.11
+VENV ?= .venv
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test venv sanity lint units emulator-test integration build docs-lint changelog-lint clean
+
+demo: $(STAMP)
+	VENV=$(VENV) scripts/demo.sh
+
+test: $(STAMP)
+	VENV=$(VENV) scripts/test.sh
+
+venv: $(STAMP)
+
+# A pinned virtualenv: Python 3.11 with ansible-core 2.19 and the dev tools.
+$(STAMP): requirements-dev.txt requirements.txt
+	@command -v $(PYTHON) >/dev/null || { echo "make: $(PYTHON) is required (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt 2>&1 | { grep -v '^WARNING: Location' || true; }
+	$(VENV)/bin/python -c 'import ansible, requests, jmespath, pytest, hypothesis'
+	touch $(STAMP)
+
+sanity lint units emulator-test integration build docs-lint changelog-lint: $(STAMP)
+	VENV=$(VENV) scripts/test.sh $@
+
+clean:
+	rm -rf $(VENV) .cache tests/output collections .ansible *.tar.gz

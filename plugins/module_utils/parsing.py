@@ -1,0 +1,302 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Turn EM response bodies into plain Python structures (pure, no I/O).
+
+EM answers in JSON when asked, but older servers, proxies and Veeam's own
+documentation speak XML. Both are turned into the same shape: the shape EM's
+JSON has (PascalCase keys, ``Links`` as a list of Rel/Href/Name/Type dicts,
+collections as lists, query results double wrapped). Everything downstream
+therefore handles one shape only.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import re
+import xml.etree.ElementTree as ET
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+
+EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0'
+_XSI_NIL = '{http://www.w3.org/2001/XMLSchema-instance}nil'
+_BOM = b'\xef\xbb\xbf'
+
+# Keys whose canonical spelling is not "first letter upper-cased": a v13
+# server that answers in camelCase sends "uid" for "UID" and so on.
+_CANONICAL_KEYS = dict((k.lower(), k) for k in (
+    'UID', 'Id', 'SessionId', 'UserName', 'VmDisplayName', 'VmUid', 'CreationTimeUTC', 'EndTimeUTC',
+    'JobSessionUid', 'PolicySessionUid', 'JobUid', 'PolicyUid', 'BackupServerUid', 'IsRetry', 'PagingInfo',
+    'PageNum', 'PageSize', 'PagesCount', 'FirstChanceExceptionMessage', 'StackTrace', 'StatusCode',
+    'Href', 'Links', 'Rel', 'Refs', 'Entities', 'TotalSize', 'FailureMessage',
+))
+
+# Values EM types as numbers or booleans; XML carries everything as text.
+_INT_KEYS = frozenset(('PageNum', 'PageSize', 'PagesCount', 'Progress', 'TotalSize', 'StatusCode'))
+_BOOL_KEYS = frozenset(('IsRetry',))
+
+# Collection elements whose child is not simply the singular of the parent.
+_COLLECTION_ALIASES = {
+    ('EntityReferences', 'Ref'): 'Refs',
+    ('CdpReplicaSessions', 'CdpPolicySession'): 'CdpReplicaSessions',
+}
+
+_LINK_KEYS = ('Rel', 'Href', 'Name', 'Type')
+# Veeam's documentation prints hrefs with a raw "&"; a real server escapes it.
+_BARE_AMPERSAND = re.compile(br'&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#x[0-9A-Fa-f]+);)')
+
+
+def canonical_key(key):
+    """Return the PascalCase spelling of a JSON or XML key (``sessionId`` -> ``SessionId``)."""
+    if not isinstance(key, str) or not key:
+        return key
+    known = _CANONICAL_KEYS.get(key.lower())
+    if known:
+        return known
+    return key[0].upper() + key[1:]
+
+
+def normalise_keys(value):
+    """Recursively rewrite dict keys to their canonical PascalCase spelling."""
+    if isinstance(value, dict):
+        return dict((canonical_key(k), normalise_keys(v)) for k, v in value.items())
+    if isinstance(value, list):
+        return [normalise_keys(v) for v in value]
+    return value
+
+
+def ci_get(mapping, key, default=None):
+    """Look ``key`` up in ``mapping`` ignoring case; ``default`` when absent or not a dict."""
+    if not isinstance(mapping, dict):
+        return default
+    if key in mapping:
+        return mapping[key]
+    lowered = key.lower()
+    for k, v in mapping.items():
+        if isinstance(k, str) and k.lower() == lowered:
+            return v
+    return default
+
+
+def _scalar(key, text):
+    """Convert XML text to the type EM's JSON would carry; lenient, keeps text on doubt."""
+    if key in _INT_KEYS:
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if key in _BOOL_KEYS or (key.startswith('Is') and key[2:3].isupper()):
+        if text.lower() in ('true', 'false'):
+            return text.lower() == 'true'
+    return text
+
+
+def _local(name):
+    """Strip an XML namespace: ``{ns}Tag`` -> ``Tag``."""
+    return name.rsplit('}', 1)[-1]
+
+
+def _collection_key(element):
+    """The JSON key of an XML collection element, or None when it is not one."""
+    children = list(element)
+    if element.attrib or not children:
+        return None
+    tag = _local(element.tag)
+    child_tags = set(_local(c.tag) for c in children)
+    if len(child_tags) != 1:
+        return None
+    child = child_tags.pop()
+    alias = _COLLECTION_ALIASES.get((tag, child))
+    if alias:
+        return alias
+    if tag in (child + 's', child + 'es') or (child.endswith('y') and tag == child[:-1] + 'ies'):
+        return tag
+    return None
+
+
+def _links(element):
+    """``<Links><Link .../></Links>`` -> list of dicts with all four link keys."""
+    result = []
+    for link in element:
+        attrs = dict((_local(k), v) for k, v in link.attrib.items())
+        result.append(dict((k, attrs.get(k)) for k in _LINK_KEYS))
+    return result
+
+
+def _element_value(element):
+    """Convert one XML element into the value its JSON twin carries."""
+    tag = _local(element.tag)
+    if tag == 'Links':
+        return _links(element)
+    if element.attrib.get(_XSI_NIL) == 'true':
+        return None
+    collection = _collection_key(element)
+    if collection:
+        return {collection: [_element_value(c) for c in element]}
+    children = list(element)
+    attrs = dict((_local(k), v) for k, v in element.attrib.items() if not k.startswith('{http://www.w3.org/'))
+    if not attrs and not children:
+        text = (element.text or '').strip()
+        return _scalar(tag, text) if text else None
+    result = dict((k, _scalar(k, v)) for k, v in attrs.items())
+    for child in children:
+        key = _local(child.tag)
+        value = _element_value(child)
+        if key in result and key not in attrs:
+            # A repeated child outside a recognised collection: keep them all.
+            if not isinstance(result[key], list) or key == 'Links':
+                result[key] = [result[key]]
+            result[key].append(value)
+        else:
+            result[key] = value
+    return result
+
+
+def parse_xml(body):
+    """Parse an EM XML document (bytes) into the shape its JSON twin has.
+
+    The root element's own name is dropped, as in JSON: an entity becomes its
+    dict, a collection root becomes ``{"<Plural>": [...]}`` (single wrap) and a
+    ``QueryResult`` keeps ``Entities -> <Plural> -> <Plural> -> [...]``.
+    """
+    if isinstance(body, str):
+        body = body.encode('utf-8')
+    if body.startswith(_BOM):
+        body = body[len(_BOM):]
+    if b'<!DOCTYPE' in body or b'<!ENTITY' in body:
+        raise EmError('The server answered with an XML document carrying a DOCTYPE, which EM never sends; refusing to parse it.')
+    body = _BARE_AMPERSAND.sub(b'&amp;', body)
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError as exc:
+        raise EmError('The server answered with XML that cannot be parsed ({0}).'.format(exc))
+    return _element_value(root)
+
+
+def parse_body(body):
+    """Parse a response body (bytes or str): JSON first, XML when it starts with ``<``.
+
+    Returns None for an empty body. Keys come back in canonical PascalCase.
+    Raises EmError when the body is neither JSON nor XML.
+    """
+    if body is None:
+        return None
+    if isinstance(body, str):
+        body = body.encode('utf-8')
+    if body.startswith(_BOM):
+        body = body[len(_BOM):]
+    stripped = body.strip()
+    if not stripped:
+        return None
+    if stripped.startswith(b'<'):
+        return normalise_keys(parse_xml(stripped))
+    try:
+        return normalise_keys(json.loads(stripped.decode('utf-8')))
+    except (ValueError, UnicodeDecodeError):
+        raise EmError('The server answered with a body that is neither JSON nor XML (it starts with {0!r}).'.format(stripped[:40].decode('utf-8', 'replace')))
+
+
+def error_message(body):
+    """Return EM's own message from an error envelope (JSON or XML), or None.
+
+    Falls back to ``FirstChanceExceptionMessage`` when ``Message`` is empty.
+    Never raises: an unparseable error body just yields None.
+    """
+    try:
+        doc = parse_body(body)
+    except EmError:
+        return None
+    if not isinstance(doc, dict):
+        return None
+    for key in ('Message', 'FirstChanceExceptionMessage'):
+        value = ci_get(doc, key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()
+    return None
+
+
+def _unwrap_list(value, key=None):
+    """Accept ``[...]``, ``{"X": [...]}`` (double wrap) or None; return a list."""
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return value
+    if isinstance(value, dict):
+        if key is not None:
+            inner = ci_get(value, key)
+            if isinstance(inner, list):
+                return inner
+        for inner in value.values():
+            if isinstance(inner, list):
+                return inner
+        # A lone entity where a list was expected (XML with one odd child).
+        return [value]
+    return []
+
+
+def extract_items(doc, collection_key=None):
+    """Return the list of entities or references a query or collection answered.
+
+    Handles ``{"Entities": {"X": {"X": [...]}}}`` (query, entities),
+    ``{"Refs": {"Refs": [...]}}`` (query, references), ``{"X": [...]}`` (plain
+    collection), ``null`` slots and absent lists. ``collection_key`` (e.g.
+    ``BackupTaskSessions``) picks the slot; without it the first non-empty
+    slot is used, which is how other query types (Job, BackupServer...) work.
+    """
+    if isinstance(doc, list):
+        return doc
+    if not isinstance(doc, dict):
+        return []
+    entities = ci_get(doc, 'Entities')
+    if isinstance(entities, dict):
+        if collection_key is not None:
+            slot = ci_get(entities, collection_key)
+            if slot is not None:
+                return _unwrap_list(slot, collection_key)
+        for key, slot in entities.items():
+            if slot is not None:
+                return _unwrap_list(slot, key)
+        return []
+    refs = ci_get(doc, 'Refs')
+    if refs is not None:
+        return _unwrap_list(refs, 'Refs')
+    if collection_key is not None:
+        slot = ci_get(doc, collection_key)
+        if slot is not None:
+            return _unwrap_list(slot, collection_key)
+    if 'Entities' in doc or 'PagingInfo' in doc:
+        return []
+    for value in doc.values():
+        if isinstance(value, list) and not _looks_like_links(value):
+            return value
+    return []
+
+
+def _looks_like_links(value):
+    """True when ``value`` is a list of link dicts, which is never the payload."""
+    return bool(value) and isinstance(value[0], dict) and 'Rel' in value[0] and set(value[0].keys()) <= set(_LINK_KEYS)
+
+
+def paging_info(doc):
+    """Return ``(page_num, page_size, pages_count)`` from a query result; Nones when absent."""
+    info = ci_get(doc, 'PagingInfo') if isinstance(doc, dict) else None
+    if not isinstance(info, dict):
+        return None, None, None
+
+    def _int(key):
+        try:
+            return int(ci_get(info, key))
+        except (TypeError, ValueError):
+            return None
+    return _int('PageNum'), _int('PageSize'), _int('PagesCount')
+
+
+def link_dicts(entity):
+    """Return an entity's links as snake_case dicts ``{rel, href, name, type}``."""
+    result = []
+    for link in _unwrap_list(ci_get(entity, 'Links'), 'Links'):
+        if isinstance(link, dict):
+            result.append(dict((k.lower(), ci_get(link, k)) for k in _LINK_KEYS))
+    return result
