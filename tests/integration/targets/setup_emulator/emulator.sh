@@ -1,0 +1,57 @@
+# shellcheck shell=bash
+# Sourced by integration targets' runme.sh: start the bundled Enterprise
+# Manager emulator on a free loopback port, export the collection's
+# environment variables for it, and on exit check that every logon was logged
+# off before stopping it.  Extra emulator options: EMULATOR_ARGS.
+
+# ansible-test runs each target from a copy of tests/integration, so find the
+# emulator through the collection search path it exports.
+collection_root=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vbem/enterprise_manager
+[ -d "$collection_root/tests/emulator" ] || collection_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
+emulator_python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
+emulator_dir=$(mktemp -d "${TMPDIR:-/tmp}/vbem-emulator.XXXXXX")
+
+# shellcheck disable=SC2086  # EMULATOR_ARGS is a list of options
+"$emulator_python" "$collection_root/tests/emulator" --port 0 --seed "${EMULATOR_SEED:-42}" ${EMULATOR_ARGS:-} \
+    >"$emulator_dir/listening.json" 2>"$emulator_dir/stderr.log" &
+emulator_pid=$!
+
+for _ in $(seq 1 300); do
+    [ -s "$emulator_dir/listening.json" ] && break
+    kill -0 "$emulator_pid" 2>/dev/null || { cat "$emulator_dir/stderr.log" >&2; echo "the emulator did not start" >&2; exit 1; }
+    sleep 0.1
+done
+[ -s "$emulator_dir/listening.json" ] || { echo "the emulator did not report its address within 30 s" >&2; exit 1; }
+
+emulator_field() {
+    "$emulator_python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] or "")' "$emulator_dir/listening.json" "$1"
+}
+EMULATOR_URL=$(emulator_field url)
+export EMULATOR_URL
+export VEEAM_EM_URL=$EMULATOR_URL
+VEEAM_EM_USERNAME=$(emulator_field username)
+VEEAM_EM_PASSWORD=$(emulator_field password)
+VEEAM_EM_CA_PATH=$(emulator_field ca_file)
+export VEEAM_EM_USERNAME VEEAM_EM_PASSWORD VEEAM_EM_CA_PATH
+
+# Every logon the run made must have been logged off: a leaked EM logon
+# session is a production incident, so a leak fails the target.
+emulator_check_and_stop() {
+    local rc=$?
+    local verdict
+    verdict=$("$emulator_python" - "$EMULATOR_URL" "$VEEAM_EM_CA_PATH" <<'PY'
+import json, ssl, sys, urllib.request
+url, ca = sys.argv[1], sys.argv[2]
+context = ssl.create_default_context(cafile=ca) if url.startswith('https') else None
+stats = json.load(urllib.request.urlopen(url + '/_emulator/stats', context=context, timeout=10))
+print('logons=%(logons)s logoffs=%(logoffs)s active_sessions=%(active_sessions)s' % stats)
+sys.exit(0 if stats['logons'] == stats['logoffs'] and stats['active_sessions'] == 0 else 3)
+PY
+    ) || { echo "emulator: logon sessions were left open: $verdict" >&2; rc=1; }
+    [ $rc -ne 0 ] || echo "emulator: $verdict"
+    kill -TERM "$emulator_pid" 2>/dev/null
+    wait "$emulator_pid" 2>/dev/null
+    rm -rf "$emulator_dir"
+    exit $rc
+}
+trap emulator_check_and_stop EXIT
