@@ -47,8 +47,9 @@ tree=$(mktemp -d "${TMPDIR:-/tmp}/vbem-ansible-test.XXXXXX")
 trap 'rm -rf "$tree"' EXIT
 dest=$tree/ansible_collections/vbem/enterprise_manager
 mkdir -p "$dest"
+# git also lists files deleted from the work tree but not yet from the index.
 (cd "$repo" && git ls-files -z --cached --others --exclude-standard \
-    | xargs -0 -I{} sh -c 'test -e "$1" && printf "%s\0" "$1"' _ {} \
+    | while IFS= read -r -d '' path; do [ -e "$path" ] && printf '%s\0' "$path"; done \
     | tar --null -T - -cf -) | tar -xf - -C "$dest"
 
 status=0

@@ -10,11 +10,11 @@ venv=${VENV:-$repo/.venv}
 case "$venv" in /*) ;; *) venv=$repo/$venv ;; esac
 export VENV=$venv
 export PATH=$venv/bin:$PATH
-cd "$repo"
+cd "$repo" || exit 1
 
 stage_sanity() {
     # The standard is zero ignore entries: fail if anyone adds one.
-    if [ -n "$(cat tests/sanity/ignore-*.txt 2>/dev/null | grep -v '^[[:space:]]*$')" ]; then
+    if cat tests/sanity/ignore-*.txt 2>/dev/null | grep -q -v '^[[:space:]]*$'; then
         echo "tests/sanity/ignore-*.txt has entries; fix the code instead" >&2
         return 1
     fi
@@ -52,7 +52,9 @@ stage_build() {
     local out
     out=$(mktemp -d "${TMPDIR:-/tmp}/vbem-build.XXXXXX")
     ansible-galaxy collection build --force --output-path "$out" . >/dev/null || { rm -rf "$out"; return 1; }
-    local tarball=$out/vbem-enterprise_manager-$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])').tar.gz
+    local version tarball
+    version=$(python -c 'import yaml; print(yaml.safe_load(open("galaxy.yml"))["version"])')
+    tarball=$out/vbem-enterprise_manager-$version.tar.gz
     local bad
     bad=$(tar -tzf "$tarball" | grep -E '(^|/)(\.venv|\.cache|\.ansible|collections|tests/output|__pycache__)(/|$)' | head -n 5)
     rm -rf "$out"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The em_query lookup against the emulator: connection from the environment,
 # then from ansible.cfg-style variables with the environment cleared.
-set -eux
+set -eux -o pipefail
 source ../setup_emulator/emulator.sh
 ansible-playbook -i ../../inventory playbook.yml "$@"
 env -u VEEAM_EM_URL -u VEEAM_EM_USERNAME -u VEEAM_EM_PASSWORD -u VEEAM_EM_CA_PATH \

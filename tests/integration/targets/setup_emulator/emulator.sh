@@ -9,22 +9,24 @@
 collection_root=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vbem/enterprise_manager
 [ -d "$collection_root/tests/emulator" ] || collection_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../.." && pwd)
 emulator_python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
-emulator_dir=$(mktemp -d "${TMPDIR:-/tmp}/vbem-emulator.XXXXXX")
+EMULATOR_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vbem-emulator.XXXXXX")
+# Targets may keep scratch files here; it is removed when the target ends.
+export EMULATOR_DIR
 
 # shellcheck disable=SC2086  # EMULATOR_ARGS is a list of options
 "$emulator_python" "$collection_root/tests/emulator" --port 0 --seed "${EMULATOR_SEED:-42}" ${EMULATOR_ARGS:-} \
-    >"$emulator_dir/listening.json" 2>"$emulator_dir/stderr.log" &
+    >"$EMULATOR_DIR/listening.json" 2>"$EMULATOR_DIR/stderr.log" &
 emulator_pid=$!
 
 for _ in $(seq 1 300); do
-    [ -s "$emulator_dir/listening.json" ] && break
-    kill -0 "$emulator_pid" 2>/dev/null || { cat "$emulator_dir/stderr.log" >&2; echo "the emulator did not start" >&2; exit 1; }
+    [ -s "$EMULATOR_DIR/listening.json" ] && break
+    kill -0 "$emulator_pid" 2>/dev/null || { cat "$EMULATOR_DIR/stderr.log" >&2; echo "the emulator did not start" >&2; exit 1; }
     sleep 0.1
 done
-[ -s "$emulator_dir/listening.json" ] || { echo "the emulator did not report its address within 30 s" >&2; exit 1; }
+[ -s "$EMULATOR_DIR/listening.json" ] || { echo "the emulator did not report its address within 30 s" >&2; exit 1; }
 
 emulator_field() {
-    "$emulator_python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] or "")' "$emulator_dir/listening.json" "$1"
+    "$emulator_python" -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]] or "")' "$EMULATOR_DIR/listening.json" "$1"
 }
 EMULATOR_URL=$(emulator_field url)
 export EMULATOR_URL
@@ -51,7 +53,7 @@ PY
     [ $rc -ne 0 ] || echo "emulator: $verdict"
     kill -TERM "$emulator_pid" 2>/dev/null
     wait "$emulator_pid" 2>/dev/null
-    rm -rf "$emulator_dir"
+    rm -rf "$EMULATOR_DIR"
     exit $rc
 }
 trap emulator_check_and_stop EXIT
