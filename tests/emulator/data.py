@@ -220,7 +220,7 @@ class Dataset:
                 retry_start = session['end'] + rng.randint(10, 30) * MINUTE_US
                 failed = [vm for vm, outcome in zip(job['vms'], outcomes) if outcome == 'Failed']
                 if retry_start + 3 * HOUR_US < starts[number + 1] and failed:
-                    retry_outcomes = [self._pick_result(False) for _ in failed]
+                    retry_outcomes = [self._pick_result(False) for _vm in failed]
                     self._job_session_rows(job, retry_start, failed, retry_outcomes, True)
         return forced
 
@@ -259,6 +259,9 @@ class Dataset:
                 running = True
             else:
                 end = task_start + rng.randint(1, 40) * MINUTE_US + rng.randint(0, 59999999)
+                if end >= self.now_us and task_start < self.now_us - 2 * MINUTE_US:
+                    # A task of a still-running job that was asked to finish: it finished just now.
+                    end = self.now_us - rng.randint(1, 60) * 1000000
                 if end >= self.now_us:
                     task.update(end=None, state='InProgress', result='None', reason='')
                     running = True
@@ -320,7 +323,7 @@ class Dataset:
     def _restore_sessions(self, count, days):
         rng = self.rng
         jobs = [job for job in self.jobs if job['job_type'] == 'Backup']
-        for _ in range(count):
+        for _number in range(count):
             job = rng.choice(jobs)
             vm = rng.choice(job['vms'])
             restore_type = rng.choice(('RestoreVm', 'FileLevelRestore'))

@@ -171,10 +171,10 @@ class _Parser:
             self.pos += 1
         raw = text[start:self.pos]
         # EM ignores spaces in unquoted values; '""' is a literal quote (docs: Name==""Backup"").
-        value = ''.join(raw.split()).replace('""', '"')
-        if '"' in value:
+        value = ''.join(raw.split())
+        if '"' in value.replace('""', ''):
             raise self.error('Unbalanced quote in value %r' % raw.strip())
-        return value, False
+        return value.replace('""', '"'), False
 
     def _is_doubled_quote_word(self):
         """True for the docs' ``Name==""Backup""`` form: '""' directly followed by a word."""

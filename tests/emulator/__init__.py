@@ -1,0 +1,1 @@
+"""A local emulator of the Veeam Backup Enterprise Manager REST API (standard library only)."""

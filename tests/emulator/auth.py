@@ -1,0 +1,146 @@
+"""Logon sessions: Basic logon, tokens, idle expiry, the concurrent-session cap."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import threading
+import time
+import uuid
+
+
+class AuthError(Exception):
+    """An authentication failure with the HTTP status and EM message to send."""
+
+    def __init__(self, status, message, challenge=False):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.challenge = challenge
+
+
+class LogonSession:
+    """One logon session; ``token`` is what clients send, ``session_id`` the GUID in URLs."""
+
+    __slots__ = ('session_id', 'token', 'username', 'last_used', 'created')
+
+    def __init__(self, session_id, username, now):
+        self.session_id = session_id
+        self.token = base64.b64encode(session_id.encode('ascii')).decode('ascii')
+        self.username = username
+        self.created = now
+        self.last_used = now
+
+
+class SessionStore:
+    """Thread-safe registry of logon sessions and the counters about them."""
+
+    def __init__(self, username, password, idle_timeout=900.0, max_sessions=50, clock=time.monotonic):
+        self.username = username
+        self.password = password
+        self.idle_timeout = float(idle_timeout)
+        self.max_sessions = int(max_sessions)
+        self.clock = clock
+        self._lock = threading.Lock()
+        self._by_token = {}
+        self.reset()
+
+    def reset(self):
+        """Forget every session and zero the counters."""
+        with self._lock:
+            self._by_token.clear()
+            self.logons = 0
+            self.logoffs = 0
+            self.failed_logons = 0
+            self.expired = 0
+            self.peak = 0
+
+    def _purge(self, now):
+        for token, session in list(self._by_token.items()):
+            if now - session.last_used > self.idle_timeout:
+                del self._by_token[token]
+                self.expired += 1
+
+    def logon(self, authorization):
+        """Validate a Basic ``Authorization`` header and create a session."""
+        user, password = _parse_basic(authorization)
+        with self._lock:
+            if user is None or user.lower() != self.username.lower() or password != self.password:
+                self.failed_logons += 1
+                raise AuthError(401, 'Authentication failed: the user name or password is incorrect.' if user is not None
+                                else 'Authorization header expected but not found.', challenge=True)
+            now = self.clock()
+            self._purge(now)
+            if len(self._by_token) >= self.max_sessions:
+                self.failed_logons += 1
+                raise AuthError(503, 'The maximum number of concurrent logon sessions (%d) has been reached. '
+                                'Log off unused sessions or wait until they expire.' % self.max_sessions)
+            session = LogonSession(str(uuid.uuid4()), self.username, now)
+            self._by_token[session.token] = session
+            self.logons += 1
+            self.peak = max(self.peak, len(self._by_token))
+            return session
+
+    def authenticate(self, token):
+        """Return the live session for ``token`` (refreshing its idle timer) or raise 401."""
+        if not token:
+            raise AuthError(401, 'Authorization token expected but not found. Log on with POST /api/sessionMngr/?v=latest '
+                            'and send the X-RestSvcSessionId header.')
+        with self._lock:
+            session = self._by_token.get(token)
+            now = self.clock()
+            if session is not None and now - session.last_used > self.idle_timeout:
+                del self._by_token[token]
+                self.expired += 1
+                session = None
+                message = 'The logon session has expired. Log on again.'
+            else:
+                message = 'The logon session was not found or has expired. Log on again.'
+            if session is None:
+                raise AuthError(401, message)
+            session.last_used = now
+            return session
+
+    def find(self, caller, session_id):
+        """The caller's own session by SessionId, or None (other users' sessions are invisible)."""
+        with self._lock:
+            if caller.session_id.lower() == (session_id or '').lower() and caller.token in self._by_token:
+                return caller
+        return None
+
+    def logoff(self, caller, session_id):
+        """Delete the caller's session; False when the id is unknown or not the caller's."""
+        with self._lock:
+            if caller.session_id.lower() != (session_id or '').lower() or caller.token not in self._by_token:
+                return False
+            del self._by_token[caller.token]
+            self.logoffs += 1
+            return True
+
+    def expire_all(self):
+        """Expire every session now (fault injection)."""
+        with self._lock:
+            self.expired += len(self._by_token)
+            self._by_token.clear()
+
+    def stats(self):
+        """Counters for ``/_emulator/stats``."""
+        with self._lock:
+            self._purge(self.clock())
+            return {'logons': self.logons, 'logoffs': self.logoffs, 'failed_logons': self.failed_logons,
+                    'expired_sessions': self.expired, 'active_sessions': len(self._by_token),
+                    'peak_active_sessions': self.peak}
+
+
+def _parse_basic(header):
+    """(user, password) from a Basic header, or (None, None) when absent/malformed."""
+    if not header or not header[:6].lower() == 'basic ':
+        return None, None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode('utf-8')
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, None
+    if ':' not in decoded:
+        return None, None
+    user, password = decoded.split(':', 1)
+    return user, password

@@ -1,0 +1,328 @@
+"""XML and JSON representations of EM resources, query results and errors.
+
+Every representation is first built as a neutral :class:`Node` (tag, XML
+attributes, links, child elements, JSON key order) and then serialised, so
+the XML and JSON forms cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from xml.sax.saxutils import escape, quoteattr
+
+from .data import format_utc
+
+NS = 'http://www.veeam.com/ent/v1.0'
+_ROOT_NS = ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+XML_DECL = '<?xml version="1.0" encoding="utf-8"?>\n'
+
+# Element policies: how an empty value is written in XML (JSON always writes null).
+ALWAYS, OMIT_NONE, EMPTY_TAG, OMIT_EMPTY = 'always', 'omit-none', 'empty-tag', 'omit-empty'
+
+# Per resource kind: URL collection, reference type, XML element inside lists, JSON/XML list slot.
+KINDS = {
+    'BackupJobSession': {'path': 'backupSessions', 'item': 'BackupJobSession', 'slot': 'BackupJobSessions'},
+    'BackupTaskSession': {'path': 'backupTaskSessions', 'item': 'BackupTaskSession', 'slot': 'BackupTaskSessions'},
+    'ReplicaJobSession': {'path': 'replicaSessions', 'item': 'ReplicaJobSession', 'slot': 'ReplicaJobSessions'},
+    'ReplicaTaskSession': {'path': 'replicaTaskSessions', 'item': 'ReplicaTaskSession', 'slot': 'ReplicaTaskSessions'},
+    'CdpReplicaSession': {'path': 'cdpReplicaSessions', 'item': 'CdpPolicySession', 'slot': 'CdpReplicaSessions'},
+    'CdpReplicaTaskSession': {'path': 'cdpReplicaTaskSessions', 'item': 'CdpReplicaTaskSession', 'slot': 'CdpReplicaTaskSessions'},
+    'RestoreSession': {'path': 'restoreSessions', 'item': 'RestoreSession', 'slot': 'RestoreSessions'},
+    'BackupServer': {'path': 'backupServers', 'item': 'BackupServer', 'slot': 'BackupServers'},
+    'Job': {'path': 'jobs', 'item': 'Job', 'slot': 'Jobs'},
+    'CdpPolicy': {'path': 'cdpPolicies', 'item': 'CdpPolicy', 'slot': 'CdpPolicies'},
+}
+# The "Entities" object of a JSON QueryResult lists every slot (capture from a v12 EM).
+ENTITY_SLOTS = (
+    'Jobs', 'FailoverPlans', 'Backups', 'Replicas', 'Repositories', 'RestorePoints', 'VmRestorePoints', 'VAppRestorePoints',
+    'VmReplicaPoints', 'BackupJobSessions', 'ReplicaJobSessions', 'ReplicaTaskSessions', 'RestoreSessions', 'HierarchyRoots',
+    'BackupTaskSessions', 'BackupServers', 'ManagedServers', 'EnterpiseRoles', 'EnterpiseAccounts', 'WanAccelerators',
+    'CloudGateways', 'CloudTenants', 'CloudReplicas', 'VCloudOrganizationConfigs', 'BackupFiles', 'VSphereSelfServiceConfigs',
+    'CloudPublicIps', 'CloudHardwarePlans', 'CloudVmReplicaPoints', 'AgentRestorePoints', 'AgentBackupJob', 'CloudGatewayPools',
+    'CloudFailoverPlans', 'ExternalRepositories', 'VlanConfigurations', 'CloudFailoverSessions', 'AgentProtectionGroups',
+    'DiscoveredComputers', 'FileServers', 'NASJobs', 'CdpReplicas', 'CdpReplicaVms', 'CdpPolicies', 'CdpReplicaSessions',
+    'CdpReplicaTaskSessions', 'VAppReplicaPoints', 'VmCdpReplicas', 'VAppCdpReplicas', 'VAppCdpReplicaVms', 'SystemSessions',
+)
+_HTTP_STATUS_NAMES = {
+    200: 'OK', 201: 'Created', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound',
+    405: 'MethodNotAllowed', 414: 'RequestUriTooLong', 500: 'InternalServerError', 501: 'NotImplemented',
+    502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
+}
+
+
+def status_name(code):
+    """The .NET HttpStatusCode name EM (HTTP.sys/WCF) puts in the status line."""
+    return _HTTP_STATUS_NAMES.get(code, 'Error')
+
+
+class Link:
+    """A ``<Link>``: JSON always carries all four keys (missing ones as null)."""
+
+    __slots__ = ('rel', 'href', 'type', 'name')
+
+    def __init__(self, rel, href, type_=None, name=None):
+        self.rel = rel
+        self.href = href
+        self.type = type_
+        self.name = name
+
+
+class Node:
+    """A neutral representation: XML attrs, links, elements, and the JSON key order."""
+
+    __slots__ = ('tag', 'attrs', 'links', 'elems', 'json_order')
+
+    def __init__(self, tag, attrs, links, elems, json_order):
+        self.tag = tag
+        self.attrs = attrs
+        self.links = links
+        self.elems = elems
+        self.json_order = json_order
+
+
+class Context:
+    """Per-request rendering settings."""
+
+    def __init__(self, base, camel_case=False, cdp_href_quirk=True):
+        self.base = base.rstrip('/')
+        self.camel_case = camel_case
+        self.cdp_href_quirk = cdp_href_quirk
+
+    def url(self, path):
+        """Absolute URL of an API path such as ``backupSessions/{id}``."""
+        return '%s/%s' % (self.base, path)
+
+
+# -- building nodes -------------------------------------------------------------------
+
+def _server_link(ctx, row):
+    server = row['server']
+    return Link('Up', ctx.url('backupServers/' + server['id']), 'BackupServerReference', server['name'])
+
+
+def _parent_links(kind, row, ctx):
+    """The Up links every session representation starts with."""
+    links = [_server_link(ctx, row)]
+    if kind in ('BackupJobSession', 'ReplicaJobSession', 'RestoreSession') and row.get('job'):
+        links.append(Link('Up', ctx.url('jobs/' + row['job']['id']), 'JobReference', row['job']['name']))
+    elif kind == 'CdpReplicaSession':
+        links.append(Link('Up', ctx.url('cdpPolicies/' + row['policy']['id']), 'CdpPolicyReference', row['policy']['name']))
+    elif kind in ('BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession'):
+        parent_kind = {'BackupTaskSession': 'BackupJobSession', 'ReplicaTaskSession': 'ReplicaJobSession',
+                       'CdpReplicaTaskSession': 'CdpReplicaSession'}[kind]
+        parent = row['job_session']
+        links.append(Link('Up', ctx.url('%s/%s' % (KINDS[parent_kind]['path'], parent['id'])), parent_kind + 'Reference',
+                          parent['name']))
+    return links
+
+
+def _down_link(kind, row, ctx):
+    down = {'BackupJobSession': ('taskSessions', 'BackupTaskSessionReferenceList'),
+            'ReplicaJobSession': ('replicaTaskSessions', 'ReplicaTaskSessionReferenceList'),
+            'CdpReplicaSession': ('cdpReplicaTaskSessions', 'CdpReplicaTaskSessionReferenceList')}.get(kind)
+    if not down:
+        return []
+    return [Link('Down', ctx.url('%s/%s/%s' % (KINDS[kind]['path'], row['id'], down[0])), down[1])]
+
+
+def reference(kind, row, ctx):
+    """The reference (``Ref``/``EntityRef``) representation of a row."""
+    path = ctx.url('%s/%s' % (KINDS[kind]['path'], row['id']))
+    if kind in ('BackupServer', 'Job', 'CdpPolicy'):
+        links = [Link('Alternate', path + '?format=Entity', kind, row['name'])]
+        if kind == 'BackupServer':
+            links.insert(0, Link('Down', path + '/jobs', 'JobReferenceList'))
+        else:
+            links.insert(0, _server_link(ctx, row))
+    else:
+        links = _parent_links(kind, row, ctx)
+        links.append(Link('Alternate', path + '?format=Entity', kind, row['name']))
+        links.extend(_down_link(kind, row, ctx))
+    attrs = [('Type', kind + 'Reference'), ('Href', path), ('Name', row['name']), ('UID', row['uid'])]
+    return Node('Ref', attrs, links, [], ['Links', 'UID', 'Name', 'Href', 'Type'])
+
+
+def _time(value):
+    return format_utc(value) if value is not None else None
+
+
+def entity(kind, row, ctx):
+    """The entity (``?format=Entity``) representation of a row."""
+    ref_path = ctx.url('%s/%s' % (KINDS[kind]['path'], row['id']))
+    href = ref_path + '?format=Entity'
+    if kind == 'CdpReplicaTaskSession' and ctx.cdp_href_quirk:
+        # Both v13 docs examples show this Href under /replicaTaskSessions/ (a server bug kept on purpose).
+        href = ctx.url('replicaTaskSessions/%s?format=Entity' % row['id'])
+    attrs = [('Href', href), ('Type', kind), ('Name', row['name']), ('UID', row['uid'])]
+    tail = ['Name', 'UID', 'Links', 'Href', 'Type']
+    if kind in ('BackupServer', 'Job', 'CdpPolicy'):
+        return _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path)
+    links = _parent_links(kind, row, ctx) + [Link('Alternate', ref_path, kind + 'Reference', row['name'])]
+    links.extend(_down_link(kind, row, ctx))
+    if kind in ('BackupJobSession', 'ReplicaJobSession', 'RestoreSession'):
+        if kind == 'BackupJobSession':
+            links.append(Link('Stop', ref_path + '?action=stop'))
+        elems = [('JobUid', row['job_uid'], ALWAYS), ('JobName', row['job_name'], ALWAYS), ('JobType', row['job_type'], ALWAYS),
+                 ('CreationTimeUTC', _time(row['creation']), ALWAYS), ('EndTimeUTC', _time(row['end']), OMIT_NONE),
+                 ('State', row['state'], ALWAYS), ('Result', row['result'], ALWAYS), ('Progress', row['progress'], ALWAYS),
+                 ('FailureMessage', row['failure_message'] or None, OMIT_EMPTY)]
+        if kind == 'RestoreSession':
+            attrs.append(('VmDisplayName', row['vm_name']))
+            return Node(kind, attrs, links, elems, [e[0] for e in elems] + ['VmDisplayName'] + tail)
+        elems.append(('IsRetry', row['is_retry'], ALWAYS))
+        return Node(kind, attrs, links, elems, ['IsRetry'] + [e[0] for e in elems[:-1]] + tail)
+    if kind == 'CdpReplicaSession':
+        elems = [('PolicyUid', row['policy_uid'], ALWAYS), ('PolicyName', row['policy_name'], ALWAYS),
+                 ('PolicyType', row['policy_type'], ALWAYS), ('CreationTimeUTC', _time(row['creation']), ALWAYS),
+                 ('EndTimeUTC', _time(row['end']), OMIT_NONE), ('State', row['state'], ALWAYS), ('Result', row['result'], ALWAYS),
+                 ('Progress', row['progress'], ALWAYS), ('FailureMessage', row['failure_message'] or None, EMPTY_TAG),
+                 ('IsRetry', row['is_retry'], ALWAYS)]
+        return Node(kind, attrs, links, elems, ['IsRetry'] + [e[0] for e in elems[:-1]] + tail)
+    # Task sessions.
+    attrs.append(('VmDisplayName', row['vm_name']))
+    parent_key = 'PolicySessionUid' if kind == 'CdpReplicaTaskSession' else 'JobSessionUid'
+    elems = [(parent_key, row['job_session_uid'], ALWAYS), ('CreationTimeUTC', _time(row['creation']), ALWAYS),
+             ('EndTimeUTC', _time(row['end']), OMIT_NONE), ('State', row['state'], ALWAYS), ('Result', row['result'], ALWAYS),
+             ('Reason', row['reason'] or None, OMIT_EMPTY if kind == 'CdpReplicaTaskSession' else EMPTY_TAG),
+             ('TotalSize', row['total_size'], ALWAYS)]
+    if kind == 'BackupTaskSession':
+        elems.append(('VmUid', row['vm_uid'], ALWAYS))
+    return Node(kind, attrs, links, elems, [e[0] for e in elems] + ['VmDisplayName'] + tail)
+
+
+def _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path):
+    links = [Link('Alternate', ref_path, kind + 'Reference', row['name'])]
+    if kind == 'BackupServer':
+        elems = [('Description', row['description'], ALWAYS), ('Port', row['port'], ALWAYS), ('Version', row['version'], ALWAYS)]
+    elif kind == 'Job':
+        links.insert(0, _server_link(ctx, row))
+        elems = [('JobType', row['job_type'], ALWAYS), ('Platform', row['platform'], ALWAYS),
+                 ('Description', row['description'], ALWAYS), ('ScheduleConfigured', row['schedule_configured'], ALWAYS),
+                 ('ScheduleEnabled', row['schedule_enabled'], ALWAYS)]
+    else:
+        links.insert(0, _server_link(ctx, row))
+        elems = [('PolicyType', 'CdpReplica', ALWAYS)]
+    return Node(kind, attrs, links, elems, [e[0] for e in elems] + tail)
+
+
+# -- XML ------------------------------------------------------------------------------
+
+def _xml_value(value):
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    return escape(str(value))
+
+
+def xml_links(links, indent):
+    """XML ``<Links>`` block (``<Links />`` when empty)."""
+    if not links:
+        return '%s<Links />\n' % indent
+    out = ['%s<Links>\n' % indent]
+    for link in links:
+        parts = ['Href=' + quoteattr(link.href)]
+        if link.name is not None:
+            parts.append('Name=' + quoteattr(link.name))
+        if link.type is not None:
+            parts.append('Type=' + quoteattr(link.type))
+        parts.append('Rel=' + quoteattr(link.rel))
+        out.append('%s  <Link %s />\n' % (indent, ' '.join(parts)))
+    out.append('%s</Links>\n' % indent)
+    return ''.join(out)
+
+
+def node_xml(node, indent='', tag=None, root=False):
+    """Serialise a node as an XML element (``root`` adds the namespace declarations)."""
+    attrs = ''.join(' %s=%s' % (key, quoteattr(str(value))) for key, value in node.attrs)
+    namespaces = (_ROOT_NS + ' xmlns="%s"' % NS) if root else ''
+    out = ['%s<%s%s%s>\n' % (indent, tag or node.tag, attrs, namespaces), xml_links(node.links, indent + '  ')]
+    for name, value, policy in node.elems:
+        if value is None or value == '':
+            if policy in (OMIT_NONE, OMIT_EMPTY):
+                continue
+            out.append('%s  <%s />\n' % (indent, name))
+        else:
+            out.append('%s  <%s>%s</%s>\n' % (indent, name, _xml_value(value), name))
+    out.append('%s</%s>\n' % (indent, tag or node.tag))
+    return ''.join(out)
+
+
+def xml_document(body):
+    """Prefix the XML declaration; ``body`` is the root element text."""
+    return XML_DECL + body
+
+
+def xml_root_open(tag, attrs=''):
+    """Opening tag of a root element with EM's namespace declarations."""
+    return '<%s%s%s xmlns="%s">\n' % (tag, attrs, _ROOT_NS, NS)
+
+
+def xml_list(tag, items_xml):
+    """A root list element (``EntityReferences``, ``BackupTaskSessions``...)."""
+    if not items_xml:
+        return xml_document('<%s%s xmlns="%s" />\n' % (tag, _ROOT_NS, NS))
+    return xml_document(xml_root_open(tag) + ''.join(items_xml) + '</%s>\n' % tag)
+
+
+def paging_xml(paging):
+    """The ``<PagingInfo>`` element of a query result."""
+    links = [Link(rel, href) for rel, href in paging['links']]
+    return '  <PagingInfo PageNum="%d" PageSize="%d" PagesCount="%d">\n%s  </PagingInfo>\n' % (
+        paging['page'], paging['page_size'], paging['pages_count'], xml_links(links, '    '))
+
+
+def error_xml(status, message):
+    """EM's XML error envelope."""
+    return xml_document('<Error Message=%s StatusCode="%d"%s xmlns="%s">\n  <FirstChanceExceptionMessage>%s'
+                        '</FirstChanceExceptionMessage>\n</Error>\n' % (quoteattr(message), status, _ROOT_NS, NS, escape(message)))
+
+
+# -- JSON -----------------------------------------------------------------------------
+
+def links_json(links):
+    """JSON form of a link list (all four keys, null when absent)."""
+    return [{'Rel': link.rel, 'Href': link.href, 'Name': link.name, 'Type': link.type} for link in links]
+
+
+def node_json(node):
+    """JSON object of a node, keys in the order EM's serializer emits them."""
+    values = dict(node.attrs)
+    values.update((name, value if value != '' else None) for name, value, _policy in node.elems)
+    values['Links'] = links_json(node.links)
+    return {key: values.get(key) for key in node.json_order}
+
+
+def paging_json(paging):
+    """JSON ``PagingInfo``."""
+    return {'Links': links_json([Link(rel, href) for rel, href in paging['links']]), 'PageNum': paging['page'],
+            'PageSize': paging['page_size'], 'PagesCount': paging['pages_count']}
+
+
+def error_json(status, message):
+    """EM's JSON error envelope (key order as captured from a real server)."""
+    return {'FirstChanceExceptionMessage': None, 'Message': message, 'StackTrace': None, 'Status': None, 'StatusCode': status}
+
+
+_CAMEL_RE = re.compile(r'^([A-Z]+)(?=[A-Z][a-z]|$|[^A-Za-z])|^[A-Z]')
+
+
+def camel(key):
+    """Newtonsoft-style camelCase: ``UID`` -> ``uid``, ``VmDisplayName`` -> ``vmDisplayName``."""
+    return _CAMEL_RE.sub(lambda match: match.group(0).lower(), key, count=1)
+
+
+def camelize(value):
+    """Recursively camelCase every object key."""
+    if isinstance(value, dict):
+        return {camel(key): camelize(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [camelize(item) for item in value]
+    return value
+
+
+def dump_json(value, camel_case=False, bom=False):
+    """Serialise compactly as UTF-8, optionally camelCased and BOM-prefixed."""
+    if camel_case:
+        value = camelize(value)
+    data = json.dumps(value, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+    return (b'\xef\xbb\xbf' + data) if bom else data

@@ -1,0 +1,346 @@
+"""HTTP(S) plumbing: threading server, TLS, routing, faults, counters, control endpoints."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import ssl
+import sys
+import threading
+import time
+from http.cookies import CookieError, SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from . import render, resources
+from .auth import AuthError, SessionStore
+from .faults import FaultError, Faults
+from .resources import ApiError, Request
+
+_HTTPSYS_414 = (
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+    '<HTML><HEAD><TITLE>Request URL Too Long</TITLE>\r\n'
+    '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+    '<BODY><h2>Request URL Too Long</h2>\r\n'
+    '<hr><p>HTTP Error 414. The request URL is too long.</p>\r\n'
+    '</BODY></HTML>\r\n')
+_HTTPSYS_GENERIC = (
+    '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
+    '<HTML><HEAD><TITLE>%(title)s</TITLE>\r\n'
+    '<META HTTP-EQUIV="Content-Type" Content="text/html; charset=us-ascii"></HEAD>\r\n'
+    '<BODY><h2>%(title)s</h2>\r\n'
+    '<hr><p>HTTP Error %(code)d. %(text)s</p>\r\n'
+    '</BODY></HTML>\r\n')
+
+
+def _route(pattern, template, methods, auth=True):
+    return re.compile('^' + pattern + '$', re.IGNORECASE), template, methods, auth
+
+
+_SESSION_PATHS = '|'.join(re.escape(path) for path in resources.COLLECTIONS)
+_SUB_PATHS = '|'.join(sorted({child for _parent, child in resources.SUB_COLLECTIONS}))
+# (regex over the path below /api, template for counters, allowed methods, needs a token)
+ROUTES = (
+    _route(r'/?', '/api/', ('GET',), auth=False),
+    _route(r'/sessionMngr/?', '/api/sessionMngr/', ('POST',), auth=False),
+    _route(r'/logonSessions/?', '/api/logonSessions', ('GET',)),
+    _route(r'/logonSessions/[^/]+/?', '/api/logonSessions/{id}', ('GET', 'DELETE')),
+    _route(r'/query/?', '/api/query', ('GET',)),
+    _route(r'/querySvc/?', '/api/querySvc', ('GET',)),
+    _route(r'/(?:%s)/?' % _SESSION_PATHS, '/api/{collection}', ('GET',)),
+    _route(r'/(?:%s)/[^/]+/?' % _SESSION_PATHS, '/api/{collection}/{id}', ('GET',)),
+    _route(r'/(?:%s)/[^/]+/(?:%s)/?' % (_SESSION_PATHS, _SUB_PATHS), '/api/{collection}/{id}/{children}', ('GET',)),
+)
+
+
+class EmulatorServer(ThreadingHTTPServer):
+    """The EM emulator: owns the data set, logon sessions, faults and counters."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address, dataset, options, ssl_context=None):
+        if ':' in address[0]:
+            self.address_family = socket.AF_INET6
+        self.dataset = dataset
+        self.options = options
+        self.ssl_context = ssl_context
+        self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions)
+        self.faults = Faults(options.seed)
+        self.children = resources.ChildIndex(dataset)
+        self._lock = threading.Lock()
+        self.reset_counters()
+        super().__init__(address, Handler)
+
+    def reset_counters(self):
+        """Zero the request counters."""
+        with self._lock:
+            self.requests = {}
+            self.injected = {'dropped_connections': 0, 'injected_errors': 0}
+
+    def count(self, key, injected=None):
+        """Count one request (by method and route template) and optionally an injected fault."""
+        with self._lock:
+            self.requests[key] = self.requests.get(key, 0) + 1
+            if injected:
+                self.injected[injected] += 1
+
+    def stats(self):
+        """The body of ``GET /_emulator/stats``."""
+        data = self.store.stats()
+        with self._lock:
+            data['requests'] = dict(sorted(self.requests.items()))
+            data['requests_total'] = sum(self.requests.values())
+            data.update(self.injected)
+        return data
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.ssl_context is not None:
+            # Handshake lazily in the worker thread so one slow client cannot block accept().
+            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        if self.options.verbose:
+            super().handle_error(request, client_address)
+
+
+class Handler(BaseHTTPRequestHandler):
+    """One connection; keeps it alive between requests like HTTP.sys does."""
+
+    protocol_version = 'HTTP/1.1'
+    timeout = 60
+
+    def version_string(self):
+        return 'Microsoft-HTTPAPI/2.0'
+
+    def log_message(self, format, *args):  # pylint: disable=redefined-builtin
+        if self.server.options.verbose:
+            sys.stderr.write('%s - - [%s] %s\n' % (self.address_string(), self.log_date_time_string(), format % args))
+
+    def send_error(self, code, message=None, explain=None):
+        """Errors raised by the HTTP layer itself look like HTTP.sys's, not EM's."""
+        if code == 414:
+            self._send_414()
+            return
+        title = message or self.responses.get(code, ('Error',))[0]
+        body = (_HTTPSYS_GENERIC % {'title': title, 'code': code, 'text': explain or title}).encode('ascii', 'replace')
+        self.close_connection = True
+        self.send_response(code, title)
+        self.send_header('Content-Type', 'text/html; charset=us-ascii')
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        if self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _send_414(self):
+        body = _HTTPSYS_414.encode('ascii')
+        self.close_connection = True
+        self.send_response(414, 'Request-URI Too Long')
+        self.send_header('Content-Type', 'text/html; charset=us-ascii')
+        self.send_header('Content-Length', str(len(body)))
+        self.send_header('Connection', 'close')
+        self.end_headers()
+        self.wfile.write(body)
+
+    def do_GET(self):  # pylint: disable=invalid-name
+        """Dispatch GET."""
+        self.dispatch()
+
+    def do_POST(self):  # pylint: disable=invalid-name
+        """Dispatch POST."""
+        self.dispatch()
+
+    def do_DELETE(self):  # pylint: disable=invalid-name
+        """Dispatch DELETE."""
+        self.dispatch()
+
+    def do_PUT(self):  # pylint: disable=invalid-name
+        """Dispatch PUT."""
+        self.dispatch()
+
+    def do_PATCH(self):  # pylint: disable=invalid-name
+        """Dispatch PATCH."""
+        self.dispatch()
+
+    # -- plumbing ------------------------------------------------------------------------
+
+    def _read_body(self):
+        length = self.headers.get('Content-Length')
+        try:
+            size = int(length) if length else 0
+        except ValueError:
+            size = 0
+        return self.rfile.read(size) if size > 0 else b''
+
+    def _send(self, status, body=b'', content_type=None, headers=None):
+        self.send_response(status, render.status_name(status))
+        if content_type and status != 204:
+            self.send_header('Content-Type', content_type)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        if status != 204:
+            self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        if body and status != 204 and self.command != 'HEAD':
+            self.wfile.write(body)
+
+    def _wants_json(self):
+        return 'application/json' in (self.headers.get('Accept') or '').lower()
+
+    def _send_response_obj(self, response):
+        if response.status == 204:
+            self._send(204, headers=response.headers)
+        elif self._wants_json():
+            options = self.server.options
+            self._send(response.status, render.dump_json(response.data, options.camel_case, options.bom), 'application/json',
+                       response.headers)
+        else:
+            self._send(response.status, response.xml.encode('utf-8'), 'application/xml', response.headers)
+
+    def send_em_error(self, status, message, headers=None):
+        """Send EM's Error envelope in the negotiated format."""
+        if self._wants_json():
+            options = self.server.options
+            body = render.dump_json(render.error_json(status, message), options.camel_case, options.bom)
+            self._send(status, body, 'application/json', headers)
+        else:
+            self._send(status, render.error_xml(status, message).encode('utf-8'), 'application/xml', headers)
+
+    def _send_control(self, status, value):
+        self._send(status, json.dumps(value, indent=2, ensure_ascii=False).encode('utf-8') + b'\n', 'application/json')
+
+    def dispatch(self):
+        """Route one request: URL length, control endpoints, then /api."""
+        if len(self.path) > self.server.options.url_max_length:
+            self._send_414()
+            return
+        body = self._read_body()
+        split = urlsplit(self.path)
+        path = split.path
+        if path == '/_emulator' or path.startswith('/_emulator/'):
+            self.control(path[len('/_emulator'):].strip('/'), body)
+            return
+        if path.lower() != '/api' and not path.lower().startswith('/api/'):
+            self.send_em_error(404, "The resource '%s' was not found." % path)
+            return
+        self.api(path[4:], split.query)
+
+    def control(self, name, body):
+        """The JSON control endpoints under /_emulator (no auth, never faulted)."""
+        server = self.server
+        method = self.command
+        if name == 'stats' and method == 'GET':
+            self._send_control(200, server.stats())
+        elif name == 'catalog' and method == 'GET':
+            self._send_control(200, server.dataset.catalog())
+        elif name == 'reset' and method == 'POST':
+            server.store.reset()
+            server.faults.clear()
+            server.reset_counters()
+            self._send_control(200, {'reset': True})
+        elif name == 'faults' and method in ('GET', 'POST', 'DELETE'):
+            if method == 'DELETE':
+                server.faults.clear()
+            elif method == 'POST':
+                try:
+                    payload = json.loads(body.decode('utf-8') or '{}')
+                    if server.faults.update(payload):
+                        server.store.expire_all()
+                except (ValueError, FaultError) as exc:
+                    self._send_control(400, {'error': str(exc)})
+                    return
+            self._send_control(200, server.faults.snapshot())
+        else:
+            self._send_control(404, {'error': 'Unknown control endpoint %s /_emulator/%s. Known: GET stats, GET catalog, '
+                                              'POST reset, GET|POST|DELETE faults.' % (method, name)})
+
+    def _token(self):
+        """The session token; the cookie wins over the header (EM docs)."""
+        cookie_header = self.headers.get('Cookie')
+        if cookie_header:
+            try:
+                cookies = SimpleCookie(cookie_header)
+            except CookieError:
+                cookies = {}
+            for name, morsel in cookies.items():
+                if name.lower() == 'x-restsvcsessionid' and morsel.value:
+                    return morsel.value
+        return (self.headers.get('X-RestSvcSessionId') or '').strip()
+
+    def api(self, sub_path, query_string):
+        """Handle an /api request: route, faults, auth, then the resource."""
+        server = self.server
+        method = self.command
+        route = None
+        for regex, template, methods, auth in ROUTES:
+            if regex.match(sub_path):
+                route = (template, methods, auth)
+                break
+        template = route[0] if route else '/api/{unknown}'
+        fate, status, latency = server.faults.decide()
+        server.count('%s %s' % (method, template), {'drop': 'dropped_connections', 'fail': 'injected_errors'}.get(fate))
+        if latency:
+            time.sleep(latency)
+        if fate == 'drop':
+            self.close_connection = True
+            return
+        if fate == 'fail':
+            self.send_em_error(status, 'Injected fault: the emulator was asked to fail this request with HTTP %d.' % status)
+            return
+        try:
+            if route is None:
+                raise ApiError(404, "The resource '/api%s' was not found." % sub_path)
+            if method not in route[1]:
+                raise ApiError(405, "Method '%s' is not allowed for '/api%s'." % (method, sub_path),
+                               {'Allow': ', '.join(route[1])})
+            response = self._call(template, sub_path, query_string, route[2])
+        except ApiError as exc:
+            self.send_em_error(exc.status, exc.message, exc.headers)
+            return
+        except AuthError as exc:
+            headers = {'WWW-Authenticate': 'Basic Realm=RestSvc'} if exc.challenge else None
+            self.send_em_error(exc.status, exc.message, headers)
+            return
+        self._send_response_obj(response)
+
+    def _call(self, template, sub_path, query_string, needs_auth):
+        server = self.server
+        raw_params = parse_qsl(query_string, keep_blank_values=True)
+        params = {}
+        for name, value in raw_params:
+            params.setdefault(name.lower(), value)
+        scheme = 'https' if server.ssl_context is not None else 'http'
+        host = self.headers.get('Host') or '%s:%d' % server.server_address[:2]
+        ctx = render.Context('%s://%s/api' % (scheme, host), server.options.camel_case, not server.options.fix_cdp_href)
+        segments = [segment for segment in sub_path.split('/') if segment]
+        req = Request(self.command, segments, params, raw_params, self._wants_json(), ctx)
+        if template == '/api/':
+            return resources.entry_point(req)
+        if template == '/api/sessionMngr/':
+            resources.check_version(params)
+            session = server.store.logon(self.headers.get('Authorization'))
+            return resources.logon_response(session, ctx, req.json)
+        if needs_auth:
+            req.session = server.store.authenticate(self._token())
+        if template == '/api/logonSessions':
+            return resources.logon_sessions(req)
+        if template == '/api/logonSessions/{id}':
+            return resources.logon_session(req, server.store)
+        if template == '/api/query':
+            options = server.options
+            return resources.query(req, server.dataset, options.default_page_size, options.empty_pages_count)
+        if template == '/api/querySvc':
+            return resources.query_service(req)
+        return resources.session_resource(req, server.dataset, server.children)
+
+
+def make_ssl_context(cert_file, key_file):
+    """Server-side TLS context (TLS 1.2+) for the given certificate chain."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    return context
