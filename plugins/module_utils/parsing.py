@@ -224,15 +224,15 @@ def _unwrap_list(value, key=None):
     if isinstance(value, list):
         return value
     if isinstance(value, dict):
-        if key is not None:
+        if key is not None and ci_get(value, key, False) is not False:
             inner = ci_get(value, key)
-            if isinstance(inner, list):
-                return inner
+            return inner if isinstance(inner, list) else _unwrap_list(inner)
         for inner in value.values():
             if isinstance(inner, list):
                 return inner
-        # A lone entity where a list was expected (XML with one odd child).
-        return [value]
+        if any(ci_get(value, k) is not None for k in ('UID', 'Href', 'Type')):
+            # A lone entity where a list was expected (XML with one odd child).
+            return [value]
     return []
 
 

@@ -1,0 +1,95 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+
+class ModuleDocFragment(object):
+    """Session query options, documented once."""
+
+    # Shared by the info modules and the em_query lookup.
+    DOCUMENTATION = r'''
+options:
+  job_name:
+    description:
+      - Only sessions of these jobs (exact names, case-insensitive; several names are ORed).
+      - For CDP the job is the CDP policy.
+    type: list
+    elements: str
+  result:
+    description:
+      - Only sessions with one of these results. V(None) is the result of a session still running.
+    type: list
+    elements: str
+    choices: [Success, Warning, Failed, None]
+  created_after:
+    description:
+      - Only sessions created at or after this time.
+      - An ISO-8601 date-time (V(2025-08-15T06:00:00Z); no zone means UTC; a date alone means midnight UTC)
+        or a relative age such as V(30s), V(30m), V(24h), V(7d) or V(2w), meaning that long before now.
+    type: str
+  created_before:
+    description:
+      - Only sessions created before this time. Same formats as O(created_after).
+    type: str
+  filter:
+    description:
+      - A raw EM filter expression, for example V(Reason!="";TotalSize>0), ANDed with the other options.
+      - It is sent as written (wrapped in parentheses); quote string values with C(") and double a literal C(").
+    type: str
+  order:
+    description:
+      - Sort order of the result.
+    type: str
+    choices: [ascending, descending]
+    default: descending
+  limit:
+    description:
+      - Return at most this many sessions; V(0) means no limit.
+      - When the limit cuts the result, a warning says so (and a module returns C(truncated=true)); nothing is dropped silently.
+    type: int
+    default: 1000
+  page_size:
+    description:
+      - Sessions fetched per EM request. Pages after the first are fetched concurrently.
+    type: int
+    default: 100
+'''
+
+    # The id lookup of the info modules.
+    ENTITY = r'''
+options:
+  id:
+    description:
+      - Return the one session with this id, given as a GUID or as its full UID (V(urn:veeam:<Type>:<GUID>)).
+      - A UID of another session type is an error. Mutually exclusive with the options that select sessions.
+    type: str
+  missing_ok:
+    description:
+      - With O(id), return an empty list instead of failing when EM has no such session.
+    type: bool
+    default: false
+'''
+
+    # Waiting for running sessions (the pattern of kubernetes.core k8s_info).
+    WAIT = r'''
+options:
+  wait:
+    description:
+      - Poll until no matching session is running any more (state InProgress, Pending, Starting, Working, ...).
+      - The query, including relative times such as V(24h), is evaluated against the time the task started.
+    type: bool
+    default: false
+  wait_timeout:
+    description:
+      - Seconds to wait with O(wait) before the task fails.
+    type: int
+    default: 600
+  wait_sleep:
+    description:
+      - Seconds between two polls with O(wait).
+    type: int
+    default: 10
+'''

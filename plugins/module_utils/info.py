@@ -1,0 +1,295 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The session query service the info modules and the lookup share.
+
+``run_session_query`` turns structured options into one EM query (or one
+entity GET), walks the pages, normalises, trims and optionally waits for
+running sessions. Module files are then an argument spec, one call and
+``exit_json``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import time
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
+
+DEFAULT_LIMIT = 1000
+DEFAULT_PAGE_SIZE = 100
+TASK_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'vm_name', 'state', 'result', 'total_size']
+JOB_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'job_name', 'state', 'result']
+# Options that select sessions; ``id`` is mutually exclusive with all of them.
+SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'filter', 'latest_per_vm', 'latest_per_job')
+
+
+def _as_list(value):
+    """None -> [], "a" -> ["a"], ["a"] -> ["a"]; empty strings dropped."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [v for v in value if v is not None and v != '']
+    return [value] if value != '' else []
+
+
+def _common_query_spec():
+    """Argument spec entries shared by every session info module."""
+    return dict(
+        id=dict(type='str'),
+        job_name=dict(type='list', elements='str'),
+        result=dict(type='list', elements='str', choices=list(sessions.RESULTS)),
+        created_after=dict(type='str'),
+        created_before=dict(type='str'),
+        filter=dict(type='str'),
+        order=dict(type='str', default='descending', choices=['ascending', 'descending']),
+        limit=dict(type='int', default=DEFAULT_LIMIT),
+        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+        missing_ok=dict(type='bool', default=False),
+        wait=dict(type='bool', default=False),
+        wait_timeout=dict(type='int', default=600),
+        wait_sleep=dict(type='int', default=10),
+    )
+
+
+def task_argument_spec():
+    """Full argument spec of a task session info module (connection + query + task options)."""
+    spec = connection_argument_spec()
+    spec.update(_common_query_spec())
+    spec.update(
+        vm_name=dict(type='list', elements='str'),
+        state=dict(type='list', elements='str', choices=list(sessions.TASK_STATES)),
+        sort=dict(type='str', default='creation_time', choices=list(TASK_SORT_CHOICES)),
+        latest_per_vm=dict(type='bool', default=False),
+    )
+    return spec
+
+
+def job_argument_spec():
+    """Full argument spec of job_session_info (connection + query + job options)."""
+    spec = connection_argument_spec()
+    spec.update(_common_query_spec())
+    spec.update(
+        type=dict(type='str', required=True, choices=sorted(sessions.JOB_KINDS)),
+        state=dict(type='list', elements='str', choices=list(sessions.JOB_STATES)),
+        sort=dict(type='str', default='creation_time', choices=list(JOB_SORT_CHOICES)),
+        latest_per_job=dict(type='bool', default=False),
+    )
+    return spec
+
+
+def mutually_exclusive(spec):
+    """``id`` against every selector the spec has: an id names one session, a filter many."""
+    return [['id', name] for name in SELECTORS if name in spec]
+
+
+def build_session_filter(kind, params, now=None):
+    """Return ``(filter_text, local_filters)`` for a kind and structured options.
+
+    ``local_filters`` maps our option names to allowed values for the options
+    EM cannot filter this kind on (CDP task result and job name); they are
+    matched case-insensitively against the normalised sessions.
+    """
+    conditions = []
+    local = {}
+    for option in ('vm_name', 'job_name', 'result', 'state'):
+        values = _as_list(params.get(option))
+        if not values:
+            continue
+        if option in kind.local_fields:
+            local[option] = set(str(v).lower() for v in values)
+            continue
+        conditions.append((kind.field(option), '==', values))
+    now = now if now is not None else query.utcnow()
+    if params.get('created_after'):
+        conditions.append((kind.field('creation_time'), '>=', query.parse_time(params['created_after'], now)))
+    if params.get('created_before'):
+        conditions.append((kind.field('creation_time'), '<', query.parse_time(params['created_before'], now)))
+    return query.build_filter(conditions, params.get('filter')), local
+
+
+def _local_match(session, local):
+    """True when the session passes every client-side filter."""
+    for option, allowed in local.items():
+        value = session.get(option)
+        if value is None:
+            value = 'None' if option == 'result' else ''
+        if str(value).lower() not in allowed:
+            return False
+    return True
+
+
+def _sort_sessions(items, key, descending):
+    """Client-side re-sort (used after latest_per_*), None values last."""
+    present = [s for s in items if s.get(key) is not None]
+    missing = [s for s in items if s.get(key) is None]
+    return sorted(present, key=lambda s: s.get(key), reverse=descending) + missing
+
+
+def _sort_field(kind, sort):
+    """EM sort field for our option name (``creation_time``) or an EM field name given as is (``CreationTime``)."""
+    if sort in kind.fields:
+        return kind.fields[sort]
+    for field in kind.fields.values():
+        if field.lower() == str(sort).lower():
+            return field
+    return kind.field(sort)
+
+
+def _fetch(client, kind, params, filter_text, local, concurrency):
+    """One pass of the query: returns ``(sessions, truncated)``."""
+    sort = params.get('sort') or 'creation_time'
+    descending = (params.get('order') or 'descending') == 'descending'
+    latest_key = 'vm_name' if params.get('latest_per_vm') else ('job_name' if params.get('latest_per_job') else None)
+    if sort in kind.local_fields:
+        raise EmError('{0} sessions cannot be sorted by {1}: EM has no such query field for them.'.format(kind.query_type, sort))
+    if latest_key:
+        # Newest first, so the first session seen per VM/job is its latest one.
+        sort_field, fetch_descending = kind.field('creation_time'), True
+    else:
+        sort_field, fetch_descending = _sort_field(kind, sort), descending
+    page_size = int(params.get('page_size') or DEFAULT_PAGE_SIZE)
+    limit = int(params.get('limit') if params.get('limit') is not None else DEFAULT_LIMIT)
+    if page_size < 1 or limit < 0:
+        raise EmError('page_size must be 1 or more and limit 0 (no limit) or more.')
+    seen_latest = set()
+
+    def accept(session):
+        if local and not _local_match(session, local):
+            return False
+        if latest_key:
+            marker = (session.get(latest_key) or '').lower()
+            if marker in seen_latest:
+                return False
+            seen_latest.add(marker)
+        return True
+
+    def fetch_page(page):
+        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, fetch_descending, page_size, page,
+                                               collection_key=kind.collection_key)
+        return [_normalise(item, kind, params) for item in items], pages_count
+
+    result = query.fetch_pages(fetch_page, page_size, limit, concurrency,
+                               accept=accept if (local or latest_key) else None, key=lambda s: s.get('uid'))
+    items = result.items
+    if latest_key and (sort != 'creation_time' or not descending):
+        items = _sort_sessions(items, sort, descending)
+    return items, result.truncated
+
+
+def _fetch_by_id(client, kind, params):
+    """The entity GET behind ``id``: ``[session]``, ``[]`` with missing_ok, else EmError."""
+    guid = sessions.parse_uid(params['id'], kind.uid_type)
+    entity = client.get_entity(kind.entity_path, guid)
+    if entity is None:
+        if params.get('missing_ok'):
+            return []
+        raise EmError('No {0} with id {1} exists on {2} (GET /{3}/{1} answered HTTP 404); set missing_ok to get an empty list instead.'.format(
+            kind.query_type, guid, client.base_url, kind.entity_path))
+    return [_normalise(entity, kind, params)]
+
+
+def _normalise(entity, kind, params):
+    """Normalise one entity; with ``raw`` keep EM's own entity under ``_raw`` for the caller."""
+    session = sessions.normalise(entity, kind)
+    if params.get('raw'):
+        session['_raw'] = entity
+    return session
+
+
+def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=time.monotonic):
+    """Run one session query (or id lookup), waiting for running sessions when asked.
+
+    ``kind`` is a SessionKind or its name; ``params`` holds the module options.
+    Returns ``dict(sessions=[...], summary={...}, truncated=bool, filter=str|None,
+    warnings=[...])``; with ``params['raw']`` the sessions are EM's own entities. Raises EmError on any failure, including a wait timeout.
+    """
+    if not isinstance(kind, sessions.SessionKind):
+        kind = sessions.KINDS[kind]
+    warnings = []
+    now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
+    filter_text, local = (None, {}) if params.get('id') else build_session_filter(kind, params, now)
+    concurrency = params.get('concurrency') or query.DEFAULT_CONCURRENCY
+    wait = bool(params.get('wait'))
+    wait_timeout = float(params.get('wait_timeout') if params.get('wait_timeout') is not None else 600)
+    wait_sleep = max(float(params.get('wait_sleep') if params.get('wait_sleep') is not None else 10), 0.0)
+    deadline = clock() + wait_timeout
+    while True:
+        if params.get('id'):
+            found, truncated = _fetch_by_id(client, kind, params), False
+        else:
+            found, truncated = _fetch(client, kind, params, filter_text, local, concurrency)
+        running = [s for s in found if sessions.is_running(s)]
+        if not wait or not running:
+            break
+        if clock() + wait_sleep > deadline:
+            names = ', '.join(str(s.get('name')) for s in running[:5])
+            raise EmError('Timed out after {0:g} seconds waiting for {1} running {2}(s) to finish: {3}{4}.'.format(
+                wait_timeout, len(running), kind.query_type, names, ' and more' if len(running) > 5 else ''))
+        sleep(wait_sleep)
+    if truncated:
+        warnings.append('More {0}s matched than limit={1} allows; only the first {1} are returned and truncated is true '
+                        '(raise limit, or set it to 0 for no limit).'.format(kind.query_type, params.get('limit')))
+    summary = sessions.summarise(found, kind)
+    if params.get('raw'):
+        found = [s['_raw'] for s in found]
+    return dict(sessions=found, summary=summary, truncated=truncated, filter=filter_text, warnings=warnings)
+
+
+def run_raw_query(client, query_type, params):
+    """Query any EM type (Job, BackupServer, ...) and return its raw entities.
+
+    Only ``filter``, ``sort`` (an EM field name), ``order``, ``limit`` and
+    ``page_size`` apply. Returns ``dict(items=[...], truncated=bool, warnings=[...])``.
+    """
+    page_size = int(params.get('page_size') or DEFAULT_PAGE_SIZE)
+    limit = int(params.get('limit') if params.get('limit') is not None else DEFAULT_LIMIT)
+    if page_size < 1 or limit < 0:
+        raise EmError('page_size must be 1 or more and limit 0 (no limit) or more.')
+    filter_text = query.build_filter([], params.get('filter'))
+    descending = (params.get('order') or 'descending') == 'descending'
+    sort = params.get('sort') or None
+
+    def fetch_page(page):
+        return client.query_page(query_type, filter_text, sort, descending, page_size, page)
+
+    def key(item):
+        return (item.get('UID') or item.get('Href')) if isinstance(item, dict) else None
+
+    result = query.fetch_pages(fetch_page, page_size, limit, params.get('concurrency') or query.DEFAULT_CONCURRENCY, key=key)
+    warnings = []
+    if result.truncated:
+        warnings.append('More {0} items matched than limit={1} allows; only the first {1} are returned (set limit to 0 for no limit).'.format(
+            query_type, limit))
+    return dict(items=result.items, truncated=result.truncated, filter=filter_text, warnings=warnings)
+
+
+def run_module(module, kind_name):
+    """Everything an info module does between AnsibleModule() and exit_json().
+
+    Checks the requests import, builds the client from module.params, runs the
+    query, turns EmError into fail_json and client notes into warnings.
+    Returns the result dict with ``changed=False``.
+    """
+    # Imported here so the pure helpers above stay importable without requests.
+    from ansible.module_utils.basic import missing_required_lib
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
+
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    client = None
+    try:
+        client = get_client(EmOptionAdapter.from_module(module))
+        with client:
+            result = run_session_query(client, kind_name, module.params)
+    except EmError as exc:
+        for warning in (client.warnings if client else []):
+            module.warn(warning)
+        module.fail_json(msg=str(exc))
+    for warning in client.warnings + result.pop('warnings'):
+        module.warn(warning)
+    result['changed'] = False
+    return result

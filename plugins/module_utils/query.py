@@ -1,0 +1,232 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Build EM Query Service requests and walk their pages (pure, no HTTP).
+
+EM's filter grammar: ``Field==value``, operators ``== != < <= > >=``, ``;``
+is AND, ``,`` is OR, parentheses group, string values are quoted with ``"``
+and a literal ``"`` is doubled. Everything here always quotes strings and
+always parenthesises OR groups and raw user filters, because EM documents no
+precedence between ``;`` and ``,``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+from datetime import date, datetime, timedelta, timezone
+
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import quote as _url_quote
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+
+OPERATORS = ('==', '!=', '<', '<=', '>', '>=')
+DEFAULT_CONCURRENCY = 4
+
+_UNITS = {'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}
+_RELATIVE_RE = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
+_ISO_RE = re.compile(
+    r'^\s*(\d{4})-(\d{2})-(\d{2})'
+    r'(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?'
+    r'\s*(Z|z|[+-]\d{2}:?\d{2})?\s*$'
+)
+
+
+def quote(value):
+    """Quote a string for an EM filter: ``a"b`` -> ``"a""b"``.
+
+    Quoting is unconditional so that spaces, ``;``, ``,``, ``=``, parentheses
+    and unicode can never change the meaning of the filter.
+    """
+    return '"' + str(value).replace('"', '""') + '"'
+
+
+def utcnow():
+    """The current time as a naive UTC datetime (the one clock query code reads)."""
+    return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
+
+
+def format_time(moment):
+    """Render a naive-UTC or aware datetime as EM wants it: ``YYYY-MM-DDTHH:MM:SSZ``."""
+    if moment.tzinfo is not None:
+        moment = moment.replace(tzinfo=None) - moment.utcoffset()
+    return moment.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+
+def parse_time(value, now=None):
+    """Parse a time option into a naive UTC datetime.
+
+    Accepts ISO-8601 (``2025-08-15T06:00:00Z``, with an offset, without a zone
+    = UTC, or a date only = midnight UTC), a datetime/date, or a relative age
+    ``30s``, ``30m``, ``24h``, ``7d``, ``2w`` meaning ``now`` minus that.
+    Raises EmError with one sentence on anything else.
+    """
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.replace(tzinfo=None) - value.utcoffset()
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day)
+    text = '' if value is None else str(value)
+    relative = _RELATIVE_RE.match(text)
+    if relative:
+        now = now if now is not None else utcnow()
+        return parse_time(now) - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
+    match = _ISO_RE.match(text)
+    if match:
+        year, month, day, hour, minute, second, fraction, zone = match.groups()
+        try:
+            moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+                              int((fraction or '0')[:6].ljust(6, '0')))
+        except ValueError:
+            match = None
+        else:
+            if zone and zone not in ('Z', 'z'):
+                digits = zone[1:].replace(':', '')
+                offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                moment = moment - offset if zone[0] == '+' else moment + offset
+            return moment
+    raise EmError('The time {0!r} is neither an ISO-8601 date-time (2025-08-15T06:00:00Z) nor a relative age such as 30m, 24h, 7d or 2w.'.format(text))
+
+
+def format_value(value):
+    """Render one filter value: strings quoted, datetimes as quoted UTC, booleans lower-case, numbers bare."""
+    if isinstance(value, bool):
+        return 'true' if value else 'false'
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, datetime):
+        return quote(format_time(value))
+    return quote(value)
+
+
+def condition(field, operator, value):
+    """One comparison, or a parenthesised OR group when ``value`` is a list.
+
+    ``condition('VmDisplayName', '==', ['a', 'b'])`` -> ``(VmDisplayName=="a",VmDisplayName=="b")``.
+    """
+    if operator not in OPERATORS:
+        raise EmError('The filter operator {0!r} is not one EM knows; use one of {1}.'.format(operator, ' '.join(OPERATORS)))
+    if not re.match(r'^[A-Za-z_][A-Za-z0-9_]*$', field or ''):
+        raise EmError('The filter field {0!r} is not a valid EM field name.'.format(field))
+    if isinstance(value, (list, tuple)):
+        values = list(value)
+        if not values:
+            raise EmError('The filter on {0} was given an empty list of values.'.format(field))
+        if len(values) == 1:
+            return field + operator + format_value(values[0])
+        return '(' + ','.join(field + operator + format_value(v) for v in values) + ')'
+    return field + operator + format_value(value)
+
+
+def build_filter(conditions, raw=None):
+    """AND (``;``) a list of ``(field, operator, value)`` conditions and a raw user filter.
+
+    The raw filter is wrapped in parentheses so its own ``,`` cannot escape
+    into the AND. Returns None when there is nothing to filter on.
+    """
+    parts = [condition(f, op, v) for f, op, v in conditions]
+    if raw is not None and str(raw).strip():
+        parts.append('(' + str(raw).strip() + ')')
+    return ';'.join(parts) if parts else None
+
+
+def query_url(base_api_url, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1):
+    """Return the full ``/api/query`` URL with every parameter percent-encoded.
+
+    ``pageSize`` is always sent: EM's default page size differs by version.
+    The filter is encoded whole (``quote(filter, safe='')``) so ``;``, ``"``
+    and ``=`` survive any proxy.
+    """
+    params = [('type', query_type), ('format', 'Entities')]
+    if filter_text:
+        params.append(('filter', filter_text))
+    if sort_field:
+        params.append(('sortDesc' if descending else 'sortAsc', sort_field))
+    params.append(('pageSize', str(int(page_size))))
+    params.append(('page', str(int(page))))
+    return base_api_url.rstrip('/') + '/query?' + '&'.join(k + '=' + _url_quote(str(v), safe='') for k, v in params)
+
+
+class PageResult(object):
+    """What ``fetch_pages`` found: ``items`` in page order, ``truncated``, ``pages_fetched``, ``pages_count``."""
+
+    def __init__(self, items, truncated, pages_fetched, pages_count):
+        self.items = items
+        self.truncated = truncated
+        self.pages_fetched = pages_fetched
+        self.pages_count = pages_count
+
+
+def fetch_pages(fetch_page, page_size, limit=0, concurrency=DEFAULT_CONCURRENCY, accept=None, key=None):
+    """Walk a paged query and return a PageResult.
+
+    ``fetch_page(n)`` returns ``(items, pages_count)`` for 1-based page ``n``
+    (``pages_count`` None when EM sent no PagingInfo). Page 1 comes first, then
+    pages 2..N in batches of ``concurrency`` through a thread pool, kept in page
+    order, and only as many as ``limit`` needs (0 = no limit). ``accept(item)``
+    drops items client-side (it may keep state: it sees items in order);
+    ``key(item)`` de-duplicates items that moved between pages while paging.
+    ``truncated`` is True when ``limit`` cut the result or pages were left
+    unread; it is never silently False.
+    """
+    concurrency = max(1, int(concurrency or 1))
+    collected = []
+    seen = set()
+
+    def consume(items):
+        for item in items or []:
+            marker = key(item) if key else None
+            if marker is not None:
+                if marker in seen:
+                    continue
+                seen.add(marker)
+            if accept is None or accept(item):
+                collected.append(item)
+
+    items, pages_count = fetch_page(1)
+    consume(items)
+    fetched = 1
+    last_full = len(items or []) >= page_size
+    known = pages_count is not None
+
+    def more_pages():
+        if known:
+            return fetched < pages_count
+        return last_full
+
+    def want_more():
+        return not limit or len(collected) < limit
+
+    pool = None
+    try:
+        while more_pages() and want_more():
+            if not known:
+                batch = [fetched + 1]
+            else:
+                remaining = pages_count - fetched
+                size = min(concurrency, remaining)
+                if limit and accept is None:
+                    needed = -(-(limit - len(collected)) // page_size)
+                    size = max(1, min(size, needed))
+                batch = list(range(fetched + 1, fetched + 1 + size))
+            if len(batch) == 1:
+                results = [fetch_page(batch[0])]
+            else:
+                if pool is None:
+                    pool = ThreadPoolExecutor(max_workers=concurrency)
+                results = list(pool.map(fetch_page, batch))
+            for page_items, _count in results:
+                consume(page_items)
+                last_full = len(page_items or []) >= page_size
+            fetched = batch[-1]
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True)
+
+    truncated = bool(limit) and (len(collected) > limit or more_pages())
+    if limit:
+        collected = collected[:limit]
+    return PageResult(collected, truncated, fetched, pages_count)

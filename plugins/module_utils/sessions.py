@@ -1,0 +1,301 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The EM session types as data, and the normaliser every module shares.
+
+One table (``KINDS``) owns what differs between the session types: the query
+type, the entity path, the UID type, the JSON collection key and the filter
+field names. Adding a type (RestoreSession, say) is one more entry here plus
+one thin module.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+from datetime import datetime, timedelta
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import ci_get, link_dicts
+
+TASK_STATES = ('InProgress', 'Pending', 'Completed')
+JOB_STATES = ('Starting', 'Stopping', 'Working', 'Pausing', 'Resuming', 'Stopped')
+RESULTS = ('Success', 'Warning', 'Failed', 'None')
+# States in which a session is still running: what ``wait`` waits out.
+RUNNING_STATES = frozenset(('InProgress', 'Pending', 'Starting', 'Stopping', 'Working', 'Pausing', 'Resuming'))
+
+
+class SessionKind(object):
+    """Everything that differs between two EM session types.
+
+    ``fields`` maps our snake_case names to EM's filter/sort field names.
+    ``local_fields`` lists options EM cannot filter on for this type; they are
+    applied to the normalised sessions instead (see ``info.py``).
+    """
+
+    def __init__(self, name, query_type, entity_path, collection_key, level, parent_ref, fields, local_fields=()):
+        self.name = name
+        self.query_type = query_type
+        self.uid_type = query_type
+        self.entity_path = entity_path
+        self.collection_key = collection_key
+        self.level = level
+        self.parent_ref = parent_ref
+        self.fields = fields
+        self.local_fields = frozenset(local_fields)
+        self.states = TASK_STATES if level == 'task' else JOB_STATES
+
+    def field(self, option):
+        """Return EM's filter field for one of our option names; EmError when EM has none."""
+        try:
+            return self.fields[option]
+        except KeyError:
+            raise EmError('{0} sessions cannot be filtered or sorted by {1}; use one of: {2}.'.format(
+                self.query_type, option, ', '.join(sorted(self.fields))))
+
+    def __repr__(self):
+        return 'SessionKind({0})'.format(self.name)
+
+
+_TASK_FIELDS = {
+    'uid': 'UID', 'name': 'Name', 'creation_time': 'CreationTime', 'end_time': 'EndTime', 'state': 'State',
+    'result': 'Result', 'vm_name': 'VmDisplayName', 'job_name': 'JobName', 'job_session_uid': 'JobSessionUid',
+    'reason': 'Reason', 'total_size': 'TotalSize', 'backup_server': 'BackupServerName',
+}
+_JOB_FIELDS = {
+    'uid': 'UID', 'name': 'Name', 'creation_time': 'CreationTime', 'end_time': 'EndTime', 'state': 'State',
+    'result': 'Result', 'job_name': 'JobName', 'job_type': 'JobType', 'job_uid': 'JobUid',
+    'backup_server': 'BackupServerName', 'is_retry': 'IsRetry',
+}
+
+KINDS = dict((k.name, k) for k in (
+    SessionKind('backup_task', 'BackupTaskSession', 'backupTaskSessions', 'BackupTaskSessions', 'task',
+                'BackupJobSessionReference', dict(_TASK_FIELDS)),
+    SessionKind('replica_task', 'ReplicaTaskSession', 'replicaTaskSessions', 'ReplicaTaskSessions', 'task',
+                'ReplicaJobSessionReference', dict(_TASK_FIELDS)),
+    # EM documents no Result filter field for CDP task sessions, and its
+    # PolicySessionName is "<policy>@<timestamp>", not the policy name: both
+    # options are applied to the normalised sessions instead.
+    SessionKind('cdp_task', 'CdpReplicaTaskSession', 'cdpReplicaTaskSessions', 'CdpReplicaTaskSessions', 'task',
+                'CdpReplicaSessionReference', {
+                    'uid': 'Id', 'name': 'Name', 'creation_time': 'CreationTimeUTC', 'end_time': 'EndTimeUTC',
+                    'state': 'State', 'vm_name': 'VmDisplayName', 'job_session_uid': 'PolicySessionUid',
+                    'job_session_name': 'PolicySessionName', 'reason': 'Reason', 'total_size': 'TotalSize',
+                    'backup_server': 'BackupServerName',
+                }, local_fields=('result', 'job_name')),
+    SessionKind('backup_job', 'BackupJobSession', 'backupSessions', 'BackupJobSessions', 'job',
+                None, dict(_JOB_FIELDS)),
+    SessionKind('replica_job', 'ReplicaJobSession', 'replicaSessions', 'ReplicaJobSessions', 'job',
+                None, dict(_JOB_FIELDS)),
+    SessionKind('cdp_job', 'CdpReplicaSession', 'cdpReplicaSessions', 'CdpReplicaSessions', 'job', None, {
+        'uid': 'Id', 'name': 'Name', 'creation_time': 'CreationTimeUTC', 'end_time': 'EndTimeUTC', 'state': 'State',
+        'result': 'Result', 'job_name': 'PolicyName', 'job_uid': 'PolicyUid', 'backup_server': 'BackupServerName',
+    }),
+))
+
+# job_session_info's ``type`` option -> kind.
+JOB_KINDS = {'backup': 'backup_job', 'replica': 'replica_job', 'cdp': 'cdp_job'}
+
+
+def kind_for_query_type(query_type):
+    """Return the SessionKind of an EM query type (case-insensitive), or None for other types."""
+    for kind in KINDS.values():
+        if kind.query_type.lower() == (query_type or '').lower():
+            return kind
+    return None
+
+
+_GUID = r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
+_GUID_RE = re.compile('^' + _GUID + '$')
+_UID_RE = re.compile(r'^urn:veeam:([A-Za-z]+):(' + _GUID + ')$', re.IGNORECASE)
+
+
+def parse_uid(value, uid_type):
+    """Return the GUID of a session id given as a GUID or as ``urn:veeam:<Type>:<GUID>``.
+
+    Raises EmError with one sentence when the value is neither, or when it is
+    the UID of another type (a replica task UID given to the backup task module).
+    """
+    text = (value or '').strip()
+    if _GUID_RE.match(text):
+        return text.lower()
+    match = _UID_RE.match(text)
+    if not match:
+        raise EmError('The id {0!r} is neither a GUID nor a UID of the form urn:veeam:{1}:<GUID>.'.format(value, uid_type))
+    if match.group(1).lower() != uid_type.lower():
+        raise EmError('The id {0!r} is a {1} UID, but a {2} UID or GUID is expected here.'.format(value, match.group(1), uid_type))
+    return match.group(2).lower()
+
+
+def guid_of(uid):
+    """Return the GUID part of ``urn:veeam:<Type>:<GUID>`` (the whole value when it has no colon)."""
+    if not uid:
+        return None
+    return str(uid).rsplit(':', 1)[-1]
+
+
+_TIME_RE = re.compile(r'^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?(Z|[+-]\d{2}:?\d{2})?$')
+
+
+def parse_em_time(value):
+    """Parse an EM timestamp (``2025-08-15T20:00:24.003406Z``, 0-7 fraction digits) to a naive UTC datetime.
+
+    Returns None for empty or unparseable values: a bad timestamp must not
+    sink a whole report. Python 3.8's ``fromisoformat`` cannot do this.
+    """
+    if not value or not isinstance(value, str):
+        return None
+    match = _TIME_RE.match(value.strip())
+    if not match:
+        return None
+    year, month, day, hour, minute, second, fraction, zone = match.groups()
+    micro = int((fraction or '0')[:6].ljust(6, '0'))
+    try:
+        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro)
+    except ValueError:
+        return None
+    if zone and zone != 'Z':
+        sign = 1 if zone[0] == '+' else -1
+        digits = zone[1:].replace(':', '')
+        moment -= sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+    return moment
+
+
+def _int_or_none(value):
+    """Lenient int: EM's XML-era servers send sizes as strings."""
+    if value is None or value == '':
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        try:
+            return int(float(value))
+        except (TypeError, ValueError):
+            return None
+
+
+def _text_or_none(value):
+    """Empty strings and whitespace become None (``<Reason />``)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _up_link(links, link_type):
+    """The first ``Rel=Up`` link of the given type, or None."""
+    for link in links:
+        if (link.get('rel') or '').lower() == 'up' and (link.get('type') or '').lower() == link_type.lower():
+            return link
+    return None
+
+
+def _name_before_at(name):
+    """``Backup Job 2@2025-08-15 20:00:24`` -> ``Backup Job 2``."""
+    if not name:
+        return None
+    return name.rsplit('@', 1)[0] if '@' in name else name
+
+
+def normalise(entity, kind):
+    """Turn one EM session entity (JSON-shaped dict) into our snake_case session dict.
+
+    Keys: uid, id, name, type, state, result, creation_time, end_time,
+    duration_seconds, backup_server, job_name, links and, for task types,
+    vm_name, job_session_uid, reason, total_size; for job types job_uid,
+    job_type, progress, is_retry, failure_message.
+    """
+    links = link_dicts(entity)
+    uid = ci_get(entity, 'UID') or ci_get(entity, 'Id')
+    created = ci_get(entity, 'CreationTimeUTC') or ci_get(entity, 'CreationTime')
+    ended = ci_get(entity, 'EndTimeUTC') or ci_get(entity, 'EndTime')
+    start_dt, end_dt = parse_em_time(created), parse_em_time(ended)
+    duration = None
+    if start_dt is not None and end_dt is not None:
+        duration = round((end_dt - start_dt).total_seconds(), 3)
+    server = _up_link(links, 'BackupServerReference')
+    session = {
+        'uid': uid,
+        'id': guid_of(uid),
+        'name': ci_get(entity, 'Name'),
+        'type': ci_get(entity, 'Type'),
+        'state': ci_get(entity, 'State'),
+        'result': ci_get(entity, 'Result'),
+        'creation_time': created,
+        'end_time': ended or None,
+        'duration_seconds': duration,
+        'backup_server': server.get('name') if server else None,
+        'progress': _int_or_none(ci_get(entity, 'Progress')),
+        'links': links,
+    }
+    if kind.level == 'task':
+        parent = _up_link(links, kind.parent_ref) if kind.parent_ref else None
+        job_name = ci_get(entity, 'JobName') or (_name_before_at(parent.get('name')) if parent else None)
+        session.update({
+            'vm_name': ci_get(entity, 'VmDisplayName'),
+            'job_name': job_name,
+            'job_session_uid': ci_get(entity, 'JobSessionUid') or ci_get(entity, 'PolicySessionUid'),
+            'reason': _text_or_none(ci_get(entity, 'Reason')),
+            'total_size': _int_or_none(ci_get(entity, 'TotalSize')),
+        })
+    else:
+        job_name = ci_get(entity, 'JobName') or ci_get(entity, 'PolicyName')
+        if not job_name:
+            job_link = _up_link(links, 'JobReference') or _up_link(links, 'CdpPolicyReference')
+            job_name = job_link.get('name') if job_link else _name_before_at(session['name'])
+        session.update({
+            'job_name': job_name,
+            'job_uid': ci_get(entity, 'JobUid') or ci_get(entity, 'PolicyUid'),
+            'job_type': ci_get(entity, 'JobType') or ci_get(entity, 'PolicyType'),
+            'is_retry': ci_get(entity, 'IsRetry'),
+            'failure_message': _text_or_none(ci_get(entity, 'FailureMessage')),
+        })
+    return session
+
+
+def is_running(session):
+    """True while a session has not finished (InProgress, Pending, Starting, Working...)."""
+    return session.get('state') in RUNNING_STATES
+
+
+def summarise(sessions, kind=None):
+    """Count sessions: ``{"total": n, "by_result": {...}, "by_state": {...}}``.
+
+    Every documented result (and, given ``kind``, every state) is present with
+    0 so that a playbook can gate on ``summary.by_result.Failed == 0``.
+    """
+    by_result = dict((r, 0) for r in RESULTS)
+    by_state = dict((s, 0) for s in (kind.states if kind else ()))
+    for session in sessions:
+        result = session.get('result') if session.get('result') is not None else 'None'
+        by_result[result] = by_result.get(result, 0) + 1
+        state = session.get('state') or 'Unknown'
+        by_state[state] = by_state.get(state, 0) + 1
+    return {'total': len(sessions), 'by_result': by_result, 'by_state': by_state}
+
+
+def _latest_per(sessions, key):
+    """Keep the newest session per ``key`` value, in the order of first appearance."""
+    best = {}
+    order = []
+    for session in sessions:
+        value = session.get(key)
+        marker = value.lower() if isinstance(value, str) else value
+        stamp = parse_em_time(session.get('creation_time')) or datetime.min
+        if marker not in best:
+            order.append(marker)
+            best[marker] = (stamp, session)
+        elif stamp > best[marker][0]:
+            best[marker] = (stamp, session)
+    return [best[m][1] for m in order]
+
+
+def latest_per_vm(sessions):
+    """Keep each VM's newest session (VM names compared case-insensitively)."""
+    return _latest_per(sessions, 'vm_name')
+
+
+def latest_per_job(sessions):
+    """Keep each job's newest session (job names compared case-insensitively)."""
+    return _latest_per(sessions, 'job_name')

@@ -1,0 +1,211 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: backup_task_session_info
+short_description: Read Backup task sessions from Veeam Backup Enterprise Manager
+version_added: 0.1.0
+description:
+  - Returns backup task sessions (one per VM and backup job run) from the Veeam Backup Enterprise Manager (EM) REST API,
+    through the EM Query Service (C(type=BackupTaskSession)) or, with O(id), from C(/backupTaskSessions/{id}).
+  - Filters are sent to EM, pages are fetched until O(limit) is reached, and the result carries a RV(summary) by result
+    and state so that a playbook can gate on it with one assert.
+  - This module never changes anything on EM and supports check mode.
+author:
+  - vbem.enterprise_manager contributors (@vbem)
+options:
+  vm_name:
+    description:
+      - Only sessions of these VMs (exact display names, case-insensitive; several names are ORed). A single string works too.
+    type: list
+    elements: str
+  state:
+    description:
+      - Only sessions in one of these states.
+    type: list
+    elements: str
+    choices: [InProgress, Pending, Completed]
+  sort:
+    description:
+      - Field to sort by, in the order given by O(order).
+    type: str
+    choices: [creation_time, end_time, name, vm_name, state, result, total_size]
+    default: creation_time
+  latest_per_vm:
+    description:
+      - Keep only the newest session of each VM. O(limit) then counts VMs.
+      - EM is queried newest first; O(sort) and O(order) then order the kept sessions.
+    type: bool
+    default: false
+extends_documentation_fragment:
+  - vbem.enterprise_manager.attributes
+  - vbem.enterprise_manager.attributes.info_module
+  - vbem.enterprise_manager.connection
+  - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.entity
+  - vbem.enterprise_manager.query.wait
+seealso:
+  - module: vbem.enterprise_manager.job_session_info
+  - plugin: vbem.enterprise_manager.em_query
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Failed backup task sessions of the last 24 hours
+  vbem.enterprise_manager.backup_task_session_info:
+    url: https://em.example.com:9398
+    username: "{{ em_user }}"
+    password: "{{ em_password }}"
+    result: Failed
+    created_after: 24h
+  register: failed
+
+- name: Stop the change when any VM failed
+  ansible.builtin.assert:
+    that: failed.summary.by_result.Failed == 0
+    fail_msg: "{{ failed.sessions | map(attribute='vm_name') | join(', ') }} failed"
+
+- name: Latest session of two VMs, waiting for running ones to finish (connection from VEEAM_EM_* env vars)
+  vbem.enterprise_manager.backup_task_session_info:
+    vm_name:
+      - dbserver01
+      - web01
+    latest_per_vm: true
+    wait: true
+    wait_timeout: 1800
+  register: latest
+
+- name: One session by its UID
+  vbem.enterprise_manager.backup_task_session_info:
+    id: urn:veeam:BackupTaskSession:88322206-a645-4aa3-9228-028ce51e7c0f
+    missing_ok: true
+'''
+
+RETURN = r'''
+sessions:
+  description: The matching sessions, newest first unless O(sort) and O(order) say otherwise.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    uid:
+      description: EM UID of the session.
+      type: str
+      sample: urn:veeam:BackupTaskSession:88322206-a645-4aa3-9228-028ce51e7c0f
+    id:
+      description: GUID part of the UID, as used in EM URLs.
+      type: str
+      sample: 88322206-a645-4aa3-9228-028ce51e7c0f
+    name:
+      description: Session name, C(<vm>@<start time>).
+      type: str
+      sample: dbserver01@2025-08-15 20:00:24
+    type:
+      description: EM entity type.
+      type: str
+      sample: BackupTaskSession
+    vm_name:
+      description: Display name of the VM the session processed.
+      type: str
+      sample: dbserver01
+    job_name:
+      description: Name of the backup job the session belongs to (taken from the parent session link).
+      type: str
+      sample: Backup Job 2
+    job_session_uid:
+      description: UID of the parent backup job session.
+      type: str
+      sample: urn:veeam:BackupJobSession:1f038a6b-7968-4052-be97-3ed6b7aaf6a3
+    backup_server:
+      description: Name of the backup server that ran the session.
+      type: str
+      sample: vbr01.example.com
+    creation_time:
+      description: Start time in UTC, as EM sent it.
+      type: str
+      sample: "2025-08-15T20:00:24.003Z"
+    end_time:
+      description: End time in UTC; V(null) while the session runs.
+      type: str
+      sample: "2025-08-15T20:04:13.487Z"
+    duration_seconds:
+      description: Seconds between start and end; V(null) while the session runs.
+      type: float
+      sample: 229.484
+    state:
+      description: Session state.
+      type: str
+      sample: Completed
+    result:
+      description: Session result; V(None) while the session runs.
+      type: str
+      sample: Success
+    reason:
+      description: Why the session ended with a warning or failure; V(null) when EM gave none.
+      type: str
+      sample: null
+    total_size:
+      description: Bytes processed, as reported by EM.
+      type: int
+      sample: 12884901888
+    progress:
+      description: Progress in percent when EM reports it, else V(null).
+      type: int
+      sample: null
+    links:
+      description: EM links of the session (C(rel), C(href), C(name), C(type)).
+      type: list
+      elements: dict
+      sample:
+        - rel: Up
+          href: https://em.example.com:9398/api/backupServers/a490c017-2c1c-40ee-8bcf-73bcce6ab36f
+          name: vbr01.example.com
+          type: BackupServerReference
+summary:
+  description: Counts of the returned sessions. Every result and state is present, with 0 when none matched.
+  returned: always
+  type: dict
+  contains:
+    total:
+      description: Number of sessions returned.
+      type: int
+      sample: 2
+    by_result:
+      description: Sessions per result.
+      type: dict
+      sample: {"Success": 1, "Warning": 0, "Failed": 1, "None": 0}
+    by_state:
+      description: Sessions per state.
+      type: dict
+      sample: {"InProgress": 0, "Pending": 0, "Completed": 2}
+truncated:
+  description: True when O(limit) cut the result; a warning says so too.
+  returned: always
+  type: bool
+  sample: false
+filter:
+  description: The EM filter expression that was sent (V(null) when none, or with O(id)), for debugging.
+  returned: always
+  type: str
+  sample: (VmDisplayName=="dbserver01",VmDisplayName=="web01");CreationTime>="2025-08-14T20:00:00Z"
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import mutually_exclusive, run_module, task_argument_spec
+
+
+def main():
+    """Argument spec, one query, exit_json: everything else lives in module_utils."""
+    argument_spec = task_argument_spec()
+    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=mutually_exclusive(argument_spec), supports_check_mode=True)
+    module.exit_json(**run_module(module, 'backup_task'))
+
+
+if __name__ == '__main__':
+    main()

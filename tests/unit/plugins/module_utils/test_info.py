@@ -1,0 +1,170 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The session query service, driven by an in-memory stand-in for EmClient (no HTTP)."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from datetime import datetime
+
+import pytest
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import (
+    build_session_filter, job_argument_spec, mutually_exclusive, run_session_query, task_argument_spec,
+)
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
+
+NOW = datetime(2025, 8, 16, 12, 0, 0)
+GUID = '88322206-a645-4aa3-9228-028ce51e7c0f'
+
+
+def entity(n, vm='vm1', state='Completed', result='Success', job='Job A'):
+    return {
+        'UID': 'urn:veeam:BackupTaskSession:00000000-0000-0000-0000-%012d' % n, 'Name': '%s@2025-08-%02d 10:00:00' % (vm, n % 28 + 1),
+        'VmDisplayName': vm, 'CreationTimeUTC': '2025-08-%02dT10:00:00Z' % (28 - n % 28), 'State': state, 'Result': result,
+        'Links': [{'Rel': 'Up', 'Type': 'BackupJobSessionReference', 'Href': 'h', 'Name': job + '@2025-08-01 10:00:00'}],
+    }
+
+
+class FakeClient(object):
+    """Serves fixed query pages and entities; records what was asked."""
+
+    base_url = 'https://em:9398/api'
+
+    def __init__(self, items=None, entities=None, pages_over_time=None):
+        self.items = items or []
+        self.entities = entities or {}
+        self.pages_over_time = pages_over_time
+        self.queries = []
+        self.calls = 0
+
+    def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1, collection_key=None):
+        self.queries.append((query_type, filter_text, sort_field, descending, page_size, page))
+        items = self.items
+        if self.pages_over_time is not None:
+            items = self.pages_over_time[min(self.calls, len(self.pages_over_time) - 1)]
+            if page == 1:
+                self.calls += 1
+        start = (page - 1) * page_size
+        return items[start:start + page_size], -(-len(items) // page_size)
+
+    def get_entity(self, entity_path, guid):
+        self.queries.append((entity_path, guid))
+        return self.entities.get(guid)
+
+
+def test_structured_options_become_one_em_filter():
+    text, local = build_session_filter(KINDS['backup_task'], {
+        'vm_name': ['web;01', 'db "1"'], 'result': ['Failed', 'Warning'], 'state': 'Completed',
+        'created_after': '24h', 'created_before': '2025-08-16', 'filter': 'TotalSize>0'}, NOW)
+    assert text == ('(VmDisplayName=="web;01",VmDisplayName=="db ""1""");(Result=="Failed",Result=="Warning");State=="Completed";'
+                    'CreationTime>="2025-08-15T12:00:00Z";CreationTime<"2025-08-16T00:00:00Z";(TotalSize>0)')
+    assert local == {}
+
+
+def test_cdp_task_uses_its_own_field_names_and_filters_result_locally():
+    text, local = build_session_filter(KINDS['cdp_task'], {'vm_name': 'v', 'result': ['Failed'], 'job_name': ['CDP Policy 1'],
+                                                           'created_after': '2025-08-15T00:00:00Z'}, NOW)
+    assert text == 'VmDisplayName=="v";CreationTimeUTC>="2025-08-15T00:00:00Z"'
+    assert local == {'result': {'failed'}, 'job_name': {'cdp policy 1'}}
+
+
+def test_job_kinds_filter_on_job_name():
+    text, _local = build_session_filter(KINDS['cdp_job'], {'job_name': ['CDP Policy 1']}, NOW)
+    assert text == 'PolicyName=="CDP Policy 1"'
+
+
+def test_query_returns_sessions_summary_and_the_filter_sent():
+    client = FakeClient([entity(i) for i in range(3)])
+    result = run_session_query(client, 'backup_task', {'result': ['Success'], 'limit': 10, 'page_size': 2}, now=NOW)
+    assert len(result['sessions']) == 3 and result['truncated'] is False and result['warnings'] == []
+    assert result['summary']['by_result']['Success'] == 3
+    assert result['filter'] == 'Result=="Success"'
+    assert client.queries[0] == ('BackupTaskSession', 'Result=="Success"', 'CreationTime', True, 2, 1)
+
+
+def test_limit_truncation_is_flagged_and_warned():
+    result = run_session_query(FakeClient([entity(i) for i in range(30)]), 'backup_task', {'limit': 5, 'page_size': 10}, now=NOW)
+    assert len(result['sessions']) == 5 and result['truncated'] is True
+    assert 'limit=5' in result['warnings'][0]
+
+
+def test_sort_and_order_reach_em():
+    client = FakeClient([entity(1)])
+    run_session_query(client, 'backup_task', {'sort': 'vm_name', 'order': 'ascending'}, now=NOW)
+    assert client.queries[0][2:4] == ('VmDisplayName', False)
+
+
+def test_latest_per_vm_queries_newest_first_and_keeps_one_per_vm():
+    items = [entity(1, vm='a'), entity(2, vm='b'), entity(3, vm='a'), entity(4, vm='c')]
+    client = FakeClient(items)
+    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'sort': 'vm_name', 'order': 'ascending', 'limit': 0}, now=NOW)
+    assert [s['vm_name'] for s in result['sessions']] == ['a', 'b', 'c']
+    assert client.queries[0][2:4] == ('CreationTime', True)
+
+
+def test_cdp_task_result_filter_is_applied_to_returned_sessions():
+    items = [entity(1, result='Failed'), entity(2, result='Success'), entity(3, result='Failed')]
+    result = run_session_query(FakeClient(items), 'cdp_task', {'result': ['Failed']}, now=NOW)
+    assert [s['result'] for s in result['sessions']] == ['Failed', 'Failed']
+
+
+def test_sorting_cdp_tasks_by_result_is_refused():
+    with pytest.raises(EmError, match='cannot be sorted by result'):
+        run_session_query(FakeClient([]), 'cdp_task', {'sort': 'result'}, now=NOW)
+
+
+def test_id_reads_the_entity():
+    client = FakeClient(entities={GUID: entity(1)})
+    result = run_session_query(client, 'backup_task', {'id': 'urn:veeam:BackupTaskSession:' + GUID}, now=NOW)
+    assert len(result['sessions']) == 1 and result['filter'] is None
+    assert client.queries == [('backupTaskSessions', GUID)]
+
+
+def test_unknown_id_fails_clearly():
+    with pytest.raises(EmError, match='No BackupTaskSession with id ' + GUID):
+        run_session_query(FakeClient(), 'backup_task', {'id': GUID}, now=NOW)
+
+
+def test_unknown_id_with_missing_ok_is_empty():
+    assert run_session_query(FakeClient(), 'backup_task', {'id': GUID, 'missing_ok': True}, now=NOW)['sessions'] == []
+
+
+def test_wrong_uid_type_fails_before_any_request():
+    client = FakeClient()
+    with pytest.raises(EmError, match='ReplicaTaskSession UID'):
+        run_session_query(client, 'backup_task', {'id': 'urn:veeam:ReplicaTaskSession:' + GUID}, now=NOW)
+    assert client.queries == []
+
+
+def test_wait_polls_until_nothing_runs():
+    running = [entity(1, state='InProgress', result='None')]
+    done = [entity(1)]
+    client = FakeClient(pages_over_time=[running, running, done])
+    sleeps = []
+    result = run_session_query(client, 'backup_task', {'wait': True, 'wait_sleep': 5, 'wait_timeout': 60}, now=NOW,
+                               sleep=sleeps.append, clock=lambda: 0)
+    assert sleeps == [5, 5] and result['sessions'][0]['state'] == 'Completed'
+
+
+def test_wait_timeout_is_one_clear_failure():
+    ticks = iter(range(0, 1000, 10))
+    client = FakeClient(pages_over_time=[[entity(1, state='InProgress', result='None')]])
+    with pytest.raises(EmError, match=r'Timed out after 30 seconds waiting for 1 running BackupTaskSession\(s\)'):
+        run_session_query(client, 'backup_task', {'wait': True, 'wait_sleep': 10, 'wait_timeout': 30}, now=NOW,
+                          sleep=lambda s: None, clock=lambda: next(ticks))
+
+
+def test_raw_returns_em_entities():
+    items = [entity(1)]
+    result = run_session_query(FakeClient(items), 'backup_task', {'raw': True}, now=NOW)
+    assert result['sessions'] == items and result['summary']['total'] == 1
+
+
+def test_id_is_exclusive_with_every_selector():
+    pairs = mutually_exclusive(task_argument_spec())
+    assert ['id', 'vm_name'] in pairs and ['id', 'filter'] in pairs and ['id', 'latest_per_vm'] in pairs
+    assert ['id', 'latest_per_job'] in mutually_exclusive(job_argument_spec())
