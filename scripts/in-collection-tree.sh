@@ -52,6 +52,9 @@ mkdir -p "$dest"
     | while IFS= read -r -d '' path; do [ -e "$path" ] && printf '%s\0' "$path"; done \
     | tar --null -T - -cf -) | tar -xf - -C "$dest"
 
+# Tools other than ansible-test (ansible-lint, antsibull-docs) find the
+# collection through the search path.
+export ANSIBLE_COLLECTIONS_PATH=$tree
 status=0
 (cd "$dest" && PATH="$extra_path:$PATH" "$@") || status=$?
 

@@ -36,7 +36,7 @@ stage_integration() {
 }
 
 stage_lint() {
-    NO_COLOR=1 ansible-lint --profile production --offline --nocolor
+    NO_COLOR=1 scripts/in-collection-tree.sh ansible-lint --profile production --offline --nocolor
 }
 
 stage_docs-lint() {

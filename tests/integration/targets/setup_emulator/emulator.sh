@@ -13,8 +13,13 @@ EMULATOR_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vbem-emulator.XXXXXX")
 # Targets may keep scratch files here; it is removed when the target ends.
 export EMULATOR_DIR
 
+# A password found nowhere else, with characters that need care in Basic
+# auth, so that a leak scan of the output cannot miss it or misfire.
+emulator_password=$("$emulator_python" -c 'import secrets; print("em;" + secrets.token_hex(12) + "\":pw")')
+
 # shellcheck disable=SC2086  # EMULATOR_ARGS is a list of options
-"$emulator_python" "$collection_root/tests/emulator" --port 0 --seed "${EMULATOR_SEED:-42}" ${EMULATOR_ARGS:-} \
+"$emulator_python" "$collection_root/tests/emulator" --port 0 --seed "${EMULATOR_SEED:-42}" \
+    --password "$emulator_password" ${EMULATOR_ARGS:-} \
     >"$EMULATOR_DIR/listening.json" 2>"$EMULATOR_DIR/stderr.log" &
 emulator_pid=$!
 
