@@ -34,8 +34,20 @@ _CANONICAL_KEYS = dict((k.lower(), k) for k in (
 ))
 
 # Values EM types as numbers or booleans; XML carries everything as text.
-_INT_KEYS = frozenset(('PageNum', 'PageSize', 'PagesCount', 'Progress', 'TotalSize', 'StatusCode'))
-_BOOL_KEYS = frozenset(('IsRetry',))
+# The lists are the fields Veeam's reference pages type (or show) as numbers
+# and booleans, so that raw entities read from XML equal their JSON twins.
+_INT_KEYS = frozenset((
+    'PageNum', 'PageSize', 'PagesCount', 'Progress', 'TotalSize', 'StatusCode', 'Port',
+    'Quota', 'UsedQuota', 'BackupCount', 'ServerBackupCount', 'WorkStationBackupCount', 'ReplicaCount',
+    'PublicIpCount', 'MaxConcurrentTasks', 'ThrottlingSpeedLimit', 'RetentionPeriod', 'RetainDays',
+    'RetainDaysToKeep', 'RetainCycles', 'RetryTimes', 'RetryTimeout', 'FullPeriod', 'DayOfMonth',
+    'BackupProtectionPeriod', 'BackupLogsFrequencyMin', 'BackupCompetitionWaitingPeriodMin', 'TimeOffsetUtc',
+    'StorageUsageGb', 'StorageLimitGb', 'MemoryUsageMb', 'CpuUsageMhz', 'CPUCount',
+))
+_BOOL_KEYS = frozenset((
+    'IsRetry', 'Enabled', 'ScheduleEnabled', 'ScheduleConfigured', 'ThrottlingEnabled', 'BackupProtectionEnabled',
+    'UseDbBackupRetention', 'UseNetworkFailoverResources', 'WaitForBackupCompletion',
+))
 
 # Collection elements whose child is not simply the singular of the parent.
 _COLLECTION_ALIASES = {

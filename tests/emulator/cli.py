@@ -48,6 +48,7 @@ def build_parser():
     add('--url-max-length', type=int, default=16384, help='longest accepted request target; longer gets 414 (default 16384)')
     add('--bom', action='store_true', help='prefix JSON bodies with a UTF-8 byte order mark')
     add('--camel-case', action='store_true', help='emit camelCase JSON keys (the EM 13 hypothesis)')
+    add('--xml-only', action='store_true', help='answer XML even when JSON is asked for, as pre-9.5 U4 servers and some proxies do')
     add('--fix-cdp-href', action='store_true', help='give CDP task session entities a /cdpReplicaTaskSessions/ Href')
     add('--verbose', action='store_true', help='access log and start-up timing on stderr')
     return parser

@@ -189,6 +189,8 @@ class Handler(BaseHTTPRequestHandler):
             self.wfile.write(body)
 
     def _wants_json(self):
+        if self.server.options.xml_only:
+            return False
         return 'application/json' in (self.headers.get('Accept') or '').lower()
 
     def _send_response_obj(self, response):

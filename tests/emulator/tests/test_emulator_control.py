@@ -86,6 +86,19 @@ def test_bom_and_camel_case(start_emulator):
     assert [camel(k) for k in ('UID', 'VmDisplayName', 'IsRetry', 'VMName')] == ['uid', 'vmDisplayName', 'isRetry', 'vmName']
 
 
+def test_xml_only_answers_xml_to_json_requests(start_emulator):
+    emulator = start_emulator('--no-tls', '--xml-only')
+    client = emulator.client()
+    reply = client.logon(accept='application/xml')
+    assert reply.status == 201 and reply.body.startswith(b'<?xml') and b'<SessionId>' in reply.body
+    client.session_id = reply.body.split(b'<SessionId>')[1].split(b'</SessionId>')[0].decode('ascii')
+    page = client.get_json('/api/query?type=BackupTaskSession&format=Entities&pageSize=1')
+    assert page.status == 200 and page.body.startswith(b'<?xml') and b'<BackupTaskSession ' in page.body
+    error = client.get_json('/api/query?type=NoSuchType')
+    assert error.status == 400 and b'<Error ' in error.body
+    assert client.logoff().status == 204
+
+
 def test_tls_strict_verification(emulator):
     context = ssl.create_default_context(cafile=emulator.ca_file)
     context.verify_flags |= getattr(ssl, 'VERIFY_X509_STRICT', 0)

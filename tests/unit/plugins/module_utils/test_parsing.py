@@ -59,6 +59,13 @@ def test_xml_numbers_and_booleans_are_typed_like_json():
     assert parse_body(fixture('backup_task_session_entity.xml'))['TotalSize'] == 12884901888
 
 
+def test_xml_backup_server_port_and_job_flags_are_typed_like_json():
+    server = parse_xml(b'<BackupServer xmlns="http://www.veeam.com/ent/v1.0" Name="vbr01"><Port>9392</Port><Version>13.0.1.1071</Version></BackupServer>')
+    assert server == {'Name': 'vbr01', 'Port': 9392, 'Version': '13.0.1.1071'}
+    job = parse_xml(b'<Job xmlns="http://www.veeam.com/ent/v1.0"><ScheduleEnabled>true</ScheduleEnabled><ScheduleConfigured>false</ScheduleConfigured></Job>')
+    assert job == {'ScheduleEnabled': True, 'ScheduleConfigured': False}
+
+
 def test_xml_names_that_look_like_numbers_stay_strings():
     doc = parse_xml(b'<BackupTaskSession xmlns="http://www.veeam.com/ent/v1.0" Name="12345" VmDisplayName="007"><Reason>42</Reason></BackupTaskSession>')
     assert doc == {'Name': '12345', 'VmDisplayName': '007', 'Reason': '42'}
