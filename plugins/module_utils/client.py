@@ -190,6 +190,9 @@ class EmClient(object):
                 continue
             except requests.exceptions.RequestException as exc:
                 raise self._error(method, url, reason='{0}: {1}'.format(type(exc).__name__, _short(exc)))
+            except OSError as exc:
+                # requests raises bare OSErrors too, for example for an unreadable CA bundle.
+                raise self._error(method, url, reason=_short(exc))
             if response.status_code in RETRY_STATUSES and idempotent and self._may_retry(attempt, deadline):
                 self._backoff(method, url, attempt, 'HTTP {0}'.format(response.status_code))
                 attempt += 1
@@ -307,8 +310,12 @@ def _tls_failure(exc):
 
 
 def _short(exc):
-    """First line of an exception's text, capped: urllib3 messages are long."""
-    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    """The operating system's reason inside urllib3's long messages, else their first line, capped."""
+    text = str(exc)
+    match = re.search(r'\[Errno -?\d+\] ([^\'"\])]+)', text)
+    if match:
+        return match.group(1).strip()
+    text = text.splitlines()[0] if text else type(exc).__name__
     return text[:300]
 
 

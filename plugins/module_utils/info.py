@@ -139,6 +139,19 @@ def _sort_field(kind, sort):
     return kind.field(sort)
 
 
+def _paging(params):
+    """``(page_size, limit)`` from the options, defaults applied; EmError on values EM cannot page with."""
+    page_size = params.get('page_size')
+    page_size = DEFAULT_PAGE_SIZE if page_size is None else int(page_size)
+    limit = params.get('limit')
+    limit = DEFAULT_LIMIT if limit is None else int(limit)
+    if page_size < 1:
+        raise EmError('page_size must be 1 or more, not {0}.'.format(page_size))
+    if limit < 0:
+        raise EmError('limit must be 0 (no limit) or more, not {0}.'.format(limit))
+    return page_size, limit
+
+
 def _fetch(client, kind, params, filter_text, local, concurrency):
     """One pass of the query: returns ``(sessions, truncated)``."""
     sort = params.get('sort') or 'creation_time'
@@ -151,10 +164,7 @@ def _fetch(client, kind, params, filter_text, local, concurrency):
         sort_field, fetch_descending = kind.field('creation_time'), True
     else:
         sort_field, fetch_descending = _sort_field(kind, sort), descending
-    page_size = int(params.get('page_size') or DEFAULT_PAGE_SIZE)
-    limit = int(params.get('limit') if params.get('limit') is not None else DEFAULT_LIMIT)
-    if page_size < 1 or limit < 0:
-        raise EmError('page_size must be 1 or more and limit 0 (no limit) or more.')
+    page_size, limit = _paging(params)
     seen_latest = set()
 
     def accept(session):
@@ -245,10 +255,7 @@ def run_raw_query(client, query_type, params):
     Only ``filter``, ``sort`` (an EM field name), ``order``, ``limit`` and
     ``page_size`` apply. Returns ``dict(items=[...], truncated=bool, warnings=[...])``.
     """
-    page_size = int(params.get('page_size') or DEFAULT_PAGE_SIZE)
-    limit = int(params.get('limit') if params.get('limit') is not None else DEFAULT_LIMIT)
-    if page_size < 1 or limit < 0:
-        raise EmError('page_size must be 1 or more and limit 0 (no limit) or more.')
+    page_size, limit = _paging(params)
     filter_text = query.build_filter([], params.get('filter'))
     descending = (params.get('order') or 'descending') == 'descending'
     sort = params.get('sort') or None

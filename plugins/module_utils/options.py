@@ -13,6 +13,7 @@ community.hashi_vault's HashiVaultOptionAdapter).
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import env_fallback
@@ -164,4 +165,7 @@ def validate_connection(options):
         raise EmError('retries must be zero or more.')
     result['timeout'] = timeout
     result['retries'] = retries
+    # requests would only say so with a bare OSError at the first request.
+    if result.get('ca_path') and not os.path.exists(result['ca_path']):
+        raise EmError('ca_path {0} does not exist; give the path of a PEM file (or folder) of CA certificates.'.format(result['ca_path']))
     return result

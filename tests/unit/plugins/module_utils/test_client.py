@@ -93,8 +93,10 @@ def test_client_session_never_stores_cookies():
     assert isinstance(client._http.cookies.get_policy(), client_module.BlockAllCookies)
 
 
-def test_verify_prefers_ca_path_then_validate_certs():
-    assert make_client(ca_path='/tmp/ca.pem').verify == '/tmp/ca.pem'
+def test_verify_prefers_ca_path_then_validate_certs(tmp_path):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text(u'-----BEGIN CERTIFICATE-----\n')
+    assert make_client(ca_path=str(bundle)).verify == str(bundle)
     assert make_client(validate_certs=False).verify is False
     assert make_client().verify is True
 
@@ -134,3 +136,16 @@ def test_tls_failure_that_is_not_about_certificates_does_not_suggest_ca_path():
 
 def test_tls_failure_without_openssl_text_keeps_first_line():
     assert client_module._tls_failure(Exception('EOF occurred\nmore')) == 'TLS handshake failed (EOF occurred)'
+
+
+REFUSED = ("HTTPSConnectionPool(host='127.0.0.1', port=1): Max retries exceeded with url: /api/sessionMngr/?v=latest "
+           "(Caused by NewConnectionError(\"HTTPSConnection(host='127.0.0.1', port=1): Failed to establish a new connection: "
+           "[Errno 111] Connection refused\"))")
+UNRESOLVED = ("HTTPSConnectionPool(host='em.invalid', port=9398): Max retries exceeded with url: /api/ (Caused by "
+              "NameResolutionError(\"<urllib3.connection.HTTPSConnection object at 0x7f>: Failed to resolve 'em.invalid' "
+              "([Errno -2] Name or service not known)\"))")
+
+
+def test_connection_failure_is_reduced_to_the_operating_system_reason():
+    assert client_module._short(Exception(REFUSED)) == 'Connection refused'
+    assert client_module._short(Exception(UNRESOLVED)) == 'Name or service not known'

@@ -168,3 +168,15 @@ def test_id_is_exclusive_with_every_selector():
     pairs = mutually_exclusive(task_argument_spec())
     assert ['id', 'vm_name'] in pairs and ['id', 'filter'] in pairs and ['id', 'latest_per_vm'] in pairs
     assert ['id', 'latest_per_job'] in mutually_exclusive(job_argument_spec())
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('page_size', 0, 'page_size must be 1 or more, not 0'),
+    ('page_size', -5, 'page_size must be 1 or more, not -5'),
+    ('limit', -1, r'limit must be 0 \(no limit\) or more, not -1'),
+])
+def test_paging_values_em_cannot_page_with_are_refused(option, value, message):
+    client = FakeClient(items=[entity(1)])
+    with pytest.raises(EmError, match=message):
+        run_session_query(client, 'backup_task', {option: value}, now=NOW)
+    assert client.queries == []

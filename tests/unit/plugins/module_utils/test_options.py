@@ -80,6 +80,18 @@ def test_non_positive_timeout_is_rejected():
         validate_connection({'url': 'em', 'session_token': 't', 'timeout': 0})
 
 
+def test_missing_ca_path_is_named_before_any_request(tmp_path):
+    missing = str(tmp_path / 'no-such-ca.pem')
+    with pytest.raises(EmError, match='ca_path .*no-such-ca.pem does not exist'):
+        validate_connection({'url': 'em', 'session_token': 't', 'ca_path': missing})
+
+
+def test_existing_ca_path_is_kept(tmp_path):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text(u'-----BEGIN CERTIFICATE-----\n')
+    assert validate_connection({'url': 'em', 'session_token': 't', 'ca_path': str(bundle)})['ca_path'] == str(bundle)
+
+
 class FakeModule(object):
     def __init__(self, params):
         self.params = params
