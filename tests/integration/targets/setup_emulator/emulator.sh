@@ -58,6 +58,9 @@ sys.exit(0 if stats['logons'] == closed and stats['active_sessions'] == 0 else 3
 PY
     ) || { echo "emulator: logon sessions were left open: $verdict" >&2; rc=1; }
     [ $rc -ne 0 ] || echo "emulator: $verdict"
+    # Helpers a target started (a proxy, say) go with the emulator; a target
+    # registers them in EMULATOR_CHILD_PIDS.
+    for pid in ${EMULATOR_CHILD_PIDS:-}; do kill -TERM "$pid" 2>/dev/null || true; done
     kill -TERM "$emulator_pid" 2>/dev/null
     wait "$emulator_pid" 2>/dev/null
     rm -rf "$EMULATOR_DIR"
