@@ -18,8 +18,9 @@ description:
   - B(A lookup runs every time its value is used.) A lookup placed in a variable (C(vars:), group_vars, role defaults)
     is evaluated lazily, so every task that references the variable runs the query and logs on to EM again.
     Evaluate it once with M(ansible.builtin.set_fact) (see the examples), or log on once and pass O(session_token).
-  - With one term, C(lookup()) returns the list of results; with several terms the results are concatenated, so use
-    C(query()) (or C(wantlist=true)) to always get a list.
+  - Each term gives one element of the result, the list of what that query returned (or the value of O(jmespath)).
+    So C(lookup()) with one term returns that list, even when it holds one session or none, and C(query()) returns one
+    list per term.
 author:
   - vbem.enterprise_manager contributors (@vbem)
 options:
@@ -53,7 +54,7 @@ options:
     default: false
   jmespath:
     description:
-      - A JMESPath expression applied to the list of results before it is returned, for example V([].vm_name).
+      - A JMESPath expression applied to each term's list of results before it is returned, for example V([].vm_name).
       - Needs the Python library C(jmespath) on the controller.
     type: str
 extends_documentation_fragment:
@@ -85,12 +86,15 @@ EXAMPLES = r'''
 
 - name: Backup servers, as EM returns them
   ansible.builtin.set_fact:
-    servers: "{{ query('vbem.enterprise_manager.em_query', 'BackupServer', sort='Name', order='ascending') }}"
+    servers: "{{ lookup('vbem.enterprise_manager.em_query', 'BackupServer', sort='Name', order='ascending') }}"
 
-- name: Reuse a logon someone else owns (it is not logged off)
+- name: Two query types under a logon someone else owns (it is not logged off), one list per term
   ansible.builtin.set_fact:
-    jobs: "{{ query('vbem.enterprise_manager.em_query', 'BackupJobSession', 'ReplicaJobSession',
-              session_token=em_token, limit=10) }}"
+    backup_jobs: "{{ job_lists[0] }}"
+    replica_jobs: "{{ job_lists[1] }}"
+  vars:
+    job_lists: "{{ query('vbem.enterprise_manager.em_query', 'BackupJobSession', 'ReplicaJobSession',
+                   session_token=em_token, limit=10) }}"
 
 # Connection from variables (or VEEAM_EM_* env vars, or ansible.cfg [vbem_enterprise_manager]):
 #   veeam_em_url: https://em.example.com:9398
@@ -101,8 +105,9 @@ EXAMPLES = r'''
 RETURN = r'''
 _raw:
   description:
-    - The results of all terms, concatenated; normalised session dicts (see M(vbem.enterprise_manager.backup_task_session_info))
-      for session types, EM's entities for other types or with O(raw), or the value of the O(jmespath) expression.
+    - One element per term - the list of that term's results, normalised session dicts (see
+      M(vbem.enterprise_manager.backup_task_session_info)) for session types, EM's entities for other types or with
+      O(raw) - or the value of the O(jmespath) expression applied to that list.
   type: list
   elements: raw
 '''
@@ -144,25 +149,27 @@ class LookupModule(LookupBase):
         params = dict((name, self.get_option(name)) for name in _QUERY_OPTIONS)
         plans = [self._plan(term, params) for term in terms]
 
-        results = []
+        per_term = []
         client = None
         try:
             client = get_client(EmOptionAdapter.from_plugin(self))
             with client:
                 for query_type, kind in plans:
-                    results.extend(self._run_term(client, query_type, kind, params))
+                    per_term.append(self._run_term(client, query_type, kind, params))
         except EmError as exc:
             raise AnsibleLookupError(str(exc))
         finally:
             for warning in (client.warnings if client else []):
                 self._display.warning(warning)
 
+        # One element per term, so that lookup() of one term is always its
+        # list of results, even when that list holds one session or none.
         if expression:
             try:
-                return [jmespath.search(expression, results)]
+                return [jmespath.search(expression, results) for results in per_term]
             except JMESPathError as exc:
                 raise AnsibleLookupError('The jmespath expression {0!r} is invalid: {1}'.format(expression, exc))
-        return [results] if len(terms) == 1 else results
+        return per_term
 
     @staticmethod
     def _plan(term, params):

@@ -241,7 +241,7 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
                 wait_timeout, len(running), kind.query_type, names, ' and more' if len(running) > 5 else ''))
         sleep(wait_sleep)
     if truncated:
-        warnings.append('More {0}s matched than limit={1} allows; only the first {1} are returned and truncated is true '
+        warnings.append('More {0}s matched than limit={1} allows; only the first {1} are returned '
                         '(raise limit, or set it to 0 for no limit).'.format(kind.query_type, params.get('limit')))
     summary = sessions.summarise(found, kind)
     if params.get('raw'):
