@@ -22,7 +22,7 @@ import traceback
 from http.cookiejar import DefaultCookiePolicy
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError, scrub
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing, query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing, query, sessions
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -40,7 +40,6 @@ TOKEN_HEADER = 'X-RestSvcSessionId'
 RETRY_STATUSES = frozenset((502, 503, 504))
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 10.0
-_GUID_RE = re.compile(r'^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$')
 
 
 class BlockAllCookies(DefaultCookiePolicy):
@@ -80,7 +79,7 @@ def _token_to_session_id(token):
         decoded = base64.b64decode(token.encode('ascii'), validate=True).decode('ascii')
     except (ValueError, UnicodeError):
         return None
-    return decoded if _GUID_RE.match(decoded) else None
+    return decoded if sessions.is_guid(decoded) else None
 
 
 class EmClient(object):
@@ -102,7 +101,6 @@ class EmClient(object):
         self._token = session_token or None
         self.owns_session = not session_token
         self.session_id = None
-        self.user_name = None
         self.timeout = float(timeout)
         self.retries = int(retries)
         self.api_version = api_version
@@ -230,7 +228,6 @@ class EmClient(object):
         except EmError:
             body = None
         self.session_id = parsing.ci_get(body, 'SessionId') if isinstance(body, dict) else None
-        self.user_name = parsing.ci_get(body, 'UserName') if isinstance(body, dict) else None
         if not self.session_id:
             self.session_id = _token_to_session_id(token)
         with self._lock:

@@ -61,14 +61,13 @@ def connection_argument_spec():
 class EmOptionAdapter(object):
     """Read options the same way from a module, a plugin or a plain dict."""
 
-    def __init__(self, getter, describe='options'):
+    def __init__(self, getter):
         self._getter = getter
-        self.describe = describe
 
     @classmethod
     def from_module(cls, module):
         """Adapter over ``module.params`` (argument_spec already applied env fallbacks and types)."""
-        return cls(module.params.get, 'module options')
+        return cls(module.params.get)
 
     @classmethod
     def from_plugin(cls, plugin):
@@ -78,21 +77,16 @@ class EmOptionAdapter(object):
                 return plugin.get_option(name)
             except KeyError:
                 return None
-        return cls(getter, 'plugin options')
+        return cls(getter)
 
     @classmethod
     def from_dict(cls, values):
         """Adapter over a plain dict (tests, scripts)."""
-        return cls(dict(values).get, 'options')
+        return cls(dict(values).get)
 
     def get_option(self, name):
         """Value of option ``name`` or None when unset or unknown."""
         return self._getter(name)
-
-    def get_option_default(self, name, default=None):
-        """Value of option ``name``, or ``default`` when it is None."""
-        value = self._getter(name)
-        return default if value is None else value
 
     def connection_options(self):
         """The validated connection settings as a dict (see ``validate_connection``)."""

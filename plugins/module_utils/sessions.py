@@ -111,6 +111,11 @@ _GUID_RE = re.compile('^' + _GUID + '$')
 _UID_RE = re.compile(r'^urn:veeam:([A-Za-z]+):(' + _GUID + ')$', re.IGNORECASE)
 
 
+def is_guid(value):
+    """True for a bare GUID such as ``15a3fc97-0325-4119-b789-5c0367c6c565``."""
+    return bool(_GUID_RE.match(value or ''))
+
+
 def parse_uid(value, uid_type):
     """Return the GUID of a session id given as a GUID or as ``urn:veeam:<Type>:<GUID>``.
 
@@ -118,7 +123,7 @@ def parse_uid(value, uid_type):
     the UID of another type (a replica task UID given to the backup task module).
     """
     text = (value or '').strip()
-    if _GUID_RE.match(text):
+    if is_guid(text):
         return text.lower()
     match = _UID_RE.match(text)
     if not match:
@@ -273,29 +278,3 @@ def summarise(sessions, kind=None):
         state = session.get('state') or 'Unknown'
         by_state[state] = by_state.get(state, 0) + 1
     return {'total': len(sessions), 'by_result': by_result, 'by_state': by_state}
-
-
-def _latest_per(sessions, key):
-    """Keep the newest session per ``key`` value, in the order of first appearance."""
-    best = {}
-    order = []
-    for session in sessions:
-        value = session.get(key)
-        marker = value.lower() if isinstance(value, str) else value
-        stamp = parse_em_time(session.get('creation_time')) or datetime.min
-        if marker not in best:
-            order.append(marker)
-            best[marker] = (stamp, session)
-        elif stamp > best[marker][0]:
-            best[marker] = (stamp, session)
-    return [best[m][1] for m in order]
-
-
-def latest_per_vm(sessions):
-    """Keep each VM's newest session (VM names compared case-insensitively)."""
-    return _latest_per(sessions, 'vm_name')
-
-
-def latest_per_job(sessions):
-    """Keep each job's newest session (job names compared case-insensitively)."""
-    return _latest_per(sessions, 'job_name')

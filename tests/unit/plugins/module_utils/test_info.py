@@ -106,6 +106,22 @@ def test_latest_per_vm_queries_newest_first_and_keeps_one_per_vm():
     assert client.queries[0][2:4] == ('CreationTime', True)
 
 
+def test_latest_per_vm_matches_vm_names_ignoring_case():
+    # EM answers newest first, so the first session seen of a VM is its latest.
+    items = [entity(3, vm='A'), entity(2, vm='b'), entity(1, vm='a')]
+    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=NOW)
+    assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID']]
+
+
+def test_latest_per_job_keeps_each_jobs_newest_session():
+    def job_session(n, job):
+        return {'UID': 'urn:veeam:BackupJobSession:00000000-0000-0000-0000-%012d' % n, 'JobName': job,
+                'CreationTimeUTC': '2025-08-%02dT10:00:00Z' % n, 'State': 'Stopped', 'Result': 'Success'}
+    items = [job_session(3, 'j'), job_session(2, 'k'), job_session(1, 'j')]
+    result = run_session_query(FakeClient(items), 'backup_job', {'latest_per_job': True, 'limit': 0}, now=NOW)
+    assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID']]
+
+
 def test_cdp_task_result_filter_is_applied_to_returned_sessions():
     items = [entity(1, result='Failed'), entity(2, result='Success'), entity(3, result='Failed')]
     result = run_session_query(FakeClient(items), 'cdp_task', {'result': ['Failed']}, now=NOW)

@@ -116,7 +116,7 @@ def test_adapter_reads_module_params_and_plugin_options_the_same_way():
 
 def test_plugin_adapter_treats_unknown_options_as_unset():
     adapter = EmOptionAdapter.from_plugin(FakePlugin({}))
-    assert adapter.get_option('nope') is None and adapter.get_option_default('nope', 7) == 7
+    assert adapter.get_option('nope') is None
 
 
 def test_every_env_var_is_wired_into_the_argument_spec():

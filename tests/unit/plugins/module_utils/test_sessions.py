@@ -12,7 +12,7 @@ import pytest
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import extract_items, parse_body
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import (
-    KINDS, kind_for_query_type, latest_per_job, latest_per_vm, normalise, parse_em_time, parse_uid, summarise,
+    KINDS, kind_for_query_type, normalise, parse_em_time, parse_uid, summarise,
 )
 
 FIXTURES = os.path.join(os.path.dirname(__file__), 'fixtures')
@@ -103,21 +103,6 @@ def test_summary_counts_every_result_and_state_with_zeros():
 def test_summary_of_nothing_is_all_zero():
     summary = summarise([], KINDS['backup_job'])
     assert summary['total'] == 0 and set(summary['by_state']) == set(KINDS['backup_job'].states)
-
-
-def test_latest_per_vm_keeps_each_vms_newest_session():
-    sessions = [
-        {'vm_name': 'a', 'creation_time': '2025-01-01T00:00:00Z', 'uid': 1},
-        {'vm_name': 'b', 'creation_time': '2025-01-02T00:00:00Z', 'uid': 2},
-        {'vm_name': 'A', 'creation_time': '2025-01-03T00:00:00Z', 'uid': 3},
-    ]
-    assert [s['uid'] for s in latest_per_vm(sessions)] == [3, 2]
-
-
-def test_latest_per_job_keeps_each_jobs_newest_session():
-    sessions = [{'job_name': 'j', 'creation_time': '2025-01-02T00:00:00Z', 'uid': 1},
-                {'job_name': 'j', 'creation_time': '2025-01-01T00:00:00Z', 'uid': 2}]
-    assert [s['uid'] for s in latest_per_job(sessions)] == [1]
 
 
 def test_uid_accepts_plain_guid():
