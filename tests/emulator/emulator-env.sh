@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# Run the emulator around a shell job (a CI step, a test, the demo).
+#
+#   source tests/emulator/emulator-env.sh
+#   emulator_start [emulator options]   # background emulator on a free port
+#   ansible-playbook site.yml            # VEEAM_EM_* point at it
+#   emulator_stop                        # non-zero if a logon was left open
+#
+# emulator_start exports VEEAM_EM_URL, VEEAM_EM_USERNAME, VEEAM_EM_PASSWORD,
+# VEEAM_EM_CA_PATH and EMULATOR_DIR, a scratch folder removed by
+# emulator_stop.  emulator_stop also stops the processes listed in
+# EMULATOR_CHILD_PIDS.  EMULATOR_PYTHON picks the interpreter (python3).
+
+emulator_home=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+emulator_start() {
+    local python=${EMULATOR_PYTHON:-python3}
+    EMULATOR_DIR=$(mktemp -d "${TMPDIR:-/tmp}/vbem-emulator.XXXXXX")
+    export EMULATOR_DIR
+    "$python" "$emulator_home" --port 0 "$@" >"$EMULATOR_DIR/listening.json" 2>"$EMULATOR_DIR/stderr.log" &
+    emulator_pid=$!
+    local _
+    for _ in $(seq 1 300); do
+        [ -s "$EMULATOR_DIR/listening.json" ] && break
+        if ! kill -0 "$emulator_pid" 2>/dev/null; then
+            cat "$EMULATOR_DIR/stderr.log" >&2
+            echo "emulator: did not start" >&2
+            return 1
+        fi
+        sleep 0.1
+    done
+    [ -s "$EMULATOR_DIR/listening.json" ] || { echo "emulator: did not report its address within 30 s" >&2; return 1; }
+    local fields
+    fields=$("$python" -c 'import json, sys
+listening = json.load(open(sys.argv[1]))
+print("\n".join(str(listening[key] or "") for key in ("url", "username", "password", "ca_file")))' "$EMULATOR_DIR/listening.json")
+    {
+        IFS= read -r VEEAM_EM_URL
+        IFS= read -r VEEAM_EM_USERNAME
+        IFS= read -r VEEAM_EM_PASSWORD
+        IFS= read -r VEEAM_EM_CA_PATH
+    } <<<"$fields"
+    export VEEAM_EM_URL VEEAM_EM_USERNAME VEEAM_EM_PASSWORD VEEAM_EM_CA_PATH
+}
+
+# Every logon must have been logged off, or have expired when a test expired
+# sessions on purpose: a leaked EM logon session is a production incident.
+emulator_stop() {
+    [ -n "${emulator_pid:-}" ] || return 0
+    local python=${EMULATOR_PYTHON:-python3} rc=0 verdict
+    verdict=$("$python" - "$VEEAM_EM_URL" "$VEEAM_EM_CA_PATH" <<'PY'
+import json, ssl, sys, urllib.request
+url, ca = sys.argv[1], sys.argv[2]
+context = ssl.create_default_context(cafile=ca) if url.startswith('https') else None
+stats = json.load(urllib.request.urlopen(url + '/_emulator/stats', context=context, timeout=10))
+print('logons=%(logons)s logoffs=%(logoffs)s expired_sessions=%(expired_sessions)s active_sessions=%(active_sessions)s' % stats)
+closed = stats['logoffs'] + stats['expired_sessions']
+sys.exit(0 if stats['logons'] == closed and stats['active_sessions'] == 0 else 3)
+PY
+    ) || rc=1
+    if [ $rc -eq 0 ]; then echo "emulator: $verdict"; else echo "emulator: logon sessions were left open: $verdict" >&2; fi
+    local pid
+    for pid in ${EMULATOR_CHILD_PIDS:-}; do kill -TERM "$pid" 2>/dev/null || true; done
+    kill -TERM "$emulator_pid" 2>/dev/null
+    wait "$emulator_pid" 2>/dev/null
+    emulator_pid=""
+    rm -rf "$EMULATOR_DIR"
+    return $rc
+}
