@@ -21,6 +21,9 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options im
 
 DEFAULT_LIMIT = 1000
 DEFAULT_PAGE_SIZE = 100
+# HTTP.sys refuses request targets over 16 KB; half of that also passes the 8 KB
+# request-line limit of common reverse proxies (nginx, Apache) in front of EM.
+DEFAULT_MAX_URL_LENGTH = 8000
 TASK_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'vm_name', 'state', 'result', 'total_size']
 JOB_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'job_name', 'state', 'result']
 # Options that select sessions; ``id`` is mutually exclusive with all of them.
@@ -86,14 +89,18 @@ def mutually_exclusive(spec):
     return [['id', name] for name in SELECTORS if name in spec]
 
 
-def build_session_filter(kind, params, now=None):
-    """Return ``(filter_text, local_filters)`` for a kind and structured options.
+def session_conditions(kind, params, now=None):
+    """Return ``(conditions, raw_filter, local_filters, labels)`` for a kind and structured options.
 
-    ``local_filters`` maps our option names to allowed values for the options
-    EM cannot filter this kind on (CDP task result and job name); they are
-    matched case-insensitively against the normalised sessions.
+    ``conditions`` are ``(field, operator, value)`` tuples for
+    ``query.build_filter``; ``labels`` maps a condition's index to the option
+    it came from (for error sentences). ``local_filters`` maps our option
+    names to allowed values for the options EM cannot filter this kind on
+    (CDP task result and job name); they are matched case-insensitively
+    against the normalised sessions.
     """
     conditions = []
+    labels = {}
     local = {}
     for option in ('vm_name', 'job_name', 'result', 'state'):
         values = _as_list(params.get(option))
@@ -102,13 +109,44 @@ def build_session_filter(kind, params, now=None):
         if option in kind.local_fields:
             local[option] = set(str(v).lower() for v in values)
             continue
+        labels[len(conditions)] = option
         conditions.append((kind.field(option), '==', values))
     now = now if now is not None else query.utcnow()
     if params.get('created_after'):
+        labels[len(conditions)] = 'created_after'
         conditions.append((kind.field('creation_time'), '>=', query.parse_time(params['created_after'], now)))
     if params.get('created_before'):
+        labels[len(conditions)] = 'created_before'
         conditions.append((kind.field('creation_time'), '<', query.parse_time(params['created_before'], now)))
-    return query.build_filter(conditions, params.get('filter')), local
+    return conditions, params.get('filter'), local, labels
+
+
+def build_session_filter(kind, params, now=None):
+    """Return ``(filter_text, local_filters)`` for a kind and structured options (unsplit; see ``session_conditions``)."""
+    conditions, raw, local, _labels = session_conditions(kind, params, now)
+    return query.build_filter(conditions, raw), local
+
+
+def split_session_filters(client, kind, params, now=None):
+    """Return ``(filter_texts, logical_filter, local_filters)``: the filter split so that every request URL fits.
+
+    Long ``vm_name``/``job_name`` lists become several requests whose results
+    together are exactly the unsplit query's (see ``query.split_conditions``).
+    """
+    conditions, raw, local, labels = session_conditions(kind, params, now)
+    logical = query.build_filter(conditions, raw)
+    if not conditions:
+        return [logical], logical, local
+    sort_field = _sort_field(kind, params.get('sort') or 'creation_time')
+    page_size = params.get('page_size') or DEFAULT_PAGE_SIZE
+
+    def url_length(filter_text):
+        # The longest page number a query may reach, so that page 2..N fit too.
+        return len(query.query_url(client.base_url, kind.query_type, filter_text, sort_field, False, page_size, 10 ** 6))
+
+    max_length = int(params.get('max_url_length') or DEFAULT_MAX_URL_LENGTH)
+    parts = query.split_conditions(conditions, raw, url_length, max_length, labels)
+    return [query.build_filter(part, raw) for part in parts], logical, local
 
 
 def _local_match(session, local):
@@ -122,11 +160,29 @@ def _local_match(session, local):
     return True
 
 
+def _sort_value(key):
+    """Sort key for one session field, ordering as EM does: times by instant, text case-insensitively."""
+    if key.endswith('_time'):
+        return lambda s: sessions.parse_em_time(s.get(key)) or sessions.parse_em_time('0001-01-01T00:00:00Z')
+    return lambda s: s.get(key).casefold() if isinstance(s.get(key), str) else s.get(key)
+
+
 def _sort_sessions(items, key, descending):
-    """Client-side re-sort (used after latest_per_*), None values last."""
+    """Client-side sort of normalised sessions, as EM sorts: absent values first ascending, last descending."""
     present = [s for s in items if s.get(key) is not None]
     missing = [s for s in items if s.get(key) is None]
-    return sorted(present, key=lambda s: s.get(key), reverse=descending) + missing
+    ordered = sorted(present, key=_sort_value(key), reverse=descending)
+    return ordered + missing if descending else missing + ordered
+
+
+def _session_key(kind, sort):
+    """The normalised session key behind a sort option (``CreationTime`` -> ``creation_time``)."""
+    if sort in kind.fields:
+        return sort
+    for option, field in kind.fields.items():
+        if field.lower() == str(sort).lower():
+            return option
+    return sort
 
 
 def _sort_field(kind, sort):
@@ -190,6 +246,42 @@ def _fetch(client, kind, params, filter_text, local, concurrency):
     return items, result.truncated
 
 
+def _fetch_split(client, kind, params, filters, local, concurrency):
+    """Run a query whose filter was split into several requests; merge as EM would have answered it whole.
+
+    Returns ``(sessions, truncated)``. Each part is read up to ``limit``; the
+    merged list is de-duplicated, reduced to the latest per VM/job when asked
+    (a VM can appear in several parts when a job list was split), sorted as
+    requested and cut to ``limit``.
+    """
+    if len(filters) == 1:
+        return _fetch(client, kind, params, filters[0], local, concurrency)
+    descending = (params.get('order') or 'descending') == 'descending'
+    latest_key = 'vm_name' if params.get('latest_per_vm') else ('job_name' if params.get('latest_per_job') else None)
+    _page_size, limit = _paging(params)
+    merged, seen, truncated = [], set(), False
+    for filter_text in filters:
+        part, cut = _fetch(client, kind, params, filter_text, local, concurrency)
+        truncated = truncated or cut
+        for session in part:
+            uid = session.get('uid')
+            if uid is None or uid not in seen:
+                seen.add(uid)
+                merged.append(session)
+    if latest_key:
+        newest, markers = [], set()
+        for session in _sort_sessions(merged, 'creation_time', True):
+            marker = (session.get(latest_key) or '').lower()
+            if marker not in markers:
+                markers.add(marker)
+                newest.append(session)
+        merged = newest
+    merged = _sort_sessions(merged, _session_key(kind, params.get('sort') or 'creation_time'), descending)
+    if limit and len(merged) > limit:
+        merged, truncated = merged[:limit], True
+    return merged, truncated
+
+
 def _fetch_by_id(client, kind, params):
     """The entity GET behind ``id``: ``[session]``, ``[]`` with missing_ok, else EmError."""
     guid = sessions.parse_uid(params['id'], kind.uid_type)
@@ -210,18 +302,34 @@ def _normalise(entity, kind, params):
     return session
 
 
-def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=time.monotonic):
-    """Run one session query (or id lookup), waiting for running sessions when asked.
+def plan_session_query(client, kind, params, now=None):
+    """Everything about a session query that needs no EM: the split filters, checked before logging on.
 
-    ``kind`` is a SessionKind or its name; ``params`` holds the module options.
-    Returns ``dict(sessions=[...], summary={...}, truncated=bool, filter=str|None,
-    warnings=[...])``; with ``params['raw']`` the sessions are EM's own entities. Raises EmError on any failure, including a wait timeout.
+    ``client`` only lends its base URL (it need not be logged on). Returns a
+    plan for ``run_session_query``; raises EmError on input EM would refuse.
     """
     if not isinstance(kind, sessions.SessionKind):
         kind = sessions.KINDS[kind]
-    warnings = []
     now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
-    filter_text, local = (None, {}) if params.get('id') else build_session_filter(kind, params, now)
+    _paging(params)
+    if params.get('id'):
+        return dict(kind=kind, now=now, filters=[None], filter=None, local={})
+    filters, logical, local = split_session_filters(client, kind, params, now)
+    return dict(kind=kind, now=now, filters=filters, filter=logical, local=local)
+
+
+def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=time.monotonic, plan=None):
+    """Run one session query (or id lookup), waiting for running sessions when asked.
+
+    ``kind`` is a SessionKind or its name; ``params`` holds the module options;
+    ``plan`` comes from ``plan_session_query`` (made here when not given).
+    Returns ``dict(sessions=[...], summary={...}, truncated=bool, filter=str|None,
+    warnings=[...])``; with ``params['raw']`` the sessions are EM's own entities. Raises EmError on any failure, including a wait timeout.
+    """
+    plan = plan or plan_session_query(client, kind, params, now)
+    kind = plan['kind']
+    warnings = []
+    filters, filter_text, local = plan['filters'], plan['filter'], plan['local']
     concurrency = params.get('concurrency') or query.DEFAULT_CONCURRENCY
     wait = bool(params.get('wait'))
     wait_timeout = float(params.get('wait_timeout') if params.get('wait_timeout') is not None else 600)
@@ -231,7 +339,7 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
         if params.get('id'):
             found, truncated = _fetch_by_id(client, kind, params), False
         else:
-            found, truncated = _fetch(client, kind, params, filter_text, local, concurrency)
+            found, truncated = _fetch_split(client, kind, params, filters, local, concurrency)
         running = [s for s in found if sessions.is_running(s)]
         if not wait or not running:
             break
@@ -290,8 +398,9 @@ def run_module(module, kind_name):
     client = None
     try:
         client = get_client(EmOptionAdapter.from_module(module))
+        plan = plan_session_query(client, kind_name, module.params)
         with client:
-            result = run_session_query(client, kind_name, module.params)
+            result = run_session_query(client, kind_name, module.params, plan=plan)
     except EmError as exc:
         for warning in (client.warnings if client else []):
             module.warn(warning)

@@ -133,6 +133,96 @@ def build_filter(conditions, raw=None):
     return ';'.join(parts) if parts else None
 
 
+def encoded_length(text):
+    """Length of ``text`` once percent-encoded as ``query_url`` encodes it (additive per character)."""
+    return len(_url_quote(text, safe=''))
+
+
+def split_conditions(conditions, raw, url_length, max_length, labels=None):
+    """Split list-valued conditions so that every request URL fits ``max_length``.
+
+    ``conditions`` are ``(field, operator, value)`` as for ``build_filter``;
+    ``url_length(filter_text)`` returns the length of the request URL that
+    would carry ``filter_text``. Returns a list of condition lists, each of
+    which ANDs to one filter whose URL fits: together they select exactly
+    what the unsplit conditions select (an OR list split into batches, the
+    rest repeated). ``labels`` maps a condition's index to the option name
+    used in errors. HTTP.sys refuses long request targets with 414 before EM
+    sees them, so an unsplit long name list would fail outright.
+
+    Raises EmError, naming the option and never quoting the URL, when even
+    one value cannot fit.
+    """
+    labels = labels or {}
+
+    def measure(conds):
+        return url_length(build_filter(conds, raw))
+
+    def splittable(conds):
+        return [i for i, (_f, _op, value) in enumerate(conds) if isinstance(value, (list, tuple)) and len(value) > 1]
+
+    def split(conds):
+        total = measure(conds)
+        if total <= max_length:
+            return [conds]
+        candidates = splittable(conds)
+        if not candidates:
+            raise _too_long(conds, raw, total, max_length, labels)
+        # Split the list that takes most room; the others stay whole unless they must give way.
+        index = max(candidates, key=lambda i: sum(encoded_length(_term(conds[i][0], conds[i][1], v)) for v in conds[i][2]))
+        field, operator, values = conds[index]
+        values = list(values)
+        # URL length with this list cut to its first value; the other batch
+        # lengths follow by adding encoded terms (percent-encoding is per character).
+        first_term = encoded_length(_term(field, operator, values[0]))
+        base = measure(conds[:index] + [(field, operator, [values[0]])] + conds[index + 1:]) - first_term
+        separator, parens = encoded_length(','), encoded_length('()')
+        batches, batch, size = [], [], 0
+        for value in values:
+            term = encoded_length(_term(field, operator, value))
+            grown = size + term + (separator if batch else 0)
+            if batch and base + grown + parens > max_length:
+                batches.append(batch)
+                batch, grown = [], term
+            batch.append(value)
+            size = grown
+        batches.append(batch)
+        result = []
+        for chunk in batches:
+            part = conds[:index] + [(field, operator, chunk)] + conds[index + 1:]
+            if len(chunk) == 1 and measure(part) > max_length:
+                # One value alone overflows: the other lists must give way.
+                result.extend(split(part))
+            else:
+                result.append(part)
+        return result
+
+    return split(list(conditions))
+
+
+def _term(field, operator, value):
+    """One comparison as text (``VmDisplayName=="a"``), for measuring."""
+    return field + operator + format_value(value)
+
+
+def _too_long(conds, raw, total, max_length, labels):
+    """The EmError for a filter that cannot be split to fit one request."""
+    longest = None
+    for i, (field, operator, value) in enumerate(conds):
+        for item in (value if isinstance(value, (list, tuple)) else [value]):
+            size = encoded_length(_term(field, operator, item))
+            if longest is None or size > longest[0]:
+                longest = (size, labels.get(i, field), item)
+    if raw is not None and str(raw).strip() and (longest is None or encoded_length(str(raw)) > longest[0]):
+        return EmError('The filter option is too long for one EM request: the request URL would be {0} characters, '
+                       'over max_url_length={1}; shorten the filter or raise max_url_length.'.format(total, max_length))
+    shown = str(longest[2])
+    shown = shown if len(shown) <= 40 else shown[:37] + '...'
+    return EmError('The {0} value {1!r} ({2} characters) is too long for one EM request: the request URL would be {3} '
+                   'characters, over max_url_length={4}; EM (HTTP.sys) refuses long URLs with HTTP 414.'.format(
+                       longest[1], shown, len(str(longest[2])), total, max_length))
+
+
 def query_url(base_api_url, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1):
     """Return the full ``/api/query`` URL with every parameter percent-encoded.
 
