@@ -16,7 +16,7 @@ __metaclass__ = type
 import time
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions, validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
 
 DEFAULT_LIMIT = 1000
@@ -43,13 +43,17 @@ def _common_query_spec():
     """Argument spec entries shared by every session info module."""
     return dict(
         id=dict(type='str'),
-        job_name=dict(type='list', elements='str'),
+        # raw, not list: Ansible's list type splits a string on commas, and a
+        # string is one name ("db,02" is a VM). validate.names() checks it.
+        job_name=dict(type='raw'),
         result=dict(type='list', elements='str', choices=list(sessions.RESULTS)),
         created_after=dict(type='str'),
         created_before=dict(type='str'),
         filter=dict(type='str'),
         order=dict(type='str', default='descending', choices=['ascending', 'descending']),
-        limit=dict(type='int', default=DEFAULT_LIMIT),
+        # No default here: None tells that the user did not choose a limit, so
+        # only a cut at DEFAULT_LIMIT warns (see validate.truncation_warning).
+        limit=dict(type='int'),
         page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
         missing_ok=dict(type='bool', default=False),
         wait=dict(type='bool', default=False),
@@ -63,7 +67,7 @@ def task_argument_spec():
     spec = connection_argument_spec()
     spec.update(_common_query_spec())
     spec.update(
-        vm_name=dict(type='list', elements='str'),
+        vm_name=dict(type='raw'),
         state=dict(type='list', elements='str', choices=list(sessions.TASK_STATES)),
         sort=dict(type='str', default='creation_time', choices=list(TASK_SORT_CHOICES)),
         latest_per_vm=dict(type='bool', default=False),
@@ -149,7 +153,7 @@ def split_session_filters(client, kind, params, now=None):
     return [query.build_filter(part, raw) for part in parts], logical, local
 
 
-def _local_match(session, local):
+def local_match(session, local):
     """True when the session passes every client-side filter."""
     for option, allowed in local.items():
         value = session.get(option)
@@ -224,7 +228,7 @@ def _fetch(client, kind, params, filter_text, local, concurrency):
     seen_latest = set()
 
     def accept(session):
-        if local and not _local_match(session, local):
+        if local and not local_match(session, local):
             return False
         if latest_key:
             marker = (session.get(latest_key) or '').lower()
@@ -310,6 +314,7 @@ def plan_session_query(client, kind, params, now=None):
     """
     if not isinstance(kind, sessions.SessionKind):
         kind = sessions.KINDS[kind]
+    params = validate.session_params(kind, params, now)
     now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
     _paging(params)
     if params.get('id'):
@@ -382,14 +387,17 @@ def run_raw_query(client, query_type, params):
     return dict(items=result.items, truncated=result.truncated, filter=filter_text, warnings=warnings)
 
 
-def run_module(module, kind_name):
-    """Everything an info module does between AnsibleModule() and exit_json().
+def run_client_module(module, plan, run):
+    """Everything a module does between AnsibleModule() and exit_json(), around one EM logon.
 
-    Checks the requests import, builds the client from module.params, runs the
-    query, turns EmError into fail_json and client notes into warnings.
-    Returns the result dict with ``changed=False``.
+    ``plan(client)`` checks the input and prepares the work without talking to
+    EM (it runs before logging on); ``run(client, planned)`` does the work
+    with the logged-on client and returns the result dict (its optional
+    ``warnings`` list is shown as warnings). The requests import is checked,
+    EmError becomes fail_json, client notes become warnings, and the logon is
+    logged off on every path. Returns the result with ``changed=False``.
     """
-    # Imported here so the pure helpers above stay importable without requests.
+    # Imported here so the pure helpers stay importable without requests.
     from ansible.module_utils.basic import missing_required_lib
     from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
 
@@ -398,14 +406,23 @@ def run_module(module, kind_name):
     client = None
     try:
         client = get_client(EmOptionAdapter.from_module(module))
-        plan = plan_session_query(client, kind_name, module.params)
+        planned = plan(client)
         with client:
-            result = run_session_query(client, kind_name, module.params, plan=plan)
+            result = run(client, planned)
     except EmError as exc:
         for warning in (client.warnings if client else []):
             module.warn(warning)
         module.fail_json(msg=str(exc))
-    for warning in client.warnings + result.pop('warnings'):
+    for warning in client.warnings + result.pop('warnings', []):
         module.warn(warning)
     result['changed'] = False
     return result
+
+
+def run_module(module, kind_name):
+    """An info module's whole run: plan the session query before logon, run it with one logon."""
+    return run_client_module(
+        module,
+        lambda client: plan_session_query(client, kind_name, module.params),
+        lambda client, plan: run_session_query(client, kind_name, module.params, plan=plan),
+    )

@@ -1,0 +1,480 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""Is this VM protected? The gate's judging logic, and the query that feeds it.
+
+The judging part (``Policy``, ``judge_source``, ``combine``, ``judge_vm``) is
+pure: it turns the newest sessions of a VM into a verdict, ``passed``, a
+``code`` from the fixed set ``CODES`` and a ``reason`` a person can act on.
+The gate module, the backup_gate role (through the module) and the inventory
+plugin all judge with it, so a VM gets the same verdict everywhere.
+
+``plan_protection`` checks the gate's input before logging on;
+``protection_report`` then reads, with one logged-on client, what the
+verdicts need: per source, the VMs' sessions in the ``max_age`` window
+(names split to fit EM's URL limit), newest first; running sessions waited
+for; and, for names with nothing usable in the window, one bounded look back
+to tell ``stale`` (and since when) from ``no_session``.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import time
+from datetime import datetime
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, validate
+
+SOURCES = ('backup', 'replica', 'cdp')
+SOURCE_KINDS = {'backup': 'backup_task', 'replica': 'replica_task', 'cdp': 'cdp_task'}
+CODES = ('passed', 'failed_result', 'warning_result', 'unaccepted_result', 'stale', 'no_session', 'running', 'wait_timeout')
+RUNNING_MODES = ('wait', 'fail', 'previous')
+REQUIRE_MODES = ('any', 'all')
+ACCEPTABLE_RESULTS = ('Success', 'Warning')
+
+DEFAULT_MAX_AGE = '24h'
+DEFAULT_LOOKBACK = '30d'
+DEFAULT_WAIT_TIMEOUT = 1800
+DEFAULT_WAIT_SLEEP = 10
+DEFAULT_PAGE_SIZE = 1000
+MAX_PAGE_SIZE = 10000
+
+_UNIT_WORDS = {'s': 'second', 'm': 'minute', 'h': 'hour', 'd': 'day', 'w': 'week'}
+_RELATIVE_RE = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
+
+
+def _moment(value):
+    """``2026-11-29 21:40 UTC`` for an EM timestamp or a datetime; ``an unknown time`` when absent."""
+    moment = value if isinstance(value, datetime) else sessions.parse_em_time(value)
+    return moment.strftime('%Y-%m-%d %H:%M UTC') if moment else 'an unknown time'
+
+
+def _span(text, option, now):
+    """Parse a ``max_age``/``lookback`` value: ``(cutoff, phrase)``; the phrase names the span for reasons."""
+    if text is None or (isinstance(text, str) and not text.strip()):
+        raise EmError('{0} is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'.format(option))
+    try:
+        cutoff = query.parse_time(text, now)
+    except EmError:
+        raise EmError('{0} {1!r} is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time '
+                      '(2026-11-29T06:00:00Z).'.format(option, text))
+    if cutoff > now:
+        raise EmError('{0} {1!r} lies in the future; give a past time or a relative age such as 24h.'.format(option, text))
+    match = _RELATIVE_RE.match(str(text))
+    if match:
+        count, unit = int(match.group(1)), match.group(2).lower()
+        if count == 0:
+            raise EmError('{0} {1!r} is zero; give a positive age such as 24h.'.format(option, text))
+        return cutoff, '{0} {1}{2}'.format(count, _UNIT_WORDS[unit], '' if count == 1 else 's'), match.group(0).strip()
+    return cutoff, 'since {0}'.format(_moment(cutoff)), _moment(cutoff)
+
+
+class Policy(object):
+    """What counts as protected: the gate's options, checked and resolved against one ``now``.
+
+    ``max_age``/``lookback`` take a relative age (``24h``, ``7d``) or an
+    ISO-8601 date-time; ``accept`` the results that pass; ``running`` says
+    what a running newest session means (``wait``: it was waited for, so
+    still running is ``wait_timeout``; ``fail``: ``running``; ``previous``:
+    judge the newest completed one); ``require`` combines ``sources``.
+    Raises EmError with one sentence on anything else.
+    """
+
+    def __init__(self, now=None, max_age=DEFAULT_MAX_AGE, accept=('Success',), running='wait', require='any',
+                 sources=('backup',), lookback=DEFAULT_LOOKBACK, job_name=None, wait_timeout=DEFAULT_WAIT_TIMEOUT):
+        self.now = now if now is not None else query.utcnow()
+        self.sources = _choices(sources, SOURCES, 'sources')
+        self.accept = _choices(accept, ACCEPTABLE_RESULTS, 'accept')
+        if running not in RUNNING_MODES:
+            raise EmError('running must be one of {0}, not {1!r}.'.format(', '.join(RUNNING_MODES), running))
+        if require not in REQUIRE_MODES:
+            raise EmError('require must be one of {0}, not {1!r}.'.format(', '.join(REQUIRE_MODES), require))
+        self.running = running
+        self.require = require
+        self.cutoff, self.max_age_phrase, self.max_age_text = _span(max_age, 'max_age', self.now)
+        self.lookback_start, self.lookback_phrase, _text = _span(lookback, 'lookback', self.now)
+        if self.lookback_start > self.cutoff:
+            raise EmError('lookback ({0}) must reach at least as far back as max_age ({1}).'.format(lookback, max_age))
+        self.job_name = validate.names(job_name, 'job_name') or None
+        self.wait_timeout = wait_timeout
+
+    def older_than(self):
+        """``older than 24h`` or ``older than the cutoff 2026-11-29 06:00 UTC``: the stale half of a reason."""
+        if self.max_age_phrase.startswith('since '):
+            return 'older than the cutoff ' + self.max_age_text
+        return 'older than ' + self.max_age_text
+
+    def in_lookback(self):
+        """``in the last 30 days`` or ``since 2026-10-31 00:00 UTC``."""
+        return self.lookback_phrase if self.lookback_phrase.startswith('since ') else 'in the last ' + self.lookback_phrase
+
+
+def _choices(values, allowed, option):
+    """A non-empty tuple of allowed values in the order given (duplicates dropped)."""
+    if isinstance(values, str):
+        values = [values]
+    if not isinstance(values, (list, tuple)) or not values:
+        raise EmError('{0} must be a non-empty list of {1}.'.format(option, ', '.join(allowed)))
+    result = []
+    for value in values:
+        if value not in allowed:
+            raise EmError('{0} holds {1!r}; each entry must be one of {2}.'.format(option, value, ', '.join(allowed)))
+        if value not in result:
+            result.append(value)
+    return tuple(result)
+
+
+def _verdict(passed, code, reason, session):
+    return {'passed': passed, 'code': code, 'reason': reason, 'session': session}
+
+
+def _in_job(session):
+    return 'in job {0}'.format(session.get('job_name') or 'unknown')
+
+
+def _jobs_phrase(policy):
+    if not policy.job_name:
+        return ''
+    return ' of job{0} {1}'.format('s' if len(policy.job_name) > 1 else '', ', '.join(policy.job_name))
+
+
+def judge_source(source, newest, completed, policy):
+    """Judge one source of one VM.
+
+    ``newest`` is the VM's newest session of this source (any state, a
+    normalised session dict, or None when it has none since the look-back
+    start); ``completed`` its newest completed session (or None when not
+    known). With ``running='wait'`` the caller has already waited, so a
+    newest session still running is ``wait_timeout``. A running CDP session
+    is judged on its live result: CDP replicates continuously and its
+    sessions run for a whole day.
+
+    Returns ``{'passed', 'code', 'reason', 'session'}``, ``session`` being the
+    session judged.
+    """
+    if newest is None:
+        return _verdict(False, 'no_session', 'no {0} session{1} {2}'.format(source, _jobs_phrase(policy), policy.in_lookback()), None)
+    judged = newest
+    live = source == 'cdp' and newest.get('result') not in (None, 'None')
+    if sessions.is_running(newest) and not live:
+        since = 'since {0} {1}'.format(_moment(newest.get('creation_time')), _in_job(newest))
+        if policy.running == 'fail':
+            return _verdict(False, 'running', '{0} running {1} (running=fail)'.format(source, since), newest)
+        if policy.running == 'wait':
+            return _verdict(False, 'wait_timeout', '{0} still running after waiting {1} s (started {2} {3})'.format(
+                source, policy.wait_timeout, _moment(newest.get('creation_time')), _in_job(newest)), newest)
+        if completed is None:
+            return _verdict(False, 'no_session', 'no completed {0} session{1} {2}; one is running {3}'.format(
+                source, _jobs_phrase(policy), policy.in_lookback(), since), newest)
+        judged = completed
+    created = sessions.parse_em_time(judged.get('creation_time'))
+    result = judged.get('result') if judged.get('result') is not None else 'None'
+    if created is None or created < policy.cutoff:
+        return _verdict(False, 'stale', 'newest {0}{1} {2} ({3}) is {4}'.format(
+            'completed ' if judged is not newest else '', source, _moment(created), result, policy.older_than()), judged)
+    at = '{0} at {1} {2}'.format(result, _moment(judged.get('end_time') or judged.get('creation_time')), _in_job(judged))
+    if result in policy.accept:
+        return _verdict(True, 'passed', at, judged)
+    em_reason = judged.get('reason') or 'EM gave no reason'
+    if result == 'Failed':
+        return _verdict(False, 'failed_result', '{0}: {1}'.format(at, em_reason), judged)
+    if result == 'Warning':
+        return _verdict(False, 'warning_result', '{0}: {1} (Warning is not accepted)'.format(at, em_reason), judged)
+    return _verdict(False, 'unaccepted_result', '{0} is not an accepted result (accept: {1})'.format(at, ', '.join(policy.accept)), judged)
+
+
+def combine(verdicts, policy):
+    """Combine per-source verdicts (``{source: verdict}``) as ``policy.require`` says.
+
+    ``any``: passed when one source passed; ``all``: when every source did.
+    The code is ``passed`` or the first failing source's code (in the order
+    of ``policy.sources``); with several sources each reason part is prefixed
+    with its source. Returns ``{'passed', 'code', 'reason'}``.
+    """
+    ordered = [(source, verdicts[source]) for source in policy.sources]
+    passing = [(s, v) for s, v in ordered if v['passed']]
+    failing = [(s, v) for s, v in ordered if not v['passed']]
+    passed = bool(passing) if policy.require == 'any' else not failing
+    if passed:
+        shown = passing[:1] if policy.require == 'any' else passing
+        code = 'passed'
+    else:
+        shown = failing
+        code = failing[0][1]['code']
+    if len(ordered) == 1:
+        reason = shown[0][1]['reason']
+    else:
+        reason = '; '.join('{0}: {1}'.format(source, verdict['reason']) for source, verdict in shown)
+    return {'passed': passed, 'code': code, 'reason': reason}
+
+
+def judge_vm(found, policy, requested_name=None):
+    """Judge one VM from ``found = {source: (newest, completed)}`` (missing sources count as nothing found).
+
+    Returns ``{'vm_name', 'passed', 'code', 'reason', 'sources': {source: verdict}}``;
+    ``vm_name`` is EM's spelling when EM has a session of the VM, else ``requested_name``.
+    """
+    verdicts = {}
+    vm_name = None
+    for source in policy.sources:
+        newest, completed = found.get(source) or (None, None)
+        verdicts[source] = judge_source(source, newest, completed, policy)
+        if vm_name is None:
+            vm_name = (newest or {}).get('vm_name') or (completed or {}).get('vm_name')
+    verdict = combine(verdicts, policy)
+    return {
+        'vm_name': vm_name or requested_name,
+        'passed': verdict['passed'],
+        'code': verdict['code'],
+        'reason': verdict['reason'],
+        'sources': verdicts,
+    }
+
+
+def fold(name):
+    """The case-insensitive identity of a VM name, as EM compares names (no trimming)."""
+    return name.casefold()
+
+
+def _targets(vms):
+    """``[(key, name)]`` in input order from a list of names, one name, or a dict ``{key: name}``."""
+    if isinstance(vms, dict):
+        if not vms:
+            raise EmError('vms is an empty dict; give at least one {host: VM name} pair.')
+        pairs = []
+        for key, name in vms.items():
+            if not isinstance(name, str):
+                raise EmError('vms[{0!r}] must be one VM name (a string), not {1}.'.format(key, type(name).__name__))
+            pairs.append((key, validate.names(name, 'vms[{0!r}]'.format(key), required=True)[0]))
+        return pairs
+    return [(name, name) for name in validate.names(vms, 'vms', required=True)]
+
+
+def _positive(params, option, default, maximum=None):
+    value = params.get(option)
+    value = default if value is None else value
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise EmError('{0} must be a whole number of 1 or more, not {1!r}.'.format(option, value))
+    if maximum is not None and value > maximum:
+        raise EmError('{0} must be at most {1}, not {2}.'.format(option, maximum, value))
+    return value
+
+
+def plan_protection(client, vms, params, now=None):
+    """Check the gate's input and plan its queries, without talking to EM.
+
+    ``params`` holds the module options (sources, require, max_age, accept,
+    running, wait_timeout, wait_sleep, job_name, lookback, max_url_length,
+    page_size). ``client`` only lends its base URL. Raises EmError with one
+    sentence on bad input, including a name too long for any request.
+    """
+    policy = Policy(
+        now=now,
+        max_age=params.get('max_age') if params.get('max_age') is not None else DEFAULT_MAX_AGE,
+        accept=params.get('accept') if params.get('accept') is not None else ('Success',),
+        running=params.get('running') or 'wait',
+        require=params.get('require') or 'any',
+        sources=params.get('sources') if params.get('sources') is not None else ('backup',),
+        lookback=params.get('lookback') if params.get('lookback') is not None else DEFAULT_LOOKBACK,
+        job_name=params.get('job_name'),
+        wait_timeout=_positive(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
+    )
+    targets = _targets(vms)
+    names = []
+    seen = set()
+    for _key, name in targets:
+        if fold(name) not in seen:
+            seen.add(fold(name))
+            names.append(name)
+    plan = {
+        'policy': policy,
+        'targets': targets,
+        'names': names,
+        'wait_sleep': _positive(params, 'wait_sleep', DEFAULT_WAIT_SLEEP),
+        'page_size': _positive(params, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        'max_url_length': _positive(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH),
+        'concurrency': params.get('concurrency') or query.DEFAULT_CONCURRENCY,
+    }
+    # Split both queries for every name now, so a name no request can carry fails before logon.
+    for source in policy.sources:
+        kind = sessions.KINDS[SOURCE_KINDS[source]]
+        info.split_session_filters(client, kind, _window_params(plan, names), policy.now)
+        info.split_session_filters(client, kind, _lookback_params(plan, names), policy.now)
+    return plan
+
+
+def _window_params(plan, names):
+    policy = plan['policy']
+    return {'vm_name': names, 'job_name': policy.job_name, 'created_after': policy.cutoff, 'sort': 'creation_time',
+            'order': 'descending', 'limit': 0, 'page_size': plan['page_size'], 'max_url_length': plan['max_url_length']}
+
+
+def _lookback_params(plan, names):
+    params = _window_params(plan, names)
+    params.update(created_after=plan['policy'].lookback_start, created_before=plan['policy'].cutoff)
+    return params
+
+
+def _scan(client, kind, params, plan, visit, stop_after=0):
+    """Read a session query newest first, handing each normalised session to ``visit``.
+
+    ``visit(session)`` returns True when the session completed a name's
+    findings; with ``stop_after`` the reading stops once that many names are
+    complete (the bounded look back). Nothing is accumulated here.
+    """
+    filters, _logical, local = info.split_session_filters(client, kind, params, plan['policy'].now)
+    sort_field = kind.field('creation_time')
+
+    for filter_text in filters:
+        def fetch_page(page, filter_text=filter_text):
+            items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
+                                                   collection_key=kind.collection_key)
+            return [sessions.normalise(item, kind) for item in items], pages_count
+
+        def accept(session):
+            if local and not info.local_match(session, local):
+                return False
+            return visit(session)
+
+        query.fetch_pages(fetch_page, plan['page_size'], stop_after, plan['concurrency'], accept=accept,
+                          key=lambda s: s.get('uid'))
+
+
+class _Findings(object):
+    """Per folded VM name: the newest session and the newest completed one, for one source."""
+
+    def __init__(self, source):
+        self.source = source
+        self.newest = {}
+        self.completed = {}
+
+    def visit(self, session, wanted=None):
+        """Record a session seen newest-first; True when it completes the name's findings."""
+        name = session.get('vm_name')
+        if not isinstance(name, str):
+            return False
+        key = fold(name)
+        if wanted is not None and key not in wanted:
+            return False
+        before = self.complete(key)
+        self.newest.setdefault(key, session)
+        if not sessions.is_running(session):
+            self.completed.setdefault(key, session)
+        return not before and self.complete(key)
+
+    def forget(self, key):
+        """Drop a name's findings before reading it again (after waiting)."""
+        self.newest.pop(key, None)
+        self.completed.pop(key, None)
+
+    def complete(self, key):
+        """Whether nothing older can change this name's verdict: a completed session, or one judged live."""
+        if key in self.completed:
+            return True
+        newest = self.newest.get(key)
+        return newest is not None and self.source == 'cdp' and newest.get('result') not in (None, 'None')
+
+
+def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
+    """Run the planned gate with a logged-on ``client`` and return the module result.
+
+    Returns ``{'vms': {key: entry}, 'passed_vms': [keys], 'failed_vms': [keys],
+    'summary': {...}}``; every requested key gets an entry (see ``judge_vm``,
+    plus ``requested_name``). Raises EmError when EM fails.
+    """
+    policy = plan['policy']
+    by_fold = dict((fold(name), name) for name in plan['names'])
+    kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
+    findings = dict((source, _Findings(source)) for source in policy.sources)
+    for source in policy.sources:
+        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source].visit)
+
+    # running=wait: one deadline for all sources; only the VMs still running are read again.
+    deadline = clock() + policy.wait_timeout
+    while True:
+        running = dict((source, [key for key, session in findings[source].newest.items() if _must_wait(source, session, policy)])
+                       for source in policy.sources)
+        if not any(running.values()) or clock() + plan['wait_sleep'] > deadline:
+            break
+        sleep(plan['wait_sleep'])
+        for source, keys in running.items():
+            if keys:
+                for key in keys:
+                    findings[source].forget(key)
+                _scan(client, kinds[source], _window_params(plan, [by_fold[key] for key in keys]), plan, findings[source].visit)
+
+    # The bounded look back: stops once every name it looks for is complete.
+    for source in policy.sources:
+        found = findings[source]
+        missing = set(key for key in by_fold if _needs_lookback(found, key, policy))
+        if missing:
+            _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in missing]), plan,
+                  lambda session, found=found, missing=missing: found.visit(session, missing), stop_after=len(missing))
+    return _report(plan, findings)
+
+
+def _must_wait(source, session, policy):
+    """A newest session that ``running=wait`` waits for (never a CDP session with a live result)."""
+    if policy.running != 'wait' or not sessions.is_running(session):
+        return False
+    return not (source == 'cdp' and session.get('result') not in (None, 'None'))
+
+
+def _needs_lookback(found, key, policy):
+    """Whether the window told too little: no session at all, or (running=previous) no completed one behind a running one."""
+    if key not in found.newest:
+        return True
+    return policy.running == 'previous' and not found.complete(key)
+
+
+def _report(plan, findings):
+    policy = plan['policy']
+    verdicts = {}
+    for name in plan['names']:
+        key = fold(name)
+        found = dict((source, (findings[source].newest.get(key), findings[source].completed.get(key))) for source in policy.sources)
+        verdicts[key] = judge_vm(found, policy, requested_name=name)
+    vms, passed, failed = {}, [], []
+    by_code = dict((code, 0) for code in CODES)
+    for key, name in plan['targets']:
+        entry = dict(verdicts[fold(name)])
+        entry['requested_name'] = name
+        vms[key] = entry
+        (passed if entry['passed'] else failed).append(key)
+        by_code[entry['code']] += 1
+    summary = {'total': len(plan['targets']), 'passed': len(passed), 'failed': len(failed), 'by_code': by_code}
+    # Not 'passed'/'failed': Ansible reads a result's 'failed' key as the task's own status.
+    return {'vms': vms, 'passed_vms': passed, 'failed_vms': failed, 'summary': summary}
+
+
+def argument_spec():
+    """The gate module's argument spec (connection options included)."""
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
+    spec = connection_argument_spec()
+    spec.update(
+        vms=dict(type='raw', required=True),
+        sources=dict(type='list', elements='str', default=['backup'], choices=list(SOURCES)),
+        require=dict(type='str', default='any', choices=list(REQUIRE_MODES)),
+        max_age=dict(type='str', default=DEFAULT_MAX_AGE),
+        accept=dict(type='list', elements='str', default=['Success'], choices=list(ACCEPTABLE_RESULTS)),
+        running=dict(type='str', default='wait', choices=list(RUNNING_MODES)),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        wait_sleep=dict(type='int', default=DEFAULT_WAIT_SLEEP),
+        job_name=dict(type='raw'),
+        lookback=dict(type='str', default=DEFAULT_LOOKBACK),
+        max_url_length=dict(type='int', default=info.DEFAULT_MAX_URL_LENGTH),
+        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+    )
+    return spec
+
+
+def run_module(module):
+    """The gate module's whole run: every option checked before logon, then one logon for all queries."""
+    return info.run_client_module(
+        module,
+        lambda client: plan_protection(client, module.params['vms'], module.params),
+        protection_report,
+    )

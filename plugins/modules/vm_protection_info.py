@@ -1,0 +1,229 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+module: vm_protection_info
+short_description: Judge whether VMs have a good, recent backup in Veeam Backup Enterprise Manager
+version_added: 0.2.0
+description:
+  - Answers "is each of these VMs protected?" for a list or a dict of VM names, with one Enterprise Manager (EM) logon
+    and as few queries as EM's URL limit allows. This is the pre-change gate's engine; the role
+    R(vbem.enterprise_manager.backup_gate,ansible_collections.vbem.enterprise_manager.backup_gate_role) calls it once per play.
+  - For every source (backup, replica, CDP) it reads the VMs' task sessions of the last O(max_age), newest first, and
+    judges each VM's newest session. A VM with nothing in that window is looked up once more, as far back as
+    O(lookback), to tell a stale VM (and since when) from one with no session at all.
+  - Names match case-insensitively and otherwise exactly (no trimming); every requested name gets an answer with a
+    O(accept)ed result, a code and one sentence a person can act on. The verdict of a VM judged on several sources is
+    combined as O(require) says.
+  - A running CDP session is judged on its live result, since CDP replicates continuously; running backup and replica
+    sessions are handled as O(running) says.
+  - This module never changes anything on EM and supports check mode.
+author:
+  - vbem.enterprise_manager contributors (@vbem)
+options:
+  vms:
+    description:
+      - The VMs to judge, by their names in EM (the VM display names).
+      - A list of names, one name as a string (a string is always one name, commas included), or a dict
+        C({key: VM name}) whose keys come back as given - the role passes C({inventory_hostname: VM name}).
+    type: raw
+    required: true
+  sources:
+    description:
+      - What counts as protection - backup task sessions, replica task sessions, CDP replica task sessions.
+    type: list
+    elements: str
+    choices: [backup, replica, cdp]
+    default: [backup]
+  require:
+    description:
+      - With several O(sources), V(any) passes a VM when one source passes, V(all) only when every source passes.
+    type: str
+    choices: [any, all]
+    default: any
+  max_age:
+    description:
+      - The judged session must have started at most this long ago - a relative age such as V(30m), V(24h), V(7d)
+        or V(2w), or an ISO-8601 date-time cutoff such as V(2026-11-29T06:00:00Z).
+    type: str
+    default: 24h
+  accept:
+    description:
+      - The results that pass. V(Warning) is opt-in.
+    type: list
+    elements: str
+    choices: [Success, Warning]
+    default: [Success]
+  running:
+    description:
+      - What a running newest backup or replica session means.
+      - V(wait) waits until it finishes (at most O(wait_timeout) seconds) and judges its result; a session still running
+        then fails the VM with code C(wait_timeout).
+      - V(fail) fails the VM at once with code C(running).
+      - V(previous) judges the newest completed session instead.
+    type: str
+    choices: [wait, fail, previous]
+    default: wait
+  wait_timeout:
+    description:
+      - Seconds to wait with O(running=wait), for all VMs together.
+    type: int
+    default: 1800
+  wait_sleep:
+    description:
+      - Seconds between two polls of the running VMs with O(running=wait).
+    type: int
+    default: 10
+  job_name:
+    description:
+      - Only sessions of these jobs (CDP policies for O(sources=cdp)) count. A name or a list of names, matched
+        case-insensitively.
+    type: raw
+  lookback:
+    description:
+      - How far back to look for the sessions of a VM that has none within O(max_age), to tell C(stale) from C(no_session).
+        Same formats as O(max_age); it must reach at least as far back.
+    type: str
+    default: 30d
+  max_url_length:
+    description:
+      - The longest request URL to send. Long name lists are split into as many queries as needed to stay below it.
+      - EM's web server (HTTP.sys) refuses request targets over 16 KB; the default leaves room for reverse proxies
+        with an 8 KB limit.
+    type: int
+    default: 8000
+  page_size:
+    description:
+      - Sessions fetched per EM request.
+    type: int
+    default: 1000
+extends_documentation_fragment:
+  - vbem.enterprise_manager.connection
+  - vbem.enterprise_manager.attributes
+  - vbem.enterprise_manager.attributes.info_module
+notes:
+  - The newest session decides. A VM backed up by several jobs is judged on the newest session of any of them; use
+    O(job_name) to name the jobs that count.
+  - Ages are measured from the sessions' creation (start) times, against the time the task started.
+requirements:
+  - requests >= 2.25
+seealso:
+  - module: vbem.enterprise_manager.backup_task_session_info
+  - role: vbem.enterprise_manager.backup_gate
+'''
+
+EXAMPLES = r'''
+- name: Are these VMs backed up successfully within the last 24 hours?
+  vbem.enterprise_manager.vm_protection_info:
+    vms: [web01, db02]
+  register: protection
+
+- name: Stop when one of them is not
+  ansible.builtin.assert:
+    that: protection.failed_vms | length == 0
+    fail_msg: "{{ protection.failed_vms | map('extract', protection.vms) | map(attribute='reason') | list }}"
+
+- name: Map inventory hosts to VM names, accept warnings, and count a replica as protection too
+  vbem.enterprise_manager.vm_protection_info:
+    vms: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'vm_name'))) }}"
+    sources: [backup, replica]
+    require: any
+    accept: [Success, Warning]
+    max_age: 36h
+  delegate_to: localhost
+  run_once: true
+  register: protection
+
+- name: Judge the last completed backup of a nightly job, without waiting for a running one
+  vbem.enterprise_manager.vm_protection_info:
+    vms: "sql01"
+    job_name: SQL Nightly
+    running: previous
+  register: sql
+'''
+
+RETURN = r'''
+vms:
+  description: One verdict per requested VM, keyed as given (the dict's keys, or the names of a list).
+  returned: success
+  type: dict
+  contains:
+    vm_name:
+      description: The VM name as EM spells it (the requested name when EM has no session of the VM).
+      type: str
+      sample: WEB01
+    requested_name:
+      description: The name as requested.
+      type: str
+      sample: web01
+    passed:
+      description: Whether the VM is protected.
+      type: bool
+      sample: false
+    code:
+      description:
+        - C(passed); C(failed_result) (the judged session Failed); C(warning_result) (Warning, not accepted);
+          C(unaccepted_result) (another result not accepted); C(stale) (the newest session is older than O(max_age));
+          C(no_session) (none since O(lookback)); C(running) (running, with O(running=fail));
+          C(wait_timeout) (still running after O(wait_timeout)).
+      type: str
+      sample: failed_result
+    reason:
+      description: One sentence a person can act on; with several sources each part names its source.
+      type: str
+      sample: "Failed at 2026-11-29 21:40 UTC in job SQL Daily: Error: The network path was not found."
+    sources:
+      description: The verdict of each source, with the session judged (normalised as
+        M(vbem.enterprise_manager.backup_task_session_info) returns sessions, or V(null)).
+      type: dict
+      sample:
+        backup:
+          passed: false
+          code: stale
+          reason: newest backup 2026-11-27 21:40 UTC (Success) is older than 24h
+          session: {uid: "urn:veeam:BackupTaskSession:6745a759-2205-4cd2-b172-8ec8f7e60ef8", vm_name: WEB01,
+                    job_name: Web Daily, state: Completed, result: Success, creation_time: "2026-11-27T21:40:12Z"}
+passed_vms:
+  description: The keys of the VMs that passed, in the order requested.
+  returned: success
+  type: list
+  elements: str
+  sample: [db02]
+failed_vms:
+  description:
+    - The keys of the VMs that did not pass, in the order requested.
+    - Not named C(failed), which Ansible reads as the task's own status.
+  returned: success
+  type: list
+  elements: str
+  sample: [web01]
+summary:
+  description: Counts. C(by_code) holds every code, with 0 when no VM got it.
+  returned: success
+  type: dict
+  sample:
+    total: 2
+    passed: 1
+    failed: 1
+    by_code: {passed: 1, failed_result: 1, warning_result: 0, unaccepted_result: 0, stale: 0, no_session: 0,
+              running: 0, wait_timeout: 0}
+'''
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import argument_spec, run_module
+
+
+def main():
+    """Argument spec, one gate run, exit_json: everything else lives in module_utils."""
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    module.exit_json(**run_module(module))
+
+
+if __name__ == '__main__':
+    main()
