@@ -14,13 +14,14 @@ class ModuleDocFragment(object):
 options:
   job_name:
     description:
-      - Only sessions of these jobs (exact names, case-insensitive; several names are ORed).
+      - Only sessions of this job, or of these jobs (exact names, case-insensitive; several names are ORed).
+      - A name or a list of names. A string is always one name, even when it contains a comma; give several names as a list.
       - For CDP the job is the CDP policy.
-    type: list
-    elements: str
+    type: raw
   result:
     description:
       - Only sessions with one of these results. V(None) is the result of a session still running.
+      - An empty list is refused; leave the option out to get every result.
     type: list
     elements: str
     choices: [Success, Warning, Failed, None]
@@ -29,6 +30,7 @@ options:
       - Only sessions created at or after this time.
       - An ISO-8601 date-time (V(2025-08-15T06:00:00Z); no zone means UTC; a date alone means midnight UTC)
         or a relative age such as V(30s), V(30m), V(24h), V(7d) or V(2w), meaning that long before now.
+      - An empty value is refused, as is a window in which O(created_after) is not before O(created_before).
     type: str
   created_before:
     description:
@@ -38,6 +40,9 @@ options:
     description:
       - A raw EM filter expression, for example V(Reason!="";TotalSize>0), ANDed with the other options.
       - It is sent as written (wrapped in parentheses); quote string values with C(") and double a literal C(").
+      - A filter whose parentheses or quotes do not pair up (a closing parenthesis before its opening one, a parenthesis
+        or a quote never closed) could escape its parentheses and change the meaning of the other options, so it is
+        refused before logging on, as is an empty one.
     type: str
   order:
     description:
@@ -47,13 +52,15 @@ options:
     default: descending
   limit:
     description:
-      - Return at most this many sessions; V(0) means no limit.
-      - When the limit cuts the result, a warning says so (and a module returns C(truncated=true)); nothing is dropped silently.
+      - Return at most this many results; V(0) means no limit. With C(latest_per_vm) it counts VMs, with
+        C(latest_per_job) jobs.
+      - When not given, at most 1000 are returned, and a warning says so when more matched.
+      - A limit you give yourself is taken as meant, so it never warns; a module still returns C(truncated=true)
+        when it cut the result.
     type: int
-    default: 1000
   page_size:
     description:
-      - Sessions fetched per EM request. Pages after the first are fetched concurrently.
+      - Results fetched per EM request, from 1 to 10000. Pages after the first are fetched concurrently.
     type: int
     default: 100
 '''
@@ -64,7 +71,7 @@ options:
   id:
     description:
       - Return the one session with this id, given as a GUID or as its full UID (V(urn:veeam:<Type>:<GUID>)).
-      - A UID of another session type is an error. Mutually exclusive with the options that select sessions.
+      - A UID of another session type, or an empty id, is an error. Mutually exclusive with the options that select sessions.
     type: str
   missing_ok:
     description:
@@ -84,12 +91,12 @@ options:
     default: false
   wait_timeout:
     description:
-      - Seconds to wait with O(wait) before the task fails.
+      - Seconds to wait with O(wait) before the task fails; 1 or more.
     type: int
     default: 600
   wait_sleep:
     description:
-      - Seconds between two polls with O(wait).
+      - Seconds between two polls with O(wait); 1 or more, so that waiting never polls EM without a pause.
     type: int
     default: 10
 '''

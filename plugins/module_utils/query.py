@@ -133,6 +133,42 @@ def build_filter(conditions, raw=None):
     return ';'.join(parts) if parts else None
 
 
+def check_raw_filter(text, option='filter'):
+    """Return a raw user filter, stripped, when wrapping it in parentheses keeps it inside them.
+
+    ``build_filter`` ANDs the raw filter as ``(raw)``. A ``)`` that closes
+    before it opens, a ``(`` never closed or a ``"`` never closed would let
+    the filter's own ``,`` (OR) escape that AND, or swallow the conditions
+    after it, so such a filter is refused with one sentence instead.
+    Parentheses inside quoted values do not count; ``""`` is a literal quote.
+    """
+    value = str(text).strip()
+    depth, quote_at, opened = 0, None, []
+    for index, char in enumerate(value):
+        if char == '"':
+            # Toggling on every quote also handles "" (two toggles): the
+            # characters between the two are none, so nothing is misread.
+            quote_at = index if quote_at is None else None
+        elif quote_at is not None:
+            continue
+        elif char == '(':
+            depth += 1
+            opened.append(index)
+        elif char == ')':
+            if depth == 0:
+                raise EmError('{0} closes a parenthesis at position {1} that was never opened; give a filter whose parentheses '
+                              'pair up, such as (Result==Failed,Result==Warning);TotalSize>0.'.format(option, index + 1))
+            depth -= 1
+            opened.pop()
+    if quote_at is not None:
+        raise EmError('{0} opens a quoted value at position {1} that is never closed; end every value with " (write a " '
+                      'inside a value as "").'.format(option, quote_at + 1))
+    if depth:
+        raise EmError('{0} opens a parenthesis at position {1} that is never closed; give a filter whose parentheses '
+                      'pair up, such as (Result==Failed,Result==Warning);TotalSize>0.'.format(option, opened[-1] + 1))
+    return value
+
+
 def encoded_length(text):
     """Length of ``text`` once percent-encoded as ``query_url`` encodes it (additive per character)."""
     return len(_url_quote(text, safe=''))

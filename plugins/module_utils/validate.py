@@ -6,13 +6,32 @@
 
 Every check raises EmError with a sentence that names the option, says what
 was wrong and what is expected. Nothing here ever changes the meaning of a
-value: a string is one name, never split on commas.
+value: a string is one name, never split on commas; an empty value where a
+value is required is an error, never "not given" (only None is).
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import difflib
+import re
+from datetime import date, datetime
+
+from ansible.module_utils.parsing.convert_bool import boolean
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+
+# EM documents no upper bound; beyond this a single answer gets large enough
+# to hit proxy and HTTP.sys limits, and paging is the right tool anyway.
+PAGE_SIZE_MAX = 10000
+ORDERS = ('ascending', 'descending')
+# Options that select sessions: ``id`` names one session and excludes them all.
+SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'filter', 'latest_per_vm', 'latest_per_job')
+BOOLEAN_OPTIONS = ('missing_ok', 'wait', 'latest_per_vm', 'latest_per_job', 'raw')
+_INTEGER_RE = re.compile(r'^\s*[+-]?\d+\s*$')
+_FIELD_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+_TIME_FORMS = 'an ISO-8601 date-time (2025-08-15T06:00:00Z) or a relative age such as 30m, 24h, 7d or 2w'
 
 
 def _shown(value, limit=60):
@@ -50,3 +69,276 @@ def names(value, option, required=False):
             raise EmError('{0} holds an empty name; every name must have at least one character.'.format(option))
         result.append(item)
     return result
+
+
+def flag(value, option):
+    """Return a strict boolean: true/false, yes/no, on/off, 1/0 (any case), never a guess."""
+    if isinstance(value, bool):
+        return value
+    try:
+        return boolean(value, strict=True)
+    except TypeError:
+        raise EmError('{0} must be true or false (yes/no, on/off and 1/0 work too), not {1}.'.format(option, _shown(value)))
+
+
+def whole_number(value, option, minimum=None, maximum=None, lower_text=None):
+    """Return ``value`` as an int within ``[minimum, maximum]``; EmError naming the option otherwise.
+
+    Accepts ints, floats with no fraction and strings of digits (what
+    templating produces); refuses booleans, fractions and anything else.
+    """
+    number = None
+    if isinstance(value, bool):
+        number = None
+    elif isinstance(value, int):
+        number = value
+    elif isinstance(value, float) and value.is_integer():
+        number = int(value)
+    elif isinstance(value, str) and _INTEGER_RE.match(value):
+        number = int(value)
+    lower = lower_text or '{0} or more'.format(minimum)
+    if number is None:
+        if minimum is None:
+            raise EmError('{0} must be a whole number, not {1}.'.format(option, _shown(value)))
+        raise EmError('{0} must be a whole number, {1}, not {2}.'.format(option, lower, _shown(value)))
+    if minimum is not None and number < minimum:
+        raise EmError('{0} must be {1}, not {2}.'.format(option, lower, number))
+    if maximum is not None and number > maximum:
+        raise EmError('{0} must be {1} or less, not {2}.'.format(option, maximum, number))
+    return number
+
+
+def number(value, option):
+    """Return a number (int, float or a numeric string) as a float; EmError naming the option otherwise."""
+    if not isinstance(value, bool):
+        if isinstance(value, (int, float)):
+            return float(value)
+        if isinstance(value, str):
+            try:
+                return float(value.strip())
+            except ValueError:
+                pass
+    raise EmError('{0} must be a number, not {1}.'.format(option, _shown(value)))
+
+
+def plugin_option_values(given, definitions, skip=()):
+    """Check directly given plugin option values against their documented type and choices.
+
+    Ansible's own conversion would take ``validate_certs='maybe'`` as false
+    and answer a bad number with a message naming no expectation, so a
+    plugin checks its direct keyword values here first. ``definitions`` are
+    the plugin's option definitions; options in ``skip`` are checked elsewhere.
+    """
+    for option in sorted(given):
+        value = given[option]
+        if option in skip or option not in definitions or value is None:
+            continue
+        definition = definitions[option]
+        kind = definition.get('type') or 'str'
+        if kind in ('bool', 'boolean'):
+            flag(value, option)
+        elif kind in ('int', 'integer'):
+            whole_number(value, option)
+        elif kind == 'float':
+            number(value, option)
+        elif kind in ('str', 'string', 'path'):
+            text(value, option, 'a value')
+            if definition.get('choices'):
+                one_of(value, option, definition['choices'])
+
+
+def text(value, option, expected):
+    """Return a non-empty string; ``expected`` completes "give ..." in the error."""
+    if not isinstance(value, str):
+        raise EmError('{0} must be a string, {1}, not {2} ({3}).'.format(option, expected, type(value).__name__, _shown(value)))
+    if not value.strip():
+        raise EmError('{0} is empty; give {1}, or leave the option out.'.format(option, expected))
+    return value
+
+
+def moment(value, option, now=None):
+    """Return the naive-UTC datetime of a time option (ISO-8601 or a relative age)."""
+    if isinstance(value, (datetime, date)):
+        return query.parse_time(value)
+    text(value, option, _TIME_FORMS)
+    try:
+        return query.parse_time(value, now)
+    except EmError:
+        raise EmError('{0} must be {1}, not {2}.'.format(option, _TIME_FORMS, _shown(value)))
+    except (OverflowError, ValueError):
+        raise EmError('{0} {1} reaches outside the years 1 to 9999; give a date or an age within them.'.format(
+            option, _shown(value)))
+
+
+def choice_list(value, option, choices):
+    """Return a list of allowed values from one value, a comma-separated string or a list.
+
+    Splitting on commas is safe here: no allowed value contains one, so the
+    meaning cannot change (and modules' ``list`` type does the same).
+    """
+    if isinstance(value, str):
+        items = [item.strip() for item in value.split(',')]
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        raise EmError('{0} must be one or more of {1}, not {2}.'.format(option, ', '.join(choices), _shown(value)))
+    if not items or items == ['']:
+        raise EmError('{0} is empty; give one or more of {1}, or leave the option out.'.format(option, ', '.join(choices)))
+    for item in items:
+        if item not in choices:
+            raise EmError('{0} must be one or more of {1}; {2} is not one of them.'.format(option, ', '.join(choices), _shown(item)))
+    return items
+
+
+def one_of(value, option, choices):
+    """Return ``value`` when it is one of ``choices`` (case-sensitive, as modules' choices are)."""
+    if value not in choices:
+        raise EmError('{0} must be one of {1}, not {2}.'.format(option, ', '.join(choices), _shown(value)))
+    return value
+
+
+def raw_filter(value, option='filter'):
+    """Return a raw EM filter that can be safely parenthesised and ANDed with the rest."""
+    text(value, option, 'an EM filter expression such as Result==Failed')
+    return query.check_raw_filter(value, option)
+
+
+def unknown_options(given, known, owner):
+    """Refuse option names that ``owner`` does not know, naming the valid ones (and the likely one)."""
+    unknown = sorted(str(name) for name in given if name not in known)
+    if not unknown:
+        return
+    valid = sorted(name for name in known if not str(name).startswith('_'))
+    hints = []
+    for name in unknown:
+        close = difflib.get_close_matches(name, valid, n=1)
+        if close:
+            hints.append('{0} (did you mean {1}?)'.format(name, close[0]))
+        else:
+            hints.append(name)
+    raise EmError('{0} has no option{1} {2}; its options are: {3}.'.format(
+        owner, 's' if len(unknown) > 1 else '', ', '.join(hints), ', '.join(valid)))
+
+
+def query_type(term):
+    """Return an EM query type name given as a lookup term (``BackupTaskSession``, ``Job``...)."""
+    if not isinstance(term, str):
+        raise EmError('Every term must be an EM query type such as BackupTaskSession, not {0} ({1}).'.format(
+            type(term).__name__, _shown(term)))
+    name = term.strip()
+    if not name:
+        raise EmError('An empty term was given; name an EM query type such as BackupTaskSession.')
+    if not _FIELD_RE.match(name):
+        raise EmError('The term {0} is not an EM query type name (letters and digits only), such as BackupTaskSession.'.format(
+            _shown(term)))
+    return name
+
+
+def _paging_params(params, result):
+    """Validate the options every query has (paging, order, limit); write them into ``result``."""
+    if params.get('limit') is not None:
+        result['limit'] = whole_number(params['limit'], 'limit', 0, lower_text='0 (no limit) or more')
+    if params.get('page_size') is not None:
+        result['page_size'] = whole_number(params['page_size'], 'page_size', 1, PAGE_SIZE_MAX)
+    if params.get('order') is not None:
+        result['order'] = one_of(params['order'], 'order', ORDERS)
+    if params.get('filter') is not None:
+        result['filter'] = raw_filter(params['filter'])
+    if params.get('raw') is not None:
+        result['raw'] = flag(params['raw'], 'raw')
+
+
+def query_params(params):
+    """Check the options of a query of any EM type (``Job``, ``BackupServer``...); return a new dict.
+
+    ``sort`` must then be an EM field name. None means "not given" and is
+    kept, so defaults stay where they are applied.
+    """
+    result = dict(params)
+    _paging_params(params, result)
+    if params.get('sort') is not None:
+        sort = text(params['sort'], 'sort', 'an EM field name such as Name')
+        if not _FIELD_RE.match(sort):
+            raise EmError('sort must be an EM field name (letters, digits and _), such as Name, not {0}.'.format(_shown(sort)))
+    return result
+
+
+def _check_sort(kind, sort):
+    """``sort`` is one of our field names or an EM field name the kind can be sorted by."""
+    ours = sorted(name for name in kind.fields if name not in kind.local_fields)
+    text(sort, 'sort', 'one of ' + ', '.join(ours))
+    if sort in kind.local_fields:
+        raise EmError('{0} sessions cannot be sorted by {1}: EM has no such query field for them.'.format(kind.query_type, sort))
+    if sort in kind.fields or any(field.lower() == sort.lower() for field in kind.fields.values()):
+        return sort
+    raise EmError('sort must be one of {0} (or an EM field name of {1}), not {2}.'.format(', '.join(ours), kind.query_type, _shown(sort)))
+
+
+def session_params(kind, params, now=None):
+    """Check every session query option that needs no EM; return a new, normalised dict.
+
+    ``kind`` is a SessionKind or its name, ``params`` the module options (or
+    the lookup's). Names become lists (a string is one name), results and
+    states lists of allowed values, booleans and numbers real ones; None
+    still means "not given" so that defaults, and the truncation warning
+    (see ``truncation_warning``), can tell. Idempotent: checking a checked
+    dict changes nothing. Raises EmError with one sentence.
+    """
+    if not isinstance(kind, sessions.SessionKind):
+        kind = sessions.KINDS[kind]
+    result = dict(params)
+    _paging_params(params, result)
+    for option in BOOLEAN_OPTIONS:
+        if params.get(option) is not None:
+            result[option] = flag(params[option], option)
+    for option, lower in (('wait_timeout', '1 second or more'), ('wait_sleep', '1 second or more (0 would poll EM without a pause)')):
+        if params.get(option) is not None:
+            result[option] = whole_number(params[option], option, 1, lower_text=lower)
+    for option in ('vm_name', 'job_name'):
+        if params.get(option) is not None:
+            if option not in kind.fields and option not in kind.local_fields:
+                raise EmError('{0} applies to task sessions only, not to {1}.'.format(option, kind.query_type))
+            result[option] = names(params[option], option)
+    if params.get('result') is not None:
+        result['result'] = choice_list(params['result'], 'result', sessions.RESULTS)
+    if params.get('state') is not None:
+        result['state'] = choice_list(params['state'], 'state', kind.states)
+    now = now if now is not None else query.utcnow()
+    window = {}
+    for option in ('created_after', 'created_before'):
+        if params.get(option) is not None:
+            window[option] = moment(params[option], option, now)
+    if len(window) == 2 and window['created_after'] >= window['created_before']:
+        raise EmError('created_after ({0}) is not before created_before ({1}), so no session could match; swap or widen them.'.format(
+            query.format_time(window['created_after']), query.format_time(window['created_before'])))
+    if params.get('sort') is not None:
+        result['sort'] = _check_sort(kind, params['sort'])
+    if result.get('latest_per_vm') and kind.level != 'task':
+        raise EmError('latest_per_vm applies to task sessions only, not to {0}; use latest_per_job.'.format(kind.query_type))
+    if result.get('latest_per_job') and kind.level != 'job':
+        raise EmError('latest_per_job applies to job sessions only, not to {0}; use latest_per_vm.'.format(kind.query_type))
+    if params.get('id') is not None:
+        text(params['id'], 'id', 'the GUID or the UID (urn:veeam:{0}:<GUID>) of one session'.format(kind.uid_type))
+        sessions.parse_uid(params['id'], kind.uid_type)
+        given = [name for name in SELECTORS if result.get(name) not in (None, False)]
+        if given:
+            raise EmError('id names one session, so it cannot be combined with {0}; give either id or the options that select sessions.'.format(
+                ', '.join(given)))
+    return result
+
+
+def truncation_warning(query_type, params, limit):
+    """The warning for a result cut by the default limit, or None when the user chose ``limit``.
+
+    A limit the user set is a request, not an accident: the result's
+    ``truncated`` flag still tells, but no warning. With ``latest_per_vm``
+    (``latest_per_job``) the limit counts VMs (jobs), and so does the warning.
+    """
+    if params.get('limit') is not None:
+        return None
+    if params.get('latest_per_vm') or params.get('latest_per_job'):
+        unit = 'VMs' if params.get('latest_per_vm') else 'jobs'
+        return ('{0} sessions of more than {1} {2} matched and only the latest session of each of the first {1} {2} is returned; '
+                'set limit (0 for all) to choose the number of {2} and silence this warning.'.format(query_type, limit, unit))
+    return ('More than {1} {0} results matched and only the first {1} are returned; '
+            'set limit (0 for all) to choose the number and silence this warning.'.format(query_type, limit))

@@ -21,9 +21,10 @@ author:
 options:
   vm_name:
     description:
-      - Only sessions of these VMs (exact display names, case-insensitive; several names are ORed). A single string works too.
-    type: list
-    elements: str
+      - Only sessions of this VM, or of these VMs (exact display names, case-insensitive; several names are ORed).
+      - A name or a list of names. A string is always one name, even when it contains a comma (V(db,02) is one VM);
+        give several names as a list. An empty name or an empty list is refused.
+    type: raw
   state:
     description:
       - Only sessions in one of these states.
@@ -184,7 +185,7 @@ summary:
       type: dict
       sample: {"InProgress": 0, "Pending": 0, "Completed": 2}
 truncated:
-  description: True when O(limit) cut the result; a warning says so too.
+  description: True when O(limit), or the default of 1000 when O(limit) is not given, cut the result; only a cut at the default warns.
   returned: always
   type: bool
   sample: false

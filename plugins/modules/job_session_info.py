@@ -188,7 +188,7 @@ summary:
       type: dict
       sample: {"Starting": 0, "Stopping": 0, "Working": 1, "Pausing": 0, "Resuming": 0, "Stopped": 2}
 truncated:
-  description: True when O(limit) cut the result; a warning says so too.
+  description: True when O(limit), or the default of 1000 when O(limit) is not given, cut the result; only a cut at the default warns.
   returned: always
   type: bool
   sample: false
