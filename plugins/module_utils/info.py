@@ -52,7 +52,7 @@ def _common_query_spec():
         filter=dict(type='str'),
         order=dict(type='str', default='descending', choices=['ascending', 'descending']),
         # No default here: None tells that the user did not choose a limit, so
-        # only a cut at DEFAULT_LIMIT warns (see validate.truncation_warning).
+        # only a cut at DEFAULT_LIMIT warns (see validate.truncation_warnings).
         limit=dict(type='int'),
         page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
         missing_ok=dict(type='bool', default=False),
@@ -354,8 +354,7 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
                 wait_timeout, len(running), kind.query_type, names, ' and more' if len(running) > 5 else ''))
         sleep(wait_sleep)
     if truncated:
-        warnings.append('More {0}s matched than limit={1} allows; only the first {1} are returned '
-                        '(raise limit, or set it to 0 for no limit).'.format(kind.query_type, params.get('limit')))
+        warnings.extend(validate.truncation_warnings(kind.query_type, params, _paging(params)[1]))
     summary = sessions.summarise(found, kind)
     if params.get('raw'):
         found = [s['_raw'] for s in found]
@@ -382,8 +381,7 @@ def run_raw_query(client, query_type, params):
     result = query.fetch_pages(fetch_page, page_size, limit, params.get('concurrency') or query.DEFAULT_CONCURRENCY, key=key)
     warnings = []
     if result.truncated:
-        warnings.append('More {0} items matched than limit={1} allows; only the first {1} are returned (set limit to 0 for no limit).'.format(
-            query_type, limit))
+        warnings.extend(validate.truncation_warnings(query_type, params, limit))
     return dict(items=result.items, truncated=result.truncated, filter=filter_text, warnings=warnings)
 
 

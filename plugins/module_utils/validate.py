@@ -281,7 +281,7 @@ def session_params(kind, params, now=None):
     the lookup's). Names become lists (a string is one name), results and
     states lists of allowed values, booleans and numbers real ones; None
     still means "not given" so that defaults, and the truncation warning
-    (see ``truncation_warning``), can tell. Idempotent: checking a checked
+    (see ``truncation_warnings``), can tell. Idempotent: checking a checked
     dict changes nothing. Raises EmError with one sentence.
     """
     if not isinstance(kind, sessions.SessionKind):
@@ -327,18 +327,18 @@ def session_params(kind, params, now=None):
     return result
 
 
-def truncation_warning(query_type, params, limit):
-    """The warning for a result cut by the default limit, or None when the user chose ``limit``.
+def truncation_warnings(query_type, params, limit):
+    """The warning for a result cut by the default limit (a list of one), or ``[]`` when the user chose ``limit``.
 
     A limit the user set is a request, not an accident: the result's
-    ``truncated`` flag still tells, but no warning. With ``latest_per_vm``
+    ``truncated`` flag still tells, but nothing warns. With ``latest_per_vm``
     (``latest_per_job``) the limit counts VMs (jobs), and so does the warning.
     """
     if params.get('limit') is not None:
-        return None
+        return []
     if params.get('latest_per_vm') or params.get('latest_per_job'):
         unit = 'VMs' if params.get('latest_per_vm') else 'jobs'
-        return ('{0} sessions of more than {1} {2} matched and only the latest session of each of the first {1} {2} is returned; '
-                'set limit (0 for all) to choose the number of {2} and silence this warning.'.format(query_type, limit, unit))
-    return ('More than {1} {0} results matched and only the first {1} are returned; '
-            'set limit (0 for all) to choose the number and silence this warning.'.format(query_type, limit))
+        return ['{0} sessions of more than {1} {2} matched and only the latest session of each of the first {1} {2} is returned; '
+                'set limit (0 for all) to choose the number of {2} and silence this warning.'.format(query_type, limit, unit)]
+    return ['More than {1} {0} results matched and only the first {1} are returned; '
+            'set limit (0 for all) to choose the number and silence this warning.'.format(query_type, limit)]
