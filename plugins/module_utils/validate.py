@@ -40,6 +40,23 @@ def _shown(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
+def _kind(value):
+    """What a value is, in a user's words (YAML's, not Python's type names)."""
+    if value is None:
+        return 'null'
+    if isinstance(value, bool):
+        return 'a boolean'
+    if isinstance(value, (int, float)):
+        return 'a number'
+    if isinstance(value, str):
+        return 'a string'
+    if isinstance(value, dict):
+        return 'a dict'
+    if isinstance(value, (list, tuple)):
+        return 'a list'
+    return 'a ' + type(value).__name__
+
+
 def names(value, option, required=False):
     """Return a list of names from one name (a string) or a list of names.
 
@@ -58,13 +75,13 @@ def names(value, option, required=False):
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise EmError('{0} must be a name or a list of names, not {1} ({2}).'.format(option, type(value).__name__, _shown(value)))
+        raise EmError('{0} must be a name or a list of names, not {1} ({2}).'.format(option, _kind(value), _shown(value)))
     if not items:
         raise EmError('{0} is an empty list; give at least one name, or leave the option out.'.format(option))
     result = []
     for item in items:
         if not isinstance(item, str) or isinstance(item, bool):
-            raise EmError('{0} must hold names (strings), not {1} ({2}).'.format(option, type(item).__name__, _shown(item)))
+            raise EmError('{0} must hold names (strings), not {1} ({2}).'.format(option, _kind(item), _shown(item)))
         if item == '':
             raise EmError('{0} holds an empty name; every name must have at least one character.'.format(option))
         result.append(item)
@@ -150,7 +167,7 @@ def plugin_option_values(given, definitions, skip=()):
 def text(value, option, expected):
     """Return a non-empty string; ``expected`` completes "give ..." in the error."""
     if not isinstance(value, str):
-        raise EmError('{0} must be a string, {1}, not {2} ({3}).'.format(option, expected, type(value).__name__, _shown(value)))
+        raise EmError('{0} must be a string, {1}, not {2} ({3}).'.format(option, expected, _kind(value), _shown(value)))
     if not value.strip():
         raise EmError('{0} is empty; give {1}, or leave the option out.'.format(option, expected))
     return value
@@ -224,7 +241,7 @@ def query_type(term):
     """Return an EM query type name given as a lookup term (``BackupTaskSession``, ``Job``...)."""
     if not isinstance(term, str):
         raise EmError('Every term must be an EM query type such as BackupTaskSession, not {0} ({1}).'.format(
-            type(term).__name__, _shown(term)))
+            _kind(term), _shown(term)))
     name = term.strip()
     if not name:
         raise EmError('An empty term was given; name an EM query type such as BackupTaskSession.')

@@ -86,10 +86,10 @@ def test_query_returns_sessions_summary_and_the_filter_sent():
     assert client.queries[0] == ('BackupTaskSession', 'Result=="Success"', 'CreationTime', True, 2, 1)
 
 
-def test_limit_truncation_is_flagged_and_warned():
+def test_limit_truncation_is_flagged_and_a_chosen_limit_does_not_warn():
     result = run_session_query(FakeClient([entity(i) for i in range(30)]), 'backup_task', {'limit': 5, 'page_size': 10}, now=NOW)
     assert len(result['sessions']) == 5 and result['truncated'] is True
-    assert 'limit=5' in result['warnings'][0]
+    assert result['warnings'] == []
 
 
 def test_sort_and_order_reach_em():
