@@ -1,0 +1,97 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+name: session_report_query
+short_description: Check a session report's sources and window, and fix the window's start and end
+version_added: 0.2.0
+description:
+  - Turns the sources and the window of a session report into what to ask Enterprise Manager for, before any logon.
+  - A relative window such as V(7d) is resolved once, so the query and the report agree on the same start and end.
+  - Bad input fails with one sentence naming the variable.
+author:
+  - vbem.enterprise_manager contributors (@vbem)
+positional: _input, window
+options:
+  _input:
+    description:
+      - The session sources, one name or a list of names, each one of V(backup), V(replica), V(cdp).
+      - A string is one source name.
+    type: raw
+    required: true
+  window:
+    description:
+      - A relative age such as V(24h), V(7d) or V(2w) (that long before now), or an ISO-8601 start time such as
+        V(2026-11-01T00:00:00Z).
+    type: str
+    required: true
+  now:
+    description:
+      - The end of the window, as ISO-8601. Defaults to the current UTC time.
+    type: str
+seealso:
+  - plugin: vbem.enterprise_manager.session_report
+    plugin_type: filter
+  - plugin: vbem.enterprise_manager.em_query
+    plugin_type: lookup
+'''
+
+EXAMPLES = r'''
+- name: Plan a report of backup and replica sessions of the last 14 days
+  ansible.builtin.set_fact:
+    report_plan: "{{ ['backup', 'replica'] | vbem.enterprise_manager.session_report_query('14d') }}"
+# report_plan:
+#   sources: [backup, replica]
+#   query_types: [BackupTaskSession, ReplicaTaskSession]
+#   window: 14d
+#   created_after: '2026-11-16T16:09:00Z'
+#   created_before: '2026-11-30T16:09:00Z'
+'''
+
+RETURN = r'''
+_value:
+  description: What to query and the window, for P(vbem.enterprise_manager.em_query#lookup) and the session_report filter.
+  type: dict
+  contains:
+    sources:
+      description: The sources, in the order given.
+      type: list
+      elements: str
+    query_types:
+      description: The EM query type of each source (V(BackupTaskSession), V(ReplicaTaskSession), V(CdpReplicaTaskSession)).
+      type: list
+      elements: str
+    window:
+      description: The window as given.
+      type: str
+    created_after:
+      description: Start of the window, UTC, C(YYYY-MM-DDTHH:MM:SSZ).
+      type: str
+    created_before:
+      description: End of the window, UTC, C(YYYY-MM-DDTHH:MM:SSZ).
+      type: str
+'''
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import plan
+
+
+def session_report_query(sources, window, now=None):
+    """Filter: the checked report plan (see ``report.plan``)."""
+    try:
+        return plan(sources, window, now)
+    except EmError as exc:
+        raise AnsibleFilterError(str(exc))
+
+
+class FilterModule(object):
+    """vbem.enterprise_manager.session_report_query"""
+
+    def filters(self):
+        return {'session_report_query': session_report_query}
