@@ -8,6 +8,19 @@ Modules and lookups never speak HTTP themselves: they get a client from
 ``get_client(adapter)`` and use it as a context manager, which guarantees
 the logoff. EM limits concurrent logon sessions, so a leaked one is an
 incident, not a nit.
+
+What the client promises about the logon session it owns:
+
+* the logoff is retried on any 5xx and on connection errors, with backoff
+  and jitter, for up to 15 seconds;
+* the logon is retried only where EM cannot have created a session: the
+  connection could not be made (nothing was sent) or EM answered 503;
+* the logon and the logoff get more time to answer than other requests,
+  because a logon whose answer is lost leaves a session nobody can name;
+* SIGINT, SIGTERM and a parent process that went away log it off within a
+  few seconds (see ``lifecycle``);
+* no message carries the password, the token or the SessionId (the token is
+  base64 of the SessionId): a SessionId is shown by its first 8 characters.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -21,8 +34,10 @@ import time
 import traceback
 from http.cookiejar import DefaultCookiePolicy
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError, scrub
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing, query, sessions
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import (
+    EmError, EmInterrupted, mask_guids_after, mask_session_id, scrub, shorten_url,
+)
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import lifecycle, parsing, query, sessions
 
 REQUESTS_IMPORT_ERROR = None
 try:
@@ -34,12 +49,40 @@ except ImportError:
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
-__all__ = ['EmError', 'EmClient', 'get_client', 'HAS_REQUESTS', 'REQUESTS_IMPORT_ERROR']
+try:
+    from urllib3.exceptions import ConnectTimeoutError as _ConnectTimeoutError
+except ImportError:
+    _ConnectTimeoutError = None
+
+__all__ = ['EmError', 'EmInterrupted', 'EmClient', 'get_client', 'HAS_REQUESTS', 'REQUESTS_IMPORT_ERROR']
 
 TOKEN_HEADER = 'X-RestSvcSessionId'
 RETRY_STATUSES = frozenset((502, 503, 504))
 BACKOFF_BASE = 0.5
 BACKOFF_MAX = 10.0
+# Connecting is quick wherever EM is reachable at all; a long connect wait only delays the error.
+CONNECT_TIMEOUT_MAX = 10.0
+# The logon (and the logoff) may take longer than other requests: if we stop
+# waiting for the logon's answer, EM may still create a session we cannot name.
+LOGON_READ_FACTOR = 2.0
+LOGON_READ_MIN = 30.0
+# The logoff of our own session is idempotent, so it is retried on anything
+# transient, within a budget of timeout seconds clamped to these bounds.
+LOGOFF_BUDGET_MIN = 5.0
+LOGOFF_BUDGET_MAX = 15.0
+LOGOFF_BACKOFF_BASE = 0.25
+LOGOFF_BACKOFF_MAX = 2.0
+# On SIGINT/SIGTERM or a vanished parent: AWX sends SIGKILL 10 s after its SIGINT.
+INTERRUPT_LOGOFF_BUDGET = 5.0
+IDLE_TIMEOUT = "EM's idle timeout (15 minutes)"
+IDLE_EXPIRY_NOTE = 'expires after ' + IDLE_TIMEOUT
+
+# How a failed attempt ended, which decides whether it may be retried.
+NOT_SENT = 'not_sent'   # no connection: EM saw nothing
+TIMED_OUT = 'timed_out'  # sent, no answer in time: EM may have acted
+DROPPED = 'dropped'     # sent, connection closed without an answer: EM may have acted
+TLS = 'tls'             # handshake failed: retrying will not help
+OTHER = 'other'
 
 
 class BlockAllCookies(DefaultCookiePolicy):
@@ -69,17 +112,91 @@ def _no_auth(request):
 
 
 def backoff_delay(attempt, base=BACKOFF_BASE, maximum=BACKOFF_MAX, rand=random.random):
-    """Exponential backoff with jitter: ``min(base * 2**attempt + jitter, maximum)``."""
+    """Exponential backoff with jitter: ``min(base * 2**attempt + jitter, maximum)``, jitter in ``[0, base)``."""
     return min(base * (2 ** attempt) + rand() * base, maximum)
+
+
+def logon_read_timeout(timeout):
+    """Seconds the logon (and the logoff) may wait for EM's answer: twice ``timeout``, at least 30."""
+    return max(float(timeout) * LOGON_READ_FACTOR, LOGON_READ_MIN)
+
+
+def connect_timeout(timeout):
+    """Seconds allowed to establish a connection: ``timeout``, at most 10."""
+    return min(float(timeout), CONNECT_TIMEOUT_MAX)
+
+
+def logoff_budget(timeout):
+    """Seconds the logoff of our own session may take, retries included: ``timeout`` clamped to 5..15."""
+    return min(max(float(timeout), LOGOFF_BUDGET_MIN), LOGOFF_BUDGET_MAX)
+
+
+def may_retry_logon(outcome, status=None):
+    """Whether a failed logon attempt may be sent again without risking a second, unknown session.
+
+    Only when nothing reached EM (the connection could not be made) or EM
+    answered 503 (it was unavailable or at its cap of logon sessions, and
+    created nothing). Never after a timeout or a dropped connection: EM may
+    have created a session whose token we never saw.
+    """
+    if status is not None:
+        return status == 503
+    return outcome == NOT_SENT
+
+
+def may_retry_read(outcome, status=None):
+    """Whether a failed GET may be sent again: any connection trouble, a timeout, or HTTP 502/503/504."""
+    if status is not None:
+        return status in RETRY_STATUSES
+    return outcome in (NOT_SENT, TIMED_OUT, DROPPED)
+
+
+def may_retry_logoff(outcome, status=None):
+    """Whether a failed logoff may be sent again: deleting our own session is idempotent, so on any 5xx or connection trouble."""
+    if status is not None:
+        return 500 <= status <= 599
+    return outcome in (NOT_SENT, TIMED_OUT, DROPPED)
+
+
+def classify_failure(exc):
+    """How a requests exception ended the attempt: NOT_SENT, TIMED_OUT, DROPPED, TLS or OTHER."""
+    if isinstance(exc, requests.exceptions.SSLError):
+        return TLS
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return NOT_SENT
+    if isinstance(exc, requests.exceptions.Timeout):
+        return TIMED_OUT
+    if isinstance(exc, requests.exceptions.ProxyError):
+        return NOT_SENT
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        cause = exc.args[0] if exc.args else None
+        reason = getattr(cause, 'reason', None)
+        if _ConnectTimeoutError is not None and isinstance(reason, _ConnectTimeoutError):
+            return NOT_SENT  # NewConnectionError (refused, no route, name not resolved) is a ConnectTimeoutError
+        return DROPPED
+    if isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)):
+        return DROPPED
+    return OTHER
 
 
 def _token_to_session_id(token):
     """EM v10+ tokens are base64 of the SessionId; decode when the body did not tell us."""
     try:
         decoded = base64.b64decode(token.encode('ascii'), validate=True).decode('ascii')
-    except (ValueError, UnicodeError):
+    except (ValueError, UnicodeError, AttributeError):
         return None
     return decoded if sessions.is_guid(decoded) else None
+
+
+class _Attempt(object):
+    """The end of one HTTP attempt: a response, or how it failed."""
+
+    __slots__ = ('response', 'outcome', 'exc')
+
+    def __init__(self, response=None, outcome=None, exc=None):
+        self.response = response
+        self.outcome = outcome
+        self.exc = exc
 
 
 class EmClient(object):
@@ -92,7 +209,8 @@ class EmClient(object):
     """
 
     def __init__(self, base_url, username=None, password=None, session_token=None, validate_certs=True,
-                 ca_path=None, timeout=30.0, retries=3, api_version='latest', pool_size=8, sleep=time.sleep):
+                 ca_path=None, timeout=30.0, retries=3, api_version='latest', pool_size=8, sleep=time.sleep,
+                 guard=True):
         if not HAS_REQUESTS:
             raise EmError('The Python library requests is required to talk to Enterprise Manager.')
         self.base_url = base_url.rstrip('/')
@@ -107,20 +225,42 @@ class EmClient(object):
         # verify goes on every request: a session-level verify loses to REQUESTS_CA_BUNDLE.
         self.verify = ca_path if ca_path else bool(validate_certs)
         self.warnings = []
+        self.logon_in_flight = False
+        self.cancel_reason = None
         self._sleep = sleep
+        self._use_guard = guard
+        self._guard = None
         self._lock = threading.Lock()
         self._relogon_lock = threading.Lock()
+        self._interrupt_lock = threading.RLock()
+        self._interrupting = False
+        self._interrupt_message = None
+        self._logoff_cut = None
         self._generation = 0
-        self._http = requests.Session()
-        self._http.cookies.set_policy(BlockAllCookies())
-        self._http.auth = _no_auth
-        self._http.headers.update({'Accept': 'application/json', 'User-Agent': 'vbem.enterprise_manager'})
+        # Every token and SessionId this client has held, so none appears in any message.
+        self._tokens = [self._token] if self._token else []
+        self._session_ids = []
+        caller_id = _token_to_session_id(self._token) if self._token else None
+        if caller_id:
+            self._session_ids.append(caller_id)
+        self._http = self._new_http(pool_size)
+
+    @staticmethod
+    def _new_http(pool_size=2):
+        http = requests.Session()
+        http.cookies.set_policy(BlockAllCookies())
+        http.auth = _no_auth
+        http.headers.update({'Accept': 'application/json', 'User-Agent': 'vbem.enterprise_manager'})
         adapter = HTTPAdapter(pool_connections=2, pool_maxsize=max(int(pool_size), 1))
-        self._http.mount('https://', adapter)
-        self._http.mount('http://', adapter)
+        http.mount('https://', adapter)
+        http.mount('http://', adapter)
+        return http
 
     # -- context manager -------------------------------------------------
     def __enter__(self):
+        if self.owns_session and self._use_guard:
+            self._guard = lifecycle.Guard(self)
+            self._guard.start()
         try:
             self.logon()
         except BaseException:
@@ -133,8 +273,14 @@ class EmClient(object):
         return False
 
     # -- helpers ---------------------------------------------------------
-    def _secrets(self):
-        return (self._password, self._token)
+    def _scrub(self, text):
+        """``text`` without the password, any token, or any SessionId beyond its first characters."""
+        text = scrub(text, [self._password] + self._tokens, self._session_ids)
+        return mask_guids_after(text)
+
+    def _shown(self, url):
+        """A URL fit for a message: secrets and SessionIds masked, at most about 200 characters."""
+        return shorten_url(self._scrub(url))
 
     def url(self, path):
         """Absolute URL for an API path (``query`` -> ``https://em:9398/api/query``); absolute URLs pass through."""
@@ -144,119 +290,346 @@ class EmClient(object):
 
     def _error(self, method, url, response=None, reason=None):
         """Build the one-sentence EmError for a failed request."""
-        url_shown = scrub(url, self._secrets())
+        url_shown = self._shown(url)
         if response is not None:
             em_message = parsing.error_message(response.content)
             status = response.status_code
             detail = em_message or (response.reason or 'no message')
+            if len(detail) > 300:
+                detail = detail[:297] + '...'
             hint = ''
             if status == 401:
                 hint = ' (the credentials were rejected)' if 'sessionMngr' in url else ' (the session token is invalid or expired)'
             elif 300 <= status < 400:
                 hint = ' (a redirect: is the url pointing at the EM REST API on port 9398?)'
             message = '{0} {1} failed with HTTP {2}{3}: {4}'.format(method, url_shown, status, hint, detail.rstrip('.'))
-            return EmError(scrub(message, self._secrets()) + '.', url=url_shown, status=status,
-                           em_message=scrub(em_message, self._secrets()))
+            return EmError(self._scrub(message) + '.', url=url_shown, status=status, em_message=self._scrub(em_message))
         message = '{0} {1} failed: {2}'.format(method, url_shown, reason)
-        return EmError(scrub(message, self._secrets()).rstrip('.') + '.', url=url_shown)
+        return EmError(self._scrub(message).rstrip('.') + '.', url=url_shown)
 
-    def _send(self, method, url, idempotent, auth=None, token=None):
-        """One logical request with retries; returns the requests.Response (any status).
+    def _attempt(self, method, url, headers=None, auth=None, connect=None, read=None, http=None):
+        """Send one request; returns an _Attempt. Never retries and never raises for HTTP or network trouble."""
+        try:
+            response = (http or self._http).request(method, url, headers=headers or {}, auth=auth, verify=self.verify,
+                                                    timeout=(connect, read), allow_redirects=False)
+        except requests.exceptions.RequestException as exc:
+            return _Attempt(outcome=classify_failure(exc), exc=exc)
+        except OSError as exc:
+            # requests raises bare OSErrors too, for example for an unreadable CA bundle.
+            return _Attempt(outcome=OTHER, exc=exc)
+        return _Attempt(response=response)
 
-        Idempotent requests are retried on connection errors, timeouts and
-        502/503/504 with exponential backoff and jitter, bounded by ``retries``
-        and by ``timeout`` overall.
+    def _failure_reason(self, url, attempt, tries, read_seconds, connect_seconds):
+        """The part of the sentence after "failed: " for an attempt that got no answer."""
+        exc = attempt.exc
+        if attempt.outcome == TLS:
+            return _tls_failure(exc)
+        after = ' after {0} attempts'.format(tries) if tries > 1 else ''
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return 'could not connect within {0:g} s (the timeout option, at most {1:g} s for connecting){2}'.format(
+                connect_seconds, CONNECT_TIMEOUT_MAX, after)
+        if attempt.outcome == TIMED_OUT:
+            return 'EM did not answer within {0:g} s (the timeout option){1}'.format(read_seconds, after)
+        if attempt.outcome == DROPPED:
+            reason = 'the connection closed before EM answered ({0}){1}'.format(_short(exc), after)
+            if url.lower().startswith('http://'):
+                reason += ('; the url starts with http:// but EM serves HTTPS on port 9398 by default, '
+                           'so try https:// in url')
+            return reason
+        return '{0}{1}: {2}'.format(type(exc).__name__, after, _short(exc))
+
+    def _note_retry(self, method, url, why, attempt, of=None):
+        self.warnings.append(self._scrub('Retrying {0} {1} after {2} (attempt {3}{4}).'.format(
+            method, self._shown(url), why, attempt + 2, ' of {0}'.format(of) if of else '')))
+
+    @staticmethod
+    def _why(attempt):
+        if attempt.response is not None:
+            return 'HTTP {0}'.format(attempt.response.status_code)
+        return type(attempt.exc).__name__
+
+    # -- cancellation ------------------------------------------------------
+    def cancel(self, reason):
+        """Refuse every further request (the first reason given wins); the caller logs off."""
+        if self.cancel_reason is None:
+            self.cancel_reason = reason
+
+    def cut_logoff(self):
+        """Shorten a logoff already under way to a few seconds (a signal arrived while closing)."""
+        cut = time.monotonic() + INTERRUPT_LOGOFF_BUDGET
+        if self._logoff_cut is None or cut < self._logoff_cut:
+            self._logoff_cut = cut
+
+    def interrupt(self, reason, budget=INTERRUPT_LOGOFF_BUDGET):
+        """Stop: refuse further requests, log off the session we own within ``budget`` seconds, and say so.
+
+        Safe from any thread and from a signal handler (it uses its own HTTP
+        connection). Returns one sentence: why we stopped, and what became of
+        the logon session.
         """
-        deadline = time.monotonic() + self.timeout
-        attempt = 0
-        headers = {}
-        if token:
-            headers[TOKEN_HEADER] = token
-        while True:
-            remaining = max(deadline - time.monotonic(), 1.0)
-            try:
-                response = self._http.request(method, url, headers=headers, auth=auth, verify=self.verify,
-                                              timeout=remaining, allow_redirects=False)
-            except requests.exceptions.SSLError as exc:
-                raise self._error(method, url, reason=_tls_failure(exc))
-            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-                if not idempotent or not self._may_retry(attempt, deadline):
-                    raise self._error(method, url, reason='{0} after {1} attempt(s): {2}'.format(
-                        type(exc).__name__, attempt + 1, _short(exc)))
-                self._backoff(method, url, attempt, type(exc).__name__)
-                attempt += 1
-                continue
-            except requests.exceptions.RequestException as exc:
-                raise self._error(method, url, reason='{0}: {1}'.format(type(exc).__name__, _short(exc)))
-            except OSError as exc:
-                # requests raises bare OSErrors too, for example for an unreadable CA bundle.
-                raise self._error(method, url, reason=_short(exc))
-            if response.status_code in RETRY_STATUSES and idempotent and self._may_retry(attempt, deadline):
-                self._backoff(method, url, attempt, 'HTTP {0}'.format(response.status_code))
-                attempt += 1
-                continue
-            return response
+        self.cancel(reason)
+        with self._interrupt_lock:
+            if self._interrupting:
+                return self.cancel_reason + '.'
+            if self._interrupt_message is None or (self.owns_session and self._token):
+                self._interrupting = True
+                try:
+                    outcome = self._logoff_now(budget)
+                finally:
+                    self._interrupting = False
+                self._interrupt_message = '{0}; {1}.'.format(self.cancel_reason, outcome)
+            return self._interrupt_message
 
-    def _may_retry(self, attempt, deadline):
-        return attempt < self.retries and time.monotonic() + backoff_delay(attempt, rand=lambda: 0) < deadline
+    def _check_cancelled(self):
+        if self.cancel_reason is not None:
+            raise EmInterrupted(self.interrupt(self.cancel_reason))
 
-    def _backoff(self, method, url, attempt, why):
-        delay = backoff_delay(attempt)
-        self.warnings.append(scrub('Retrying {0} {1} after {2} (attempt {3} of {4}).'.format(
-            method, url, why, attempt + 2, self.retries + 1), self._secrets()))
-        self._sleep(delay)
+    def _take_token(self):
+        """The token of the session we own, removed from the client so that only one path logs it off."""
+        token, self._token = self._token, None
+        return token
+
+    def _logoff_now(self, budget):
+        """Log off on a fresh connection (the pooled ones may be busy in other threads); returns the outcome phrase."""
+        if not self.owns_session:
+            return 'the EM logon session belongs to the caller and stays open'
+        session_id = self.session_id
+        token = self._take_token()
+        if not token:
+            if self.logon_in_flight:
+                return ('the logon was still waiting for EM, so a logon session EM may create cannot be logged off and '
+                        + IDLE_EXPIRY_NOTE)
+            return 'no EM logon session was open'
+        http = self._new_http()
+        try:
+            ok, detail = self._delete_session(token, session_id, budget, http, notes=False)
+        finally:
+            http.close()
+        if ok:
+            return 'logged off from Enterprise Manager' if detail is None else detail
+        return 'the EM logon session could not be logged off ({0}) and {1}'.format(detail, IDLE_EXPIRY_NOTE)
 
     # -- session lifecycle ----------------------------------------------
     def logon(self):
         """Log on with Basic auth (``POST /api/sessionMngr/?v=<api_version>``, expect 201).
 
         With a caller's ``session_token`` nothing is sent: the token is used as is.
+        Retried only where EM cannot have created a session (see ``may_retry_logon``).
         """
         if not self.owns_session:
             return
+        self._check_cancelled()
         url = self.url('sessionMngr/') + '?v=' + self.api_version
         auth = HTTPBasicAuth((self.username or '').encode('utf-8'), (self._password or '').encode('utf-8'))
-        response = self._send('POST', url, idempotent=False, auth=auth)
-        if response.status_code != 201:
-            raise self._error('POST', url, response)
+        read = logon_read_timeout(self.timeout)
+        connect = connect_timeout(self.timeout)
+        started = time.monotonic()
+        tries = 0
+        while True:
+            self._check_cancelled()
+            self.logon_in_flight = True
+            try:
+                attempt = self._attempt('POST', url, auth=auth, connect=connect, read=read)
+            finally:
+                self.logon_in_flight = False
+            tries += 1
+            status = attempt.response.status_code if attempt.response is not None else None
+            if status == 201:
+                break
+            if may_retry_logon(attempt.outcome, status) and tries <= self.retries and self.cancel_reason is None:
+                delay = backoff_delay(tries - 1)
+                if time.monotonic() - started + delay < self.timeout:
+                    self._note_retry('POST', url, self._why(attempt), tries - 1, self.retries + 1)
+                    self._sleep(delay)
+                    continue
+            if attempt.response is not None:
+                self._check_cancelled()
+                raise self._error('POST', url, attempt.response)
+            self._check_cancelled()
+            raise self._error('POST', url, reason=self._logon_failure(url, attempt, tries, read, connect))
+        response = attempt.response
         token = response.headers.get(TOKEN_HEADER)
         if not token:
             raise EmError('POST {0} answered HTTP 201 without an {1} header; is the url pointing at the EM REST API on port 9398?'.format(
-                url, TOKEN_HEADER), url=url, status=201)
+                self._shown(url), TOKEN_HEADER), url=url, status=201)
         try:
             body = parsing.parse_body(response.content)
         except EmError:
             body = None
-        self.session_id = parsing.ci_get(body, 'SessionId') if isinstance(body, dict) else None
-        if not self.session_id:
-            self.session_id = _token_to_session_id(token)
+        session_id = parsing.ci_get(body, 'SessionId') if isinstance(body, dict) else None
+        if not session_id:
+            session_id = _token_to_session_id(token)
+        self._tokens.append(token)
+        if session_id:
+            self._session_ids.append(str(session_id))
         with self._lock:
+            self.session_id = session_id
             self._token = token
             self._generation += 1
+        # A signal that waited for this answer, or a parent that went away meanwhile: log it off now.
+        self._check_cancelled()
+
+    def _logon_failure(self, url, attempt, tries, read, connect):
+        reason = self._failure_reason(url, attempt, tries, read, connect)
+        if attempt.outcome == TIMED_OUT:
+            return ('EM did not answer the logon within {0:g} s (twice the timeout option, at least {1:g} s), so a logon '
+                    'session EM may have created cannot be logged off and {2}').format(read, LOGON_READ_MIN, IDLE_EXPIRY_NOTE)
+        if attempt.outcome == DROPPED:
+            return reason + ('; the logon is not retried because EM may have created a session, which then '
+                             + IDLE_EXPIRY_NOTE)
+        return reason
+
+    def _delete_session(self, token, session_id, budget, http=None, notes=True):
+        """DELETE our own logon session, retried on any 5xx and connection trouble within ``budget`` seconds.
+
+        Returns ``(True, None)`` when EM deleted it, ``(True, phrase)`` when it
+        was already gone (401/404: expired or logged off before), and
+        ``(False, reason)`` when it may still be open.
+        """
+        if not session_id:
+            return False, 'EM did not tell us its SessionId'
+        url = self.url('logonSessions/' + session_id)
+        started = time.monotonic()
+        deadline = started + budget
+        headers = {TOKEN_HEADER: token}
+        tries = 0
+        while True:
+            if self._logoff_cut is not None:
+                deadline = min(deadline, self._logoff_cut)
+            remaining = deadline - time.monotonic()
+            read = max(remaining, 0.5)
+            attempt = self._attempt('DELETE', url, headers=headers, connect=min(read, CONNECT_TIMEOUT_MAX), read=read, http=http)
+            tries += 1
+            status = attempt.response.status_code if attempt.response is not None else None
+            if status is not None and 200 <= status < 300:
+                return True, None
+            if status in (401, 404):
+                return True, 'the EM logon session had already ended (HTTP {0})'.format(status)
+            if may_retry_logoff(attempt.outcome, status):
+                delay = backoff_delay(tries - 1, LOGOFF_BACKOFF_BASE, LOGOFF_BACKOFF_MAX)
+                if self._logoff_cut is not None:
+                    deadline = min(deadline, self._logoff_cut)
+                if time.monotonic() + delay < deadline:
+                    if notes:
+                        self._note_retry('DELETE', url, self._why(attempt), tries - 1)
+                    self._sleep(delay)
+                    continue
+            if attempt.response is not None:
+                detail = str(self._error('DELETE', url, attempt.response)).rstrip('.')
+            else:
+                detail = str(self._error('DELETE', url, reason=self._failure_reason(url, attempt, tries, read, read))).rstrip('.')
+            if tries > 1:
+                detail += ', after {0} attempts in {1:.1f} s'.format(tries, time.monotonic() - started)
+            return False, detail
 
     def close(self):
         """Log off the session we own (``DELETE /api/logonSessions/{SessionId}``) and release connections.
 
-        Never raises: a failed logoff becomes a warning so it cannot hide the
-        error that got us here. A caller's token is never logged off.
+        Never raises for a failed logoff: it becomes a warning, so it cannot
+        hide the error that got us here. A caller's token is never logged
+        off. Raises EmInterrupted only when SIGINT or SIGTERM arrived while
+        logging off, after the logoff.
         """
+        guard, self._guard = self._guard, None
+        interrupted = None
         try:
-            if self.owns_session and self._token:
-                if self.session_id:
-                    url = self.url('logonSessions/' + self.session_id)
-                    try:
-                        response = self._send('DELETE', url, idempotent=True, token=self._token)
-                        if response.status_code not in (200, 204, 401, 404):
-                            self.warnings.append(str(self._error('DELETE', url, response)) + ' The EM logon session may stay open until it expires.')
-                    except EmError as exc:
-                        self.warnings.append(str(exc) + ' The EM logon session may stay open until it expires.')
-                else:
-                    self.warnings.append('EM did not tell us its SessionId, so the logon session cannot be logged off and will expire on its own.')
-                self._token = None
+            if guard is not None:
+                guard.closing()
+            if self.owns_session:
+                session_id = self.session_id
+                token = self._take_token()
+                if token:
+                    ok, detail = self._delete_session(token, session_id, logoff_budget(self.timeout))
+                    if not ok:
+                        self.warnings.append(self._scrub('{0}; the EM logon session may stay open until {1} ends it.'.format(
+                            detail, IDLE_TIMEOUT)))
+                    interrupted = 'logged off from Enterprise Manager' if ok else 'the EM logon session could not be logged off'
         finally:
+            if guard is not None:
+                name = guard.stop()
+                if name is not None:
+                    raise EmInterrupted('Interrupted by {0}; {1}.'.format(name, interrupted or 'no EM logon session was open'))
             self._http.close()
 
+    def hand_over(self):
+        """Give the logon session to the caller: return its token; the client no longer logs it off.
+
+        For the logon module, whose whole job is to return a token that later
+        tasks use and the logoff module ends.
+        """
+        self._check_cancelled()
+        token = self._token
+        if not token:
+            raise EmError('There is no EM logon session to hand over.')
+        # Our handlers go first: until the token is printed, a signal ends the run the default way.
+        guard, self._guard = self._guard, None
+        if guard is not None:
+            guard.stop()
+        self.owns_session = False
+        return token
+
+    def logoff_session(self):
+        """Log off the caller's session (the logoff module): returns True when EM ended it now, False when it had already ended.
+
+        The session is the one the caller's token authenticates, so it is
+        provably theirs: its id is the token decoded, or EM's own answer to
+        ``GET /api/logonSessions`` (which lists the caller's session only).
+        Raises EmError when it could not be logged off.
+        """
+        token = self._token
+        session_id = _token_to_session_id(token)
+        if not session_id:
+            response = self._attempt('GET', self.url('logonSessions'), headers={TOKEN_HEADER: token},
+                                     connect=connect_timeout(self.timeout), read=self.timeout).response
+            if response is not None and response.status_code == 401:
+                return False
+            if response is None or response.status_code != 200:
+                raise EmError('The session token is not one EM issued (it is not base64 of a SessionId) and EM did not say '
+                              'which logon session it belongs to, so nothing was logged off.')
+            items = parsing.extract_items(parsing.parse_body(response.content))
+            ids = [parsing.ci_get(item, 'SessionId') for item in items if isinstance(item, dict)]
+            session_id = ids[0] if len(ids) == 1 and ids[0] else None
+            if not session_id:
+                raise EmError('EM did not name the logon session of this token, so nothing was logged off.')
+            self._session_ids.append(str(session_id))
+        ok, detail = self._delete_session(token, session_id, logoff_budget(self.timeout))
+        if not ok:
+            raise EmError(self._scrub('{0}; the EM logon session may stay open until {1} ends it.'.format(detail, IDLE_TIMEOUT)))
+        return detail is None
+
     # -- requests ----------------------------------------------------------
+    def _send(self, method, url, token=None):
+        """One idempotent request with retries; returns the requests.Response (any status).
+
+        Retried on connection errors, timeouts and 502/503/504 with
+        exponential backoff and jitter, at most ``retries`` times and within
+        ``timeout`` seconds overall.
+        """
+        deadline = time.monotonic() + self.timeout
+        connect = connect_timeout(self.timeout)
+        headers = {TOKEN_HEADER: token} if token else {}
+        tries = 0
+        while True:
+            self._check_cancelled()
+            read = max(deadline - time.monotonic(), 1.0)
+            attempt = self._attempt(method, url, headers=headers, connect=min(connect, read), read=read)
+            tries += 1
+            status = attempt.response.status_code if attempt.response is not None else None
+            if attempt.response is not None and not may_retry_read(None, status):
+                return attempt.response
+            if attempt.outcome in (TLS, OTHER):
+                raise self._error(method, url, reason=self._failure_reason(url, attempt, tries, read, connect))
+            if tries <= self.retries and may_retry_read(attempt.outcome, status):
+                delay = backoff_delay(tries - 1)
+                if time.monotonic() + delay < deadline:
+                    self._note_retry(method, url, self._why(attempt), tries - 1, self.retries + 1)
+                    self._sleep(delay)
+                    continue
+            if attempt.response is not None:
+                return attempt.response
+            self._check_cancelled()
+            raise self._error(method, url, reason=self._failure_reason(url, attempt, tries, self.timeout, connect))
+
     def get(self, path, allow_missing=False):
         """GET an API path or URL and return the parsed body (JSON-shaped dict/list).
 
@@ -267,15 +640,16 @@ class EmClient(object):
         url = self.url(path)
         with self._lock:
             token, generation = self._token, self._generation
-        response = self._send('GET', url, idempotent=True, token=token)
+        response = self._send('GET', url, token=token)
         if response.status_code == 401 and self.owns_session:
+            self._check_cancelled()
             # Several page fetches may see the expiry at once: only the first logs on again.
             with self._relogon_lock:
                 if self._generation == generation:
                     self.warnings.append('The EM logon session expired; logged on again.')
                     self.logon()
                 token = self._token
-            response = self._send('GET', url, idempotent=True, token=token)
+            response = self._send('GET', url, token=token)
         if response.status_code == 404 and allow_missing:
             return None
         if response.status_code != 200:
@@ -312,15 +686,19 @@ def _short(exc):
     match = re.search(r'\[Errno -?\d+\] ([^\'"\])]+)', text)
     if match:
         return match.group(1).strip()
+    for name in ('RemoteDisconnected', 'ConnectionResetError', 'BadStatusLine', 'IncompleteRead', 'BrokenPipeError'):
+        if name in text:
+            found = re.search(name + r"\((?:\d+, )?'([^']*)'", text)
+            return '{0}: {1}'.format(name, found.group(1)) if found and found.group(1) else name
     text = text.splitlines()[0] if text else type(exc).__name__
-    return text[:300]
+    return shorten_url(text, 300)
 
 
 def get_client(adapter, **kwargs):
     """The single way to an EmClient: validate the adapter's connection options and build one.
 
-    ``kwargs`` override client tuning (``pool_size``, ``sleep``). The client is
-    not logged on yet: use it in a ``with`` block.
+    ``kwargs`` override client tuning (``pool_size``, ``sleep``, ``guard``).
+    The client is not logged on yet: use it in a ``with`` block.
     """
     options = adapter.connection_options()
     return EmClient(
