@@ -162,7 +162,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils import val
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, get_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import plan_session_query, run_raw_query, run_session_query
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, plugin_variables
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import kind_for_query_type
 
 JMESPATH_IMPORT_ERROR = None
@@ -236,7 +236,8 @@ class LookupModule(LookupBase):
             raise EmError('id names one session, so give exactly one session query type as the term, not {0}.'.format(len(query_types)))
         expression = self._jmespath(kwargs.get('jmespath'))
 
-        self.set_options(var_options=variables, direct=kwargs)
+        # An empty veeam_em_* variable (AWX sends optional fields empty) means unset, not '' or false.
+        self.set_options(var_options=plugin_variables(variables), direct=kwargs)
         if not HAS_REQUESTS:
             raise EmError('The em_query lookup needs the Python library requests on the controller.')
         params = dict((name, self.get_option(name)) for name in _QUERY_OPTIONS)

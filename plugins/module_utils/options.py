@@ -118,6 +118,9 @@ class _WithoutEmptyConnectionVars(Mapping):
     def __len__(self):
         return sum(1 for _key in self)
 
+    def __bool__(self):
+        return bool(self._variables)
+
 
 def plugin_variables(variables):
     """The variables to give a plugin's ``set_options(var_options=...)``: empty connection variables hidden."""
