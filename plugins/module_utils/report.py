@@ -35,7 +35,7 @@ COLOURS = {'Failed': '#c62828', 'Warning': '#e09b00', 'Success': '#2e7d32', 'Run
 CSV_COLUMNS = ('type', 'vm_name', 'job_name', 'start_utc', 'end_utc', 'state', 'result', 'reason', 'size_bytes')
 DEFAULT_MAX_ROWS = 500
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP "CSV injection").
-_FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+_FORMULA_FIRST = frozenset(('=', '+', '-', '@', '\t', '\r'))
 _TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
@@ -82,6 +82,21 @@ def plan(sources, window, now=None):
     }
 
 
+def utc_key(value):
+    """``YYYY-MM-DDTHH:MM:SS`` (UTC) of an EM timestamp, or None when unreadable.
+
+    EM sends UTC as ``2026-11-29T21:40:02.628536Z``: those are cut, not
+    parsed, because the report handles every session of a window; other forms
+    (an offset, no zone) go through ``parse_em_time``. Keys of one width sort
+    as the instants they name.
+    """
+    if isinstance(value, str) and len(value) >= 20 and value[-1] == 'Z' and value[10] == 'T' and value[4] == '-' \
+            and value[13] == ':' and value[16] == ':' and (len(value) == 20 or value[19] == '.'):
+        return value[:19]
+    moment = parse_em_time(value)
+    return moment.strftime('%Y-%m-%dT%H:%M:%S') if moment is not None else None
+
+
 def outcome(session):
     """The report's category of a session: its result, or ``Running`` while EM reports none (``None``)."""
     result = session.get('result')
@@ -105,8 +120,10 @@ class Aggregate(object):
     ``by_day`` (list of ``(date, counts)`` covering the whole window),
     ``by_job`` (dicts, worst first), ``problems`` (failed and warning
     sessions, worst and newest first), ``vms`` (one entry per VM and source
-    whose newest session is not a success, worst first) and ``rows``
-    (``(source, session, start_datetime)`` for the CSV, newest first).
+    whose newest session is not a success, worst first), ``vms_not_ok``
+    (distinct VMs with a failed or warning newest session) and ``rows``
+    (``(source, session, start key)`` for the CSV, newest first); session
+    times are ``utc_key`` strings.
     """
 
     def __init__(self, sessions_by_source, sources, start, end, generated):
@@ -123,7 +140,7 @@ class Aggregate(object):
         undated = 0
         for source in self.sources:
             for session in sessions_by_source.get(source) or []:
-                when = parse_em_time(session.get('creation_time'))
+                when = utc_key(session.get('creation_time'))
                 category = outcome(session)
                 self.totals[category] += 1
                 self.by_source[source][category] += 1
@@ -136,7 +153,7 @@ class Aggregate(object):
                 if when is None:
                     undated += 1
                     continue
-                day = when.date()
+                day = when[:10]
                 day_counts = days.get(day)
                 if day_counts is None:
                     day_counts = days[day] = _counts()
@@ -153,7 +170,7 @@ class Aggregate(object):
                         completed[key] = (session, when)
         self.total = len(rows)
         self.undated = undated
-        self.by_day = self._days(days)
+        self.by_day = self._days(dict((datetime.strptime(day, '%Y-%m-%d').date(), counts) for day, counts in days.items()))
         self.by_job = self._jobs(jobs)
         severity = dict((o, i) for i, o in enumerate(OUTCOMES))
         problems.sort(key=lambda item: item[2], reverse=True)
@@ -169,7 +186,9 @@ class Aggregate(object):
                         'last_completed': last[0] if last and last[0] is not session else None})
         vms.sort(key=lambda item: (severity[item['outcome']], _fold(item['session'].get('vm_name')), item['source']))
         self.vms = vms
-        rows.sort(key=lambda item: item[2] or datetime.min, reverse=True)
+        # A VM backed up and replicated is still one VM in the headline.
+        self.vms_not_ok = len(set(_fold(vm['session'].get('vm_name')) for vm in vms if vm['outcome'] in ('Failed', 'Warning')))
+        rows.sort(key=lambda item: item[2] or '', reverse=True)
         self.rows = rows
 
     def _days(self, days):
@@ -208,7 +227,12 @@ def _n(number):
 
 
 def _minute(moment):
-    return moment.strftime('%Y-%m-%d %H:%M') if moment else ''
+    """``2026-11-29 21:40`` from a datetime or a ``utc_key``."""
+    if not moment:
+        return ''
+    if isinstance(moment, str):
+        return moment[:10] + ' ' + moment[11:16]
+    return moment.strftime('%Y-%m-%d %H:%M')
 
 
 def _plural(count, word, plural=None):
@@ -220,7 +244,12 @@ def _first_upper(text):
 
 
 def _iso(moment):
-    return moment.strftime(_TIME_FORMAT) if moment else ''
+    """``2026-11-29T21:40:02Z`` from a datetime or a ``utc_key``."""
+    if not moment:
+        return ''
+    if isinstance(moment, str):
+        return moment + 'Z'
+    return moment.strftime(_TIME_FORMAT)
 
 
 def _sources_text(sources):
@@ -237,15 +266,15 @@ def headline(agg):
         return 'No {0} task sessions in the window'.format(_sources_text(agg.sources))
     if not failed and not warning:
         if agg.vms:
+            running = len(set(_fold(vm['session'].get('vm_name')) for vm in agg.vms))
             return '{0}, no failures or warnings; {1} without a result yet'.format(
-                _plural(agg.total, 'task session'), _plural(len(agg.vms), 'VM'))
+                _plural(agg.total, 'task session'), _plural(running, 'VM'))
         return 'All {0} succeeded'.format(_plural(agg.total, 'task session'))
     bad = [s for s in (_plural(failed, 'failed session') if failed else '',
                        _plural(warning, 'warning') if warning else '') if s]
-    not_ok = sum(1 for vm in agg.vms if vm['outcome'] in ('Failed', 'Warning'))
     text = ' and '.join(bad) + ' in ' + _plural(agg.total, 'task session')
-    if not_ok:
-        text = '{0} not protected by a clean last run: '.format(_plural(not_ok, 'VM')) + text
+    if agg.vms_not_ok:
+        text = '{0} not protected by a clean last run: '.format(_plural(agg.vms_not_ok, 'VM')) + text
     return text
 
 
@@ -255,8 +284,9 @@ def _cell(value):
     """A text cell a spreadsheet shows as text: formula starters get a leading apostrophe."""
     if value is None:
         return ''
-    text = str(value)
-    if text.startswith(_FORMULA_STARTS) or text.lstrip(' ').startswith(_FORMULA_STARTS):
+    text = value if isinstance(value, str) else str(value)
+    first = text[:1]
+    if first in _FORMULA_FIRST or (first == ' ' and text.lstrip(' ')[:1] in _FORMULA_FIRST):
         return "'" + text
     return text
 
@@ -273,7 +303,7 @@ def render_csv(agg):
             _cell(session.get('vm_name')),
             _cell(session.get('job_name')),
             _iso(when),
-            _iso(parse_em_time(session.get('end_time'))),
+            _iso(utc_key(session.get('end_time'))),
             _cell(session.get('state')),
             _cell(session.get('result')),
             _cell(session.get('reason')),
@@ -325,8 +355,7 @@ def render_table(agg, job_width=36):
         vms = sum(1 for vm in agg.vms if vm['source'] == source and vm['outcome'] in ('Failed', 'Warning'))
         rows.append([source, _n(sum(counts.values()))] + [_n(counts[o]) for o in OUTCOMES] + [_n(vms)])
     if len(agg.sources) > 1:
-        vms = sum(1 for vm in agg.vms if vm['outcome'] in ('Failed', 'Warning'))
-        rows.append(['all', _n(agg.total)] + [_n(agg.totals[o]) for o in OUTCOMES] + [_n(vms)])
+        rows.append(['all', _n(agg.total)] + [_n(agg.totals[o]) for o in OUTCOMES] + [_n(agg.vms_not_ok)])
     lines.append('')
     lines.extend(_table(header, rows, 1))
     if agg.by_job:
@@ -339,6 +368,9 @@ def render_table(agg, job_width=36):
 
 # -- HTML -----------------------------------------------------------------------------
 
+# Desktop: tables. Phones (<= 760px): every table row becomes a card whose
+# cells flow as text (name and result first, then when/type/job, then EM's
+# reason), and each day of the chart puts its bar on a line of its own.
 _CSS = '''
 :root{--fg:#1d2327;--muted:#5f6b76;--line:#dde3e8;--bg:#f6f8fa;--card:#fff;
 --failed:#c62828;--warning:#e09b00;--success:#2e7d32;--running:#1565c0}
@@ -359,6 +391,7 @@ header p{margin:0;color:var(--muted)}
 .tile.zero b{color:var(--muted)}
 section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 18px;margin:16px 0}
 h2{font-size:1.15rem;margin:2px 0 10px}
+h2 small{font-weight:400;color:var(--muted);font-size:.9rem}
 .note{color:var(--muted);font-size:.9rem;margin:8px 0 0}
 table{border-collapse:collapse;width:100%}
 th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
@@ -366,19 +399,21 @@ th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--mut
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.when{white-space:nowrap;font-variant-numeric:tabular-nums}
 td.reason{color:#37434d;overflow-wrap:break-word;min-width:16em}
-td.vm,td.job{overflow-wrap:break-word;min-width:7em}
-td.vm{font-weight:600}
+td.lead,td.job{overflow-wrap:break-word;min-width:7em}
+td.lead{font-weight:600}
 .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.8rem;font-weight:600;color:#fff;white-space:nowrap}
 .badge.Failed{background:var(--failed)}.badge.Warning{background:var(--warning);color:#1d1d1d}
 .badge.Success{background:var(--success)}.badge.Running{background:var(--running)}
 .was{display:block;color:var(--muted);font-size:.8rem}
-.zero{color:#9aa5ae}
+td.zero{color:#9aa5ae}
+td.sum{display:none}
 .legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:0 0 10px;padding:0;list-style:none;font-size:.9rem}
 .legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
 .days{display:grid;grid-template-columns:max-content 1fr max-content;gap:5px 12px;align-items:center}
-.days .d{font-variant-numeric:tabular-nums;white-space:nowrap;font-size:.9rem}
-.days .t{text-align:right;font-variant-numeric:tabular-nums;font-size:.9rem;white-space:nowrap}
-.days .t em{font-style:normal;color:var(--failed);font-weight:600}
+.day{display:contents}
+.day .d{font-variant-numeric:tabular-nums;white-space:nowrap;font-size:.9rem}
+.day .t{text-align:right;font-variant-numeric:tabular-nums;font-size:.9rem;white-space:nowrap}
+.day .t em{font-style:normal;color:var(--failed);font-weight:600}
 svg.bar{display:block;width:100%;height:18px;background:#eef1f4;border-radius:3px}
 svg.mini{display:block;width:100%;min-width:80px;height:10px;background:#eef1f4;border-radius:2px}
 footer{color:var(--muted);font-size:.85rem;margin-top:20px}
@@ -389,14 +424,27 @@ header h1{font-size:1.25rem}
 .tile b{font-size:1.4rem}
 section{padding:12px}
 table.cards thead{display:none}
-table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
-table.cards tr{border:1px solid var(--line);border-radius:6px;padding:6px 10px;margin:0 0 10px}
-table.cards td{border:0;padding:3px 0;display:flex;gap:10px;text-align:left;min-width:0}
-table.cards td::before{content:attr(data-label);flex:0 0 6.5em;color:var(--muted);font-size:.8rem;padding-top:2px}
-table.cards td.num{text-align:left}
-table.cards td.empty{display:none}
-table.cards td.barcell::before{padding-top:0}
-table.cards td.barcell svg{flex:1;align-self:center}
+table.cards,table.cards tbody{display:block;width:100%}
+table.cards tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:3px 10px;border:1px solid var(--line);border-radius:6px;
+padding:8px 10px;margin:0 0 10px}
+table.cards td{display:block;border:0;padding:0;min-width:0}
+table.cards td.lead{order:1;flex:0 1 auto}
+table.cards td.res{order:2}
+table.cards td.meta{display:none}
+table.cards td.sum{display:block;order:3;flex-basis:100%;font-size:.85rem;color:var(--muted)}
+table.cards td.kind{order:3;font-size:.85rem;color:var(--muted)}
+table.cards td.reason{order:4;flex-basis:100%;min-width:0}
+table.cards td.num{order:3;font-size:.9rem}
+table.cards td.num::before{content:attr(data-label) " ";color:var(--muted);font-size:.8rem}
+table.cards td.zero,table.cards td.empty{display:none}
+table.cards td.barcell{order:5;flex-basis:100%;padding-top:4px}
+table.cards td.lead.job{flex-basis:100%}
+.was{display:inline;margin-left:6px}
+.days{display:block}
+.day{display:grid;grid-template-columns:1fr max-content;grid-template-areas:"d t" "b b";gap:2px 8px;margin:0 0 8px}
+.day .d{grid-area:d}.day .t{grid-area:t}
+.day svg.bar{grid-area:b;height:14px}
+.tile.vms{grid-column:1/-1}
 }
 '''
 
@@ -443,9 +491,14 @@ def _td(label, content, cls=None, raw=False):
     return '<td data-label="{0}"{1}>{2}</td>'.format(_e(label), ' class="{0}"'.format(' '.join(classes)) if classes else '', text)
 
 
+def _summary(when, source, session):
+    """When, type and job in one line: what a phone shows instead of three narrow cells."""
+    parts = [_minute(when) + ' UTC' if when else '', SOURCE_LABELS[source], session.get('job_name') or '']
+    return ' \u00b7 '.join(part for part in parts if part)
+
+
 def _tiles(agg):
-    not_ok = sum(1 for vm in agg.vms if vm['outcome'] in ('Failed', 'Warning'))
-    tiles = [('vms', not_ok, 'VMs not OK (newest session)')]
+    tiles = [('vms', agg.vms_not_ok, 'VMs not OK (newest session)')]
     tiles += [(o, agg.totals[o], OUTCOME_LABELS[o] + ' sessions') for o in OUTCOMES]
     out = ['<div class="tiles">']
     for cls, value, label in tiles:
@@ -462,7 +515,7 @@ def _vm_section(agg, max_rows):
         '{0} failed or warning'.format(_n(bad)) if bad else '',
         '{0} without a result yet'.format(_n(len(vms) - bad)) if len(vms) > bad else '') if part)
     out = ['<section id="vms"><h2>VMs whose newest session is not a success{0}</h2>'.format(
-        ' ({0})'.format(counts) if counts else '')]
+        ' <small>({0}; one row per VM and type)</small>'.format(counts) if counts else '')]
     if not vms:
         out.append('<p>Every VM\'s newest session in the window succeeded.</p></section>')
         return ''.join(out)
@@ -477,15 +530,16 @@ def _vm_section(agg, max_rows):
             result += '<span class="was">last completed: {0}</span>'.format(_e(last.get('result')))
         reason = session.get('reason') or (last.get('reason') if last is not None and vm['outcome'] == 'Running' else '')
         out.append('<tr>' + ''.join((
-            _td('VM', session.get('vm_name'), 'vm'),
-            _td('Result', result, raw=True),
-            _td('When (UTC)', _minute(vm['when']), 'when'),
-            _td('Type', SOURCE_LABELS[vm['source']]),
-            _td('Job', session.get('job_name'), 'job'),
+            _td('VM', session.get('vm_name'), 'lead'),
+            _td('Result', result, 'res', raw=True),
+            _td('When (UTC)', _minute(vm['when']), 'when meta'),
+            _td('Type', SOURCE_LABELS[vm['source']], 'meta'),
+            _td('Job', session.get('job_name'), 'job meta'),
+            _td('Summary', _summary(vm['when'], vm['source'], session), 'sum'),
             _td('Reason', reason, 'reason'),
         )) + '</tr>')
     out.append('</tbody></table>')
-    out.append(_cap_note(len(shown), len(vms), 'VMs'))
+    out.append(_cap_note(len(shown), len(vms), 'VM rows'))
     out.append('</section>')
     return ''.join(out)
 
@@ -494,20 +548,22 @@ def _problem_section(agg, max_rows):
     problems = agg.problems
     failed = agg.totals['Failed']
     warning = agg.totals['Warning']
-    out = ['<section id="problems"><h2>Failed and warning sessions ({0} failed, {1} warning)</h2>'.format(_n(failed), _n(warning))]
+    out = ['<section id="problems"><h2>Failed and warning sessions <small>({0} failed, {1} warning; worst and newest first)'
+           '</small></h2>'.format(_n(failed), _n(warning))]
     if not problems:
         out.append('<p>No session in the window failed or ended with a warning.</p></section>')
         return ''.join(out)
     shown = _capped(problems, max_rows)
-    out.append('<table class="cards"><thead><tr><th>Result</th><th>When (UTC)</th><th>VM</th><th>Type</th><th>Job</th>'
+    out.append('<table class="cards"><thead><tr><th>Result</th><th>VM</th><th>When (UTC)</th><th>Type</th><th>Job</th>'
                '<th>EM\'s reason</th></tr></thead><tbody>')
     for source, session, when in shown:
         out.append('<tr>' + ''.join((
-            _td('Result', _badge(outcome(session)), raw=True),
-            _td('When (UTC)', _minute(when), 'when'),
-            _td('VM', session.get('vm_name'), 'vm'),
-            _td('Type', SOURCE_LABELS[source]),
-            _td('Job', session.get('job_name'), 'job'),
+            _td('Result', _badge(outcome(session)), 'res', raw=True),
+            _td('VM', session.get('vm_name'), 'lead'),
+            _td('When (UTC)', _minute(when), 'when meta'),
+            _td('Type', SOURCE_LABELS[source], 'meta'),
+            _td('Job', session.get('job_name'), 'job meta'),
+            _td('Summary', _summary(when, source, session), 'sum'),
             _td('Reason', session.get('reason') or '(EM gave no reason)', 'reason'),
         )) + '</tr>')
     out.append('</tbody></table>')
@@ -518,7 +574,7 @@ def _problem_section(agg, max_rows):
 
 def _day_section(agg):
     peak = max([sum(c.values()) for _d, c in agg.by_day] or [0]) or 1
-    out = ['<section id="days"><h2>Results per day (UTC)</h2>', _legend(), '<div class="days">']
+    out = ['<section id="days"><h2>Results per day <small>(UTC)</small></h2>', _legend(), '<div class="days">']
     for day, counts in agg.by_day:
         total = sum(counts.values())
         label = '{0}, {1}'.format(day.strftime('%a'), day.isoformat())
@@ -526,13 +582,13 @@ def _day_section(agg):
         if counts['Failed']:
             bad.append('{0} failed'.format(_n(counts['Failed'])))
         if counts['Warning']:
-            bad.append('{0} warn'.format(_n(counts['Warning'])))
+            bad.append('{0} warning'.format(_n(counts['Warning'])))
         summary = '{0} sessions on {1}: '.format(_n(total), day.isoformat()) + ', '.join(
             '{0} {1}'.format(_n(counts[o]), OUTCOME_LABELS[o].lower()) for o in OUTCOMES)
-        out.append('<span class="d">{0}</span>'.format(_e(label)))
+        out.append('<div class="day"><span class="d">{0}</span>'.format(_e(label)))
         out.append('<svg class="bar" viewBox="0 0 1000 10" preserveAspectRatio="none" role="img" aria-label="{0}">{1}</svg>'.format(
             _e(summary), _svg_segments(counts, total, 1000.0 / peak, 10)))
-        out.append('<span class="t">{0}{1}</span>'.format(
+        out.append('<span class="t">{0}{1}</span></div>'.format(
             _n(total), (' <em>' + _e(', '.join(bad)) + '</em>') if bad else ''))
     out.append('</div>')
     if agg.undated:
@@ -543,14 +599,14 @@ def _day_section(agg):
 
 
 def _job_section(agg):
-    out = ['<section id="jobs"><h2>Results per job ({0})</h2>'.format(_n(len(agg.by_job)))]
+    out = ['<section id="jobs"><h2>Results per job <small>({0}; worst first)</small></h2>'.format(_n(len(agg.by_job)))]
     if not agg.by_job:
         out.append('<p>No job ran in the window.</p></section>')
         return ''.join(out)
     out.append('<table class="cards"><thead><tr><th>Job</th><th>Type</th><th class="num">Sessions</th>' + ''.join(
         '<th class="num">{0}</th>'.format(_e(OUTCOME_LABELS[o])) for o in OUTCOMES) + '<th>Share</th></tr></thead><tbody>')
     for job in agg.by_job:
-        cells = [_td('Job', job['job_name'], 'job'), _td('Type', SOURCE_LABELS[job['source']]),
+        cells = [_td('Job', job['job_name'], 'lead job'), _td('Type', SOURCE_LABELS[job['source']], 'kind'),
                  _td('Sessions', _n(job['total']), 'num')]
         for name in OUTCOMES:
             value = job[name]
