@@ -34,6 +34,11 @@ def build_parser():
     add('--port', type=int, default=0, help='TCP port; 0 picks a free one (default 0)')
     add('--seed', type=int, default=1, help='seed of the generated data and of fault decisions (default 1)')
     add('--sessions', type=int, default=2000, help='approximate number of task sessions to generate (default 2000)')
+    add('--vms', type=int, default=None,
+        help='number of distinct VMs, all in nightly backup jobs (default: about 2.5 %% of --sessions); '
+             '--sessions then sets the nights of history (3 to 28)')
+    add('--running-finish-after', type=float, default=None, metavar='SECONDS',
+        help='sessions running at start finish this many seconds after start (default: never)')
     add('--now', type=_now, default=None, help='anchor time of the data, ISO-8601 UTC (default: now, truncated to the hour)')
     add('--username', default=DEFAULT_USERNAME, help='accepted user name, case-insensitive (default %s)' % DEFAULT_USERNAME)
     add('--password', default=DEFAULT_PASSWORD, help='accepted password (default %s)' % DEFAULT_PASSWORD)
@@ -63,8 +68,12 @@ def main(argv=None):
             parser.error('--%s must be at least 1' % name.replace('_', '-'))
     if options.idle_timeout <= 0:
         parser.error('--idle-timeout must be positive')
+    if options.vms is not None and options.vms < 10:
+        parser.error('--vms must be at least 10 (the ten special VM names are always generated)')
+    if options.running_finish_after is not None and not 0 <= options.running_finish_after < float('inf'):
+        parser.error('--running-finish-after must be a number of seconds, 0 or more')
     started = time.monotonic()
-    dataset = Dataset(options.seed, options.sessions, options.now)
+    dataset = Dataset(options.seed, options.sessions, options.now, options.vms)
     context = None if options.no_tls else make_ssl_context(options.cert, options.key)
     server = EmulatorServer((options.host, options.port), dataset, options, context)
     host = server.server_address[0]

@@ -64,10 +64,27 @@ def format_name_time(us):
     return (EPOCH + datetime.timedelta(microseconds=us)).strftime('%Y-%m-%d %H:%M:%S')
 
 
+def pick_result(rng, latest=False):
+    """A realistic result: mostly Success; the newest runs of the data set fail more often (they are the interesting ones)."""
+    roll = rng.random()
+    if latest:
+        return 'Success' if roll < 0.55 else 'Warning' if roll < 0.78 else 'Failed'
+    return 'Success' if roll < 0.86 else 'Warning' if roll < 0.94 else 'Failed'
+
+
+def pick_reason(rng, result):
+    """A realistic EM ``Reason`` for a result ('' for Success)."""
+    if result == 'Warning':
+        return rng.choice(_WARNING_REASONS)
+    if result == 'Failed':
+        return rng.choice(_FAILED_REASONS)
+    return ''
+
+
 class Dataset:
     """All generated objects, plus id indexes per resource kind."""
 
-    def __init__(self, seed=1, sessions=2000, now_us=None):
+    def __init__(self, seed=1, sessions=2000, now_us=None, vms=None):
         self.seed = seed
         self.rng = random.Random(seed)
         if now_us is None:
@@ -80,11 +97,13 @@ class Dataset:
         self.rows = {kind: [] for kind in (
             'BackupJobSession', 'BackupTaskSession', 'ReplicaJobSession', 'ReplicaTaskSession',
             'CdpReplicaSession', 'CdpReplicaTaskSession', 'RestoreSession')}
-        self._generate(max(1, int(sessions)))
+        self._generate(max(1, int(sessions)), vms)
         self.rows['BackupServer'] = self.servers
         self.rows['Job'] = self.jobs
         self.rows['CdpPolicy'] = self.policies
         self.by_id = {kind: {row['id']: row for row in rows} for kind, rows in self.rows.items()}
+        # Bumped whenever rows are added at run time (see live.py), so derived indexes know to rebuild.
+        self.version = 0
 
     # -- helpers -----------------------------------------------------------------
 
@@ -110,10 +129,16 @@ class Dataset:
 
     # -- generation --------------------------------------------------------------
 
-    def _generate(self, wanted):
+    def _generate(self, wanted, vms=None):
         rng = self.rng
-        days = max(3, min(28, wanted // 40))
-        slots = max(len(SPECIAL_VMS) * 2, wanted // days)
+        if vms:
+            # 70 % of the slots are backup VMs, and every VM is backed up: size the slots for exactly ``vms``
+            # VMs and let ``wanted`` decide how many nights of history that buys.
+            slots = (max(int(vms), len(SPECIAL_VMS)) * 100 + 69) // 70
+            days = max(3, min(28, wanted // slots))
+        else:
+            days = max(3, min(28, wanted // 40))
+            slots = max(len(SPECIAL_VMS) * 2, wanted // days)
         for index, host in enumerate(('vbr01.corp.example.com', 'vbr02.corp.example.com', 'vbr-dr.corp.example.com')):
             if index == 2 and wanted < 500:
                 break
@@ -176,17 +201,10 @@ class Dataset:
             number += 1
 
     def _pick_result(self, latest):
-        roll = self.rng.random()
-        if latest:
-            return 'Success' if roll < 0.55 else 'Warning' if roll < 0.78 else 'Failed'
-        return 'Success' if roll < 0.86 else 'Warning' if roll < 0.94 else 'Failed'
+        return pick_result(self.rng, latest)
 
     def _reason(self, result):
-        if result == 'Warning':
-            return self.rng.choice(_WARNING_REASONS)
-        if result == 'Failed':
-            return self.rng.choice(_FAILED_REASONS)
-        return ''
+        return pick_reason(self.rng, result)
 
     def _job_sessions(self, job, days, forced):
         """Nightly sessions; the newest may still run; failed ones are sometimes retried."""
@@ -353,5 +371,6 @@ class Dataset:
             'cdp_policies': [{'name': p['name'], 'uid': p['uid'], 'backup_server': p['server']['name'],
                               'vms': [vm['name'] for vm in p['vms']]} for p in self.policies],
             'special_vm_names': list(SPECIAL_VMS),
+            'vm_count': len({vm['name'] for owner in self.jobs + self.policies for vm in owner['vms']}),
             'counts': {kind: len(rows) for kind, rows in self.rows.items()},
         }

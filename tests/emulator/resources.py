@@ -7,7 +7,6 @@ plumbing (TLS, faults, auth, counters) lives in :mod:`server`.
 from __future__ import annotations
 
 import math
-import threading
 
 from . import render
 from .filterexpr import FilterError
@@ -257,26 +256,6 @@ def query_service(req):
 
 
 # -- session entities and collections -------------------------------------------------
-
-class ChildIndex:
-    """Lazily built parent-id -> children lists, so start-up stays fast."""
-
-    def __init__(self, dataset):
-        self.dataset = dataset
-        self._lock = threading.Lock()
-        self._indexes = {}
-
-    def children(self, kind, key, parent_id):
-        """Rows of ``kind`` whose ``key`` points at the parent with ``parent_id``."""
-        with self._lock:
-            index = self._indexes.get((kind, key))
-            if index is None:
-                index = {}
-                for row in self.dataset.rows[kind]:
-                    index.setdefault(row[key]['id'], []).append(row)
-                self._indexes[(kind, key)] = index
-        return index.get(parent_id, [])
-
 
 def _find(dataset, kind, raw_id):
     row = dataset.by_id[kind].get(raw_id.lower())

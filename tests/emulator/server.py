@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import socket
@@ -15,7 +16,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import render, resources
 from .auth import AuthError, SessionStore
+from .data import us_from_datetime
 from .faults import FaultError, Faults
+from .live import ControlError, Live
 from .resources import ApiError, Request
 
 _HTTPSYS_414 = (
@@ -52,6 +55,7 @@ ROUTES = (
     _route(r'/(?:%s)/[^/]+/?' % _SESSION_PATHS, '/api/{collection}/{id}', ('GET',)),
     _route(r'/(?:%s)/[^/]+/(?:%s)/?' % (_SESSION_PATHS, _SUB_PATHS), '/api/{collection}/{id}/{children}', ('GET',)),
 )
+_CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions')
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -68,7 +72,10 @@ class EmulatorServer(ThreadingHTTPServer):
         self.ssl_context = ssl_context
         self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions)
         self.faults = Faults(options.seed)
-        self.children = resources.ChildIndex(dataset)
+        now = getattr(options, 'now', None)
+        origin = now if now is not None else us_from_datetime(datetime.datetime.now(datetime.timezone.utc))
+        self.live = Live(dataset, getattr(options, 'running_finish_after', None), origin)
+        self.children = self.live.children
         self._lock = threading.Lock()
         self.reset_counters()
         super().__init__(address, Handler)
@@ -217,6 +224,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         """Route one request: URL length, control endpoints, then /api."""
+        self.server.live.tick()
         if len(self.path) > self.server.options.url_max_length:
             self._send_414()
             return
@@ -238,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
         if name == 'stats' and method == 'GET':
             self._send_control(200, server.stats())
         elif name == 'catalog' and method == 'GET':
-            self._send_control(200, server.dataset.catalog())
+            self._send_control(200, server.live.catalog())
         elif name == 'reset' and method == 'POST':
             server.store.reset()
             server.faults.clear()
@@ -249,16 +257,36 @@ class Handler(BaseHTTPRequestHandler):
                 server.faults.clear()
             elif method == 'POST':
                 try:
-                    payload = json.loads(body.decode('utf-8') or '{}')
-                    if server.faults.update(payload):
+                    if server.faults.update(self._control_json(body, '{}')):
                         server.store.expire_all()
-                except (ValueError, FaultError) as exc:
+                except (FaultError, ControlError) as exc:
                     self._send_control(400, {'error': str(exc)})
                     return
             self._send_control(200, server.faults.snapshot())
+        elif name in ('finish', 'sessions') and method == 'POST':
+            try:
+                payload = self._control_json(body, '')
+                answer = server.live.finish(payload) if name == 'finish' else server.live.add_session(payload)
+            except ControlError as exc:
+                self._send_control(400, {'error': str(exc)})
+                return
+            self._send_control(200, answer)
         else:
-            self._send_control(404, {'error': 'Unknown control endpoint %s /_emulator/%s. Known: GET stats, GET catalog, '
-                                              'POST reset, GET|POST|DELETE faults.' % (method, name)})
+            self._send_control(404, {'error': 'Unknown control endpoint %s /_emulator/%s. Known: %s.' % (
+                method, name, _CONTROL_HELP)})
+
+    @staticmethod
+    def _control_json(body, empty):
+        """A control request's JSON body (``empty`` stands in for no body); ControlError with one sentence otherwise."""
+        try:
+            text = body.decode('utf-8') or empty
+            if not text.strip():
+                raise ControlError('The request needs a JSON object body.')
+            return json.loads(text)
+        except UnicodeDecodeError:
+            raise ControlError('The body is not UTF-8.') from None
+        except json.JSONDecodeError as exc:
+            raise ControlError('The body is not valid JSON (%s).' % exc) from None
 
     def _token(self):
         """The session token; the cookie wins over the header (EM docs)."""

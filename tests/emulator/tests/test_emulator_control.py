@@ -7,6 +7,10 @@ import signal
 import ssl
 import time
 
+import pytest
+
+from emulator.cli import main
+from emulator.data import SPECIAL_VMS, Dataset
 from emulator.render import camel
 
 
@@ -138,3 +142,28 @@ def test_startup_100k(start_emulator):
     counts = client.control('GET', 'catalog').json()['counts']
     assert sum(counts[k] for k in ('BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession')) >= 95000
     client.logoff()
+
+
+@pytest.mark.parametrize('vms', [10, 57, 400])
+def test_vms_option_gives_exactly_that_many_vms_with_nightly_backups(vms):
+    data = Dataset(5, 2000, 1755324000000000, vms)
+    catalog = data.catalog()
+    backup_vms = {vm for job in catalog['jobs'] if job['type'] == 'Backup' for vm in job['vms']}
+    assert catalog['vm_count'] == len(backup_vms) == vms and set(SPECIAL_VMS) <= backup_vms
+    nights = {}
+    for row in data.rows['BackupTaskSession']:
+        nights.setdefault(row['vm_name'], set()).add(row['creation'] // 86400000000)
+    assert set(nights) == backup_vms and min(len(days) for days in nights.values()) >= 3
+    newest = {}
+    for row in data.rows['BackupTaskSession']:
+        newest[row['vm_name']] = max(newest.get(row['vm_name'], 0), row['creation'])
+    assert min(newest.values()) >= data.now_us - 86400000000
+
+
+@pytest.mark.parametrize('args, text', [
+    (['--vms', '9'], '--vms must be at least 10'), (['--running-finish-after', '-1'], '--running-finish-after must be'),
+    (['--running-finish-after', 'nan'], '--running-finish-after must be')])
+def test_vms_and_finish_options_are_validated(args, text, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    assert exited.value.code == 2 and text in capsys.readouterr().err
