@@ -20,9 +20,13 @@ class AuthError(Exception):
 
 
 class LogonSession:
-    """One logon session; ``token`` is what clients send, ``session_id`` the GUID in URLs."""
+    """One logon session; ``token`` is what clients send, ``session_id`` the GUID in URLs.
 
-    __slots__ = ('session_id', 'token', 'username', 'last_used', 'created')
+    ``used`` tells whether any request after the logon carried the token: a
+    session never used is one whose 201 answer its creator probably never got.
+    """
+
+    __slots__ = ('session_id', 'token', 'username', 'last_used', 'created', 'used', 'state')
 
     def __init__(self, session_id, username, now):
         self.session_id = session_id
@@ -30,6 +34,8 @@ class LogonSession:
         self.username = username
         self.created = now
         self.last_used = now
+        self.used = False
+        self.state = 'active'
 
 
 class SessionStore:
@@ -43,23 +49,40 @@ class SessionStore:
         self.clock = clock
         self._lock = threading.Lock()
         self._by_token = {}
+        self._records = {}
         self.reset()
 
     def reset(self):
         """Forget every session and zero the counters."""
         with self._lock:
             self._by_token.clear()
+            self._records.clear()
             self.logons = 0
             self.logoffs = 0
             self.failed_logons = 0
             self.expired = 0
             self.peak = 0
 
+    def _end(self, session, state):
+        del self._by_token[session.token]
+        session.state = state
+        if state == 'expired':
+            self.expired += 1
+        else:
+            self.logoffs += 1
+
     def _purge(self, now):
-        for token, session in list(self._by_token.items()):
+        for session in list(self._by_token.values()):
             if now - session.last_used > self.idle_timeout:
-                del self._by_token[token]
-                self.expired += 1
+                self._end(session, 'expired')
+
+    def mark_used(self, tokens):
+        """Record that a request carried these tokens (whatever became of the request)."""
+        with self._lock:
+            for token in tokens:
+                session = self._records.get(token)
+                if session is not None:
+                    session.used = True
 
     def logon(self, authorization):
         """Validate a Basic ``Authorization`` header and create a session."""
@@ -77,6 +100,7 @@ class SessionStore:
                                 'Log off unused sessions or wait until they expire.' % self.max_sessions)
             session = LogonSession(str(uuid.uuid4()), self.username, now)
             self._by_token[session.token] = session
+            self._records[session.token] = session
             self.logons += 1
             self.peak = max(self.peak, len(self._by_token))
             return session
@@ -90,8 +114,7 @@ class SessionStore:
             session = self._by_token.get(token)
             now = self.clock()
             if session is not None and now - session.last_used > self.idle_timeout:
-                del self._by_token[token]
-                self.expired += 1
+                self._end(session, 'expired')
                 session = None
                 message = 'The logon session has expired. Log on again.'
             else:
@@ -113,23 +136,24 @@ class SessionStore:
         with self._lock:
             if caller.session_id.lower() != (session_id or '').lower() or caller.token not in self._by_token:
                 return False
-            del self._by_token[caller.token]
-            self.logoffs += 1
+            self._end(caller, 'logged_off')
             return True
 
     def expire_all(self):
         """Expire every session now (fault injection)."""
         with self._lock:
-            self.expired += len(self._by_token)
-            self._by_token.clear()
+            for session in list(self._by_token.values()):
+                self._end(session, 'expired')
 
     def stats(self):
         """Counters for ``/_emulator/stats``."""
         with self._lock:
             self._purge(self.clock())
+            never_used = [session for session in self._records.values() if not session.used]
             return {'logons': self.logons, 'logoffs': self.logoffs, 'failed_logons': self.failed_logons,
                     'expired_sessions': self.expired, 'active_sessions': len(self._by_token),
-                    'peak_active_sessions': self.peak}
+                    'peak_active_sessions': self.peak, 'never_used_sessions': len(never_used),
+                    'active_never_used': sum(1 for session in never_used if session.state == 'active')}
 
 
 def _parse_basic(header):

@@ -53,7 +53,8 @@ import json, ssl, sys, urllib.request
 url, ca = sys.argv[1], sys.argv[2]
 context = ssl.create_default_context(cafile=ca) if url.startswith('https') else None
 stats = json.load(urllib.request.urlopen(url + '/_emulator/stats', context=context, timeout=10))
-print('logons=%(logons)s logoffs=%(logoffs)s expired_sessions=%(expired_sessions)s active_sessions=%(active_sessions)s' % stats)
+print('logons=%(logons)s logoffs=%(logoffs)s expired_sessions=%(expired_sessions)s active_sessions=%(active_sessions)s '
+      'never_used_sessions=%(never_used_sessions)s' % stats)
 closed = stats['logoffs'] + stats['expired_sessions']
 sys.exit(0 if stats['logons'] == closed and stats['active_sessions'] == 0 else 3)
 PY

@@ -55,6 +55,8 @@ ROUTES = (
     _route(r'/(?:%s)/[^/]+/?' % _SESSION_PATHS, '/api/{collection}/{id}', ('GET',)),
     _route(r'/(?:%s)/[^/]+/(?:%s)/?' % (_SESSION_PATHS, _SUB_PATHS), '/api/{collection}/{id}/{children}', ('GET',)),
 )
+# "METHOD template" of every implemented route: the keys of the request counters and what faults can be scoped to.
+ROUTE_LABELS = tuple('%s %s' % (method, template) for _regex, template, methods, _auth in ROUTES for method in methods)
 _CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions')
 
 
@@ -71,7 +73,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.options = options
         self.ssl_context = ssl_context
         self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions)
-        self.faults = Faults(options.seed)
+        self.faults = Faults(options.seed, ROUTE_LABELS)
         now = getattr(options, 'now', None)
         origin = now if now is not None else us_from_datetime(datetime.datetime.now(datetime.timezone.utc))
         self.live = Live(dataset, getattr(options, 'running_finish_after', None), origin)
@@ -84,7 +86,14 @@ class EmulatorServer(ThreadingHTTPServer):
         """Zero the request counters."""
         with self._lock:
             self.requests = {}
-            self.injected = {'dropped_connections': 0, 'injected_errors': 0}
+            self.injected = {'dropped_connections': 0, 'dropped_answers': 0, 'injected_errors': 0}
+            self.last_request = None
+
+    def saw_request(self):
+        """Remember when EM last received a request (anything but a control call)."""
+        moment = time.monotonic()
+        with self._lock:
+            self.last_request = moment
 
     def count(self, key, injected=None):
         """Count one request (by method and route template) and optionally an injected fault."""
@@ -100,6 +109,8 @@ class EmulatorServer(ThreadingHTTPServer):
             data['requests'] = dict(sorted(self.requests.items()))
             data['requests_total'] = sum(self.requests.values())
             data.update(self.injected)
+            last = self.last_request
+        data['last_api_request_monotonic_age'] = None if last is None else round(time.monotonic() - last, 3)
         return data
 
     def get_request(self):
@@ -224,14 +235,17 @@ class Handler(BaseHTTPRequestHandler):
 
     def dispatch(self):
         """Route one request: URL length, control endpoints, then /api."""
+        split = urlsplit(self.path)
+        path = split.path
+        control = path == '/_emulator' or path.startswith('/_emulator/')
+        if not control:
+            self.server.saw_request()
         self.server.live.tick()
         if len(self.path) > self.server.options.url_max_length:
             self._send_414()
             return
         body = self._read_body()
-        split = urlsplit(self.path)
-        path = split.path
-        if path == '/_emulator' or path.startswith('/_emulator/'):
+        if control:
             self.control(path[len('/_emulator'):].strip('/'), body)
             return
         if path.lower() != '/api' and not path.lower().startswith('/api/'):
@@ -288,6 +302,21 @@ class Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as exc:
             raise ControlError('The body is not valid JSON (%s).' % exc) from None
 
+    def _tokens(self):
+        """Every session token the request carries (cookie and header)."""
+        tokens = []
+        cookie_header = self.headers.get('Cookie')
+        if cookie_header:
+            try:
+                cookies = SimpleCookie(cookie_header)
+            except CookieError:
+                cookies = {}
+            tokens.extend(m.value for name, m in cookies.items() if name.lower() == 'x-restsvcsessionid' and m.value)
+        header = (self.headers.get('X-RestSvcSessionId') or '').strip()
+        if header:
+            tokens.append(header)
+        return tokens
+
     def _token(self):
         """The session token; the cookie wins over the header (EM docs)."""
         cookie_header = self.headers.get('Cookie')
@@ -311,8 +340,14 @@ class Handler(BaseHTTPRequestHandler):
                 route = (template, methods, auth)
                 break
         template = route[0] if route else '/api/{unknown}'
-        fate, status, latency = server.faults.decide()
-        server.count('%s %s' % (method, template), {'drop': 'dropped_connections', 'fail': 'injected_errors'}.get(fate))
+        label = '%s %s' % (method, template)
+        tokens = self._tokens()
+        if tokens:
+            # The creator received the token, whatever becomes of this request (a lost 201 shows as never used).
+            server.store.mark_used(tokens)
+        fate, status, latency = server.faults.decide(label)
+        server.count(label, {'drop': 'dropped_connections', 'drop_answer': 'dropped_answers',
+                             'fail': 'injected_errors'}.get(fate))
         if latency:
             time.sleep(latency)
         if fate == 'drop':
@@ -321,6 +356,7 @@ class Handler(BaseHTTPRequestHandler):
         if fate == 'fail':
             self.send_em_error(status, 'Injected fault: the emulator was asked to fail this request with HTTP %d.' % status)
             return
+        error = None
         try:
             if route is None:
                 raise ApiError(404, "The resource '/api%s' was not found." % sub_path)
@@ -329,11 +365,15 @@ class Handler(BaseHTTPRequestHandler):
                                {'Allow': ', '.join(route[1])})
             response = self._call(template, sub_path, query_string, route[2])
         except ApiError as exc:
-            self.send_em_error(exc.status, exc.message, exc.headers)
-            return
+            error = (exc.status, exc.message, exc.headers)
         except AuthError as exc:
-            headers = {'WWW-Authenticate': 'Basic Realm=RestSvc'} if exc.challenge else None
-            self.send_em_error(exc.status, exc.message, headers)
+            error = (exc.status, exc.message, {'WWW-Authenticate': 'Basic Realm=RestSvc'} if exc.challenge else None)
+        if fate == 'drop_answer':
+            # EM did the work (a logon exists, a logoff happened) but the answer never reaches the client.
+            self.close_connection = True
+            return
+        if error:
+            self.send_em_error(*error)
             return
         self._send_response_obj(response)
 

@@ -98,12 +98,12 @@ class Client:
         if self.scheme == 'https':
             self.context = ssl.create_default_context(cafile=emulator.ca_file)
 
-    def request(self, method, path, headers=None, token=None, body=None):
+    def request(self, method, path, headers=None, token=None, body=None, timeout=30):
         """Send one request; ``token`` defaults to the logged-on token."""
         if self.scheme == 'https':
-            conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=30)
+            conn = http.client.HTTPSConnection(self.host, self.port, context=self.context, timeout=timeout)
         else:
-            conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=timeout)
         all_headers = dict(headers or {})
         token = self.token if token is None else token
         if token and 'X-RestSvcSessionId' not in all_headers:
@@ -127,11 +127,11 @@ class Client:
         """GET with Accept: application/json."""
         return self.get(path, accept='application/json', **kwargs)
 
-    def logon(self, username=None, password=None, version='latest', accept='application/json'):
+    def logon(self, username=None, password=None, version='latest', accept='application/json', timeout=30):
         """POST /api/sessionMngr and remember the token and SessionId."""
         creds = '%s:%s' % (username or self.emulator.username, password or self.emulator.password)
         headers = {'Authorization': 'Basic ' + base64.b64encode(creds.encode('utf-8')).decode('ascii'), 'Accept': accept}
-        reply = self.request('POST', '/api/sessionMngr/?v=%s' % version, headers=headers, token='')
+        reply = self.request('POST', '/api/sessionMngr/?v=%s' % version, headers=headers, token='', timeout=timeout)
         if reply.status == 201:
             self.token = reply.header('X-RestSvcSessionId')
             if accept == 'application/json':
