@@ -141,12 +141,13 @@ def split_session_filters(client, kind, params, now=None):
     logical = query.build_filter(conditions, raw)
     if not conditions:
         return [logical], logical, local
-    sort_field = _sort_field(kind, params.get('sort') or 'creation_time')
+    # Measure the longest URL any page may have: latest_per_vm/job (and the gate) sort by creation
+    # time whatever the sort option says, sortDesc is longer than sortAsc, and pages 2..N follow.
+    sort_field = max((_sort_field(kind, params.get('sort') or 'creation_time'), kind.field('creation_time')), key=len)
     page_size = params.get('page_size') or DEFAULT_PAGE_SIZE
 
     def url_length(filter_text):
-        # The longest page number a query may reach, so that page 2..N fit too.
-        return len(query.query_url(client.base_url, kind.query_type, filter_text, sort_field, False, page_size, 10 ** 6))
+        return len(query.query_url(client.base_url, kind.query_type, filter_text, sort_field, True, page_size, 10 ** 6))
 
     max_length = int(params.get('max_url_length') or DEFAULT_MAX_URL_LENGTH)
     parts = query.split_conditions(conditions, raw, url_length, max_length, labels)
