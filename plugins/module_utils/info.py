@@ -281,6 +281,10 @@ def _fetch_split(client, kind, params, filters, local, concurrency):
                 markers.add(marker)
                 newest.append(session)
         merged = newest
+        # Whole, the query keeps the first `limit` VMs (jobs) read newest first and
+        # only then sorts them as asked: cutting after that sort would keep others.
+        if limit and len(merged) > limit:
+            merged, truncated = merged[:limit], True
     merged = _sort_sessions(merged, _session_key(kind, params.get('sort') or 'creation_time'), descending)
     if limit and len(merged) > limit:
         merged, truncated = merged[:limit], True
