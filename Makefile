@@ -1,6 +1,7 @@
 # The two commands a newcomer needs:
 #   make demo   run the main job: a pre-change gate against the bundled emulator
-#   make test   run every test: sanity, lint, units, emulator tests, integration
+#   make test   run every test: sanity, lint, docs, units, emulator tests, integration
+#               (on ansible-core 2.16, 2.19 and 2.21), the EE build context
 # Everything else here is a piece of those two.
 
 SHELL := /bin/bash
@@ -9,7 +10,8 @@ PYTHON ?= python3.11
 VENV ?= .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sanity lint units emulator-test integration build docs-lint changelog-lint clean
+.PHONY: demo test venv sanity lint units emulator-test integration build docs-lint changelog-lint clean \
+	docs ee units-2.16 integration-2.16 units-2.21 integration-2.21
 
 demo: $(STAMP)
 	VENV=$(VENV) scripts/demo.sh
@@ -29,6 +31,19 @@ $(STAMP): requirements-dev.txt requirements.txt
 	touch $(STAMP)
 
 sanity lint units emulator-test integration build docs-lint changelog-lint: $(STAMP)
+	VENV=$(VENV) scripts/test.sh $@
+
+# The HTML documentation site (antsibull-docs + Sphinx, offline) in .cache/docs.
+docs: $(STAMP)
+	VENV=$(VENV) scripts/test.sh docs
+
+# The execution environment's build context, introspection and smoke playbook.
+ee: $(STAMP)
+	VENV=$(VENV) scripts/test.sh ee
+
+# Unit and integration tests on the oldest and newest supported ansible-core,
+# each in its own pinned venv under .cache/ (make test runs them too).
+units-2.16 integration-2.16 units-2.21 integration-2.21: $(STAMP)
 	VENV=$(VENV) scripts/test.sh $@
 
 clean:
