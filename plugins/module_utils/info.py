@@ -131,16 +131,20 @@ def build_session_filter(kind, params, now=None):
     return query.build_filter(conditions, raw), local
 
 
-def split_session_filters(client, kind, params, now=None):
+def split_session_filters(client, kind, params, now=None, option_names=None):
     """Return ``(filter_texts, logical_filter, local_filters)``: the filter split so that every request URL fits.
 
     Long ``vm_name``/``job_name`` lists become several requests whose results
     together are exactly the unsplit query's (see ``query.split_conditions``).
+    ``option_names`` renames options in error sentences for callers whose
+    users gave the names under another option (``{'vm_name': 'vms'}``).
     """
     conditions, raw, local, labels = session_conditions(kind, params, now)
     logical = query.build_filter(conditions, raw)
     if not conditions:
         return [logical], logical, local
+    option_names = option_names or {}
+    shown = dict((index, option_names.get(option, option)) for index, option in labels.items())
     # Measure the longest URL any page may have: latest_per_vm/job (and the gate) sort by creation
     # time whatever the sort option says, sortDesc is longer than sortAsc, and pages 2..N follow.
     sort_field = max((_sort_field(kind, params.get('sort') or 'creation_time'), kind.field('creation_time')), key=len)
@@ -150,7 +154,7 @@ def split_session_filters(client, kind, params, now=None):
         return len(query.query_url(client.base_url, kind.query_type, filter_text, sort_field, True, page_size, 10 ** 6))
 
     max_length = int(params.get('max_url_length') or DEFAULT_MAX_URL_LENGTH)
-    parts = query.split_conditions(conditions, raw, url_length, max_length, labels)
+    parts = query.split_conditions(conditions, raw, url_length, max_length, shown)
     return [query.build_filter(part, raw) for part in parts], logical, local
 
 

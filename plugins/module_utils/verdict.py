@@ -301,9 +301,13 @@ def plan_protection(client, vms, params, now=None):
     # Split both queries for every name now, so a name no request can carry fails before logon.
     for source in policy.sources:
         kind = sessions.KINDS[SOURCE_KINDS[source]]
-        info.split_session_filters(client, kind, _window_params(plan, names), policy.now)
-        info.split_session_filters(client, kind, _lookback_params(plan, names), policy.now)
+        info.split_session_filters(client, kind, _window_params(plan, names), policy.now, _OPTION_NAMES)
+        info.split_session_filters(client, kind, _lookback_params(plan, names), policy.now, _OPTION_NAMES)
     return plan
+
+
+# The gate's users give VM names as vms.
+_OPTION_NAMES = {'vm_name': 'vms'}
 
 
 def _window_params(plan, names):
