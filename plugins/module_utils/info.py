@@ -139,10 +139,21 @@ def split_session_filters(client, kind, params, now=None, option_names=None):
     ``option_names`` renames options in error sentences for callers whose
     users gave the names under another option (``{'vm_name': 'vms'}``).
     """
+    requests, logical, local = split_session_requests(client, kind, params, now, option_names)
+    return [filter_text for filter_text, _values in requests], logical, local
+
+
+def split_session_requests(client, kind, params, now=None, option_names=None):
+    """Like ``split_session_filters``, but each request is ``(filter_text, values)``.
+
+    ``values`` maps each list option EM filters on (``vm_name``, ``job_name``,
+    ...) to the part of its list that request carries, so a caller reading
+    the requests one by one knows which names each can answer for.
+    """
     conditions, raw, local, labels = session_conditions(kind, params, now)
     logical = query.build_filter(conditions, raw)
     if not conditions:
-        return [logical], logical, local
+        return [(logical, {})], logical, local
     option_names = option_names or {}
     shown = dict((index, option_names.get(option, option)) for index, option in labels.items())
     # Measure the longest URL any page may have: latest_per_vm/job (and the gate) sort by creation
@@ -155,7 +166,12 @@ def split_session_filters(client, kind, params, now=None, option_names=None):
 
     max_length = int(params.get('max_url_length') or DEFAULT_MAX_URL_LENGTH)
     parts = query.split_conditions(conditions, raw, url_length, max_length, shown)
-    return [query.build_filter(part, raw) for part in parts], logical, local
+    requests = []
+    for part in parts:
+        values = dict((labels[index], list(part[index][2])) for index in labels
+                      if isinstance(part[index][2], (list, tuple)))
+        requests.append((query.build_filter(part, raw), values))
+    return requests, logical, local
 
 
 def local_match(session, local):

@@ -322,29 +322,37 @@ def _lookback_params(plan, names):
     return params
 
 
-def _scan(client, kind, params, plan, visit, stop_after=0):
-    """Read a session query newest first, handing each normalised session to ``visit``.
+def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
+    """Read a session query newest first into ``findings`` (a ``_Findings``).
 
-    ``visit(session)`` returns True when the session completed a name's
-    findings; with ``stop_after`` the reading stops once that many names are
-    complete (the bounded look back). Nothing is accumulated here.
+    The query may be split into several requests (long name lists). Each is
+    read into findings of its own, merged afterwards by creation time: when a
+    long job list is split, one VM's sessions are spread over several
+    requests. With ``stop`` (the bounded look back) a request is read only
+    until every VM it asks for is complete. ``wanted`` limits the folded
+    names recorded.
     """
-    filters, _logical, local = info.split_session_filters(client, kind, params, plan['policy'].now)
+    requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
     sort_field = kind.field('creation_time')
 
-    for filter_text in filters:
+    for filter_text, values in requests:
+        part = _Findings(findings.source)
+
         def fetch_page(page, filter_text=filter_text):
             items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
                                                    collection_key=kind.collection_key)
             return [sessions.normalise(item, kind) for item in items], pages_count
 
-        def accept(session):
+        def accept(session, part=part):
             if local and not info.local_match(session, local):
                 return False
-            return visit(session)
+            return part.visit(session, wanted)
 
+        # fetch_pages counts the sessions accept() took: visit() takes one per VM that became complete.
+        stop_after = len(set(fold(name) for name in values.get('vm_name', []))) if stop else 0
         query.fetch_pages(fetch_page, plan['page_size'], stop_after, plan['concurrency'], accept=accept,
                           key=lambda s: s.get('uid'))
+        findings.merge(part)
 
 
 class _Findings(object):
@@ -369,6 +377,13 @@ class _Findings(object):
             self.completed.setdefault(key, session)
         return not before and self.complete(key)
 
+    def merge(self, other):
+        """Take ``other``'s findings where they are newer (or the name had none)."""
+        for mine, theirs in ((self.newest, other.newest), (self.completed, other.completed)):
+            for key, session in theirs.items():
+                if key not in mine or _created(session) > _created(mine[key]):
+                    mine[key] = session
+
     def forget(self, key):
         """Drop a name's findings before reading it again (after waiting)."""
         self.newest.pop(key, None)
@@ -380,6 +395,10 @@ class _Findings(object):
             return True
         newest = self.newest.get(key)
         return newest is not None and self.source == 'cdp' and newest.get('result') not in (None, 'None')
+
+
+def _created(session):
+    return sessions.parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
 
 
 def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
@@ -394,12 +413,13 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
     kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
     findings = dict((source, _Findings(source)) for source in policy.sources)
     for source in policy.sources:
-        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source].visit)
+        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source])
 
     # running=wait: one deadline for all sources; only the VMs still running are read again.
     deadline = clock() + policy.wait_timeout
     while True:
-        running = dict((source, [key for key, session in findings[source].newest.items() if _must_wait(source, session, policy)])
+        running = dict((source, [key for key in by_fold if key in findings[source].newest
+                                 and _must_wait(source, findings[source].newest[key], policy)])
                        for source in policy.sources)
         if not any(running.values()) or clock() + plan['wait_sleep'] > deadline:
             break
@@ -408,15 +428,15 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
             if keys:
                 for key in keys:
                     findings[source].forget(key)
-                _scan(client, kinds[source], _window_params(plan, [by_fold[key] for key in keys]), plan, findings[source].visit)
+                _scan(client, kinds[source], _window_params(plan, [by_fold[key] for key in keys]), plan, findings[source])
 
-    # The bounded look back: stops once every name it looks for is complete.
+    # The bounded look back: each request stops once every name it looks for is complete.
     for source in policy.sources:
         found = findings[source]
-        missing = set(key for key in by_fold if _needs_lookback(found, key, policy))
+        missing = [key for key in by_fold if _needs_lookback(found, key, policy)]
         if missing:
-            _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in missing]), plan,
-                  lambda session, found=found, missing=missing: found.visit(session, missing), stop_after=len(missing))
+            _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in missing]), plan, found,
+                  wanted=set(missing), stop=True)
     return _report(plan, findings)
 
 
