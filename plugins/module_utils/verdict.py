@@ -161,6 +161,12 @@ def judge_source(source, newest, completed, policy):
     live = source == 'cdp' and newest.get('result') not in (None, 'None')
     if sessions.is_running(newest) and not live:
         since = 'since {0} {1}'.format(_moment(newest.get('creation_time')), _in_job(newest))
+        started = sessions.parse_em_time(newest.get('creation_time'))
+        if policy.running == 'wait' and started is not None and started < policy.cutoff:
+            # Only sessions started within max_age are waited for: this one was not,
+            # and finishing cannot make it recent.
+            return _verdict(False, 'stale', 'newest {0} {1} (still running) is {2}'.format(
+                source, _moment(started), policy.older_than()), newest)
         if policy.running == 'fail':
             return _verdict(False, 'running', '{0} running {1} (running=fail)'.format(source, since), newest)
         if policy.running == 'wait':
