@@ -253,10 +253,22 @@ def _targets(vms):
         pairs = []
         for key, name in vms.items():
             if not isinstance(name, str):
-                raise EmError('vms[{0!r}] must be one VM name (a string), not {1}.'.format(key, type(name).__name__))
+                raise EmError('vms[{0!r}] must be one VM name (a string), not {1}.'.format(key, _shown(name)))
             pairs.append((key, validate.names(name, 'vms[{0!r}]'.format(key), required=True)[0]))
         return pairs
-    return [(name, name) for name in validate.names(vms, 'vms', required=True)]
+    # A name listed twice is one key: the result is keyed by name, so its lists and counts must be too.
+    pairs, seen = [], set()
+    for name in validate.names(vms, 'vms', required=True):
+        if name not in seen:
+            seen.add(name)
+            pairs.append((name, name))
+    return pairs
+
+
+def _shown(value):
+    """A value for an error sentence, shortened (``null`` for None)."""
+    text = 'null' if value is None else repr(value)
+    return text if len(text) <= 60 else text[:57] + '...'
 
 
 def _positive(params, option, default, maximum=None):
