@@ -29,8 +29,8 @@ options:
   vms:
     description:
       - The VMs to judge, by their names in EM (the VM display names).
-      - A list of names, one name as a string (a string is always one name, commas included), or a dict
-        C({key: VM name}) whose keys come back as given - the role passes C({inventory_hostname: VM name}).
+      - 'A list of names, one name as a string (a string is always one name, commas included), or a dict
+        C({key: VM name}) whose keys come back as given - the role passes C({inventory_hostname: VM name}).'
     type: raw
     required: true
   sources:
