@@ -35,9 +35,11 @@ options:
     choices: [InProgress, Pending, Completed]
   sort:
     description:
-      - Field to sort by, in the order given by O(order). V(result) is not available for CDP task sessions.
+      - Field to sort by, in the order given by O(order).
+      - EM has no C(Result) query field for CDP task sessions and cannot sort them by it, so unlike the other task
+        session modules this one has no V(result) choice; sort the returned RV(sessions) in the playbook instead.
     type: str
-    choices: [creation_time, end_time, name, vm_name, state, result, total_size]
+    choices: [creation_time, end_time, name, vm_name, state, total_size]
     default: creation_time
   latest_per_vm:
     description:
@@ -200,13 +202,26 @@ filter:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import mutually_exclusive, run_module, task_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import (
+    TASK_SORT_CHOICES, mutually_exclusive, run_module, task_argument_spec,
+)
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
+
+# EM cannot sort by a field it cannot filter on (Result, for CDP task sessions).
+SORT_CHOICES = [choice for choice in TASK_SORT_CHOICES if choice not in KINDS['cdp_task'].local_fields]
+
+
+def argument_spec():
+    """The task session argument spec with the sort fields EM has for CDP task sessions."""
+    spec = task_argument_spec()
+    spec['sort']['choices'] = list(SORT_CHOICES)
+    return spec
 
 
 def main():
     """Argument spec, one query, exit_json: everything else lives in module_utils."""
-    argument_spec = task_argument_spec()
-    module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=mutually_exclusive(argument_spec), supports_check_mode=True)
+    spec = argument_spec()
+    module = AnsibleModule(argument_spec=spec, mutually_exclusive=mutually_exclusive(spec), supports_check_mode=True)
     module.exit_json(**run_module(module, 'cdp_task'))
 
 

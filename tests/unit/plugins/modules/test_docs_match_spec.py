@@ -11,9 +11,10 @@ import pytest
 import yaml
 
 from ansible_collections.vbem.enterprise_manager.plugins.doc_fragments import attributes, connection, query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, task_argument_spec
 from ansible_collections.vbem.enterprise_manager.plugins.modules import (
-    backup_task_session_info, cdp_task_session_info, job_session_info, replica_task_session_info,
+    backup_task_session_info, cdp_task_session_info, job_session_info, replica_task_session_info, vm_protection_info,
 )
 
 FRAGMENTS = {
@@ -37,8 +38,9 @@ def documented_options(module):
 @pytest.mark.parametrize('module, spec', [
     (backup_task_session_info, task_argument_spec()),
     (replica_task_session_info, task_argument_spec()),
-    (cdp_task_session_info, task_argument_spec()),
+    (cdp_task_session_info, cdp_task_session_info.argument_spec()),
     (job_session_info, job_argument_spec()),
+    (vm_protection_info, verdict.argument_spec()),
 ])
 def test_documentation_matches_argument_spec(module, spec):
     docs = documented_options(module)
@@ -58,3 +60,16 @@ def test_every_module_documents_examples_and_returns_with_samples(module):
     returns = yaml.safe_load(module.RETURN)
     for key in ('sessions', 'summary', 'truncated', 'filter'):
         assert 'sample' in returns[key] or 'contains' in returns[key], key
+
+
+def test_the_gate_module_documents_examples_and_returns_with_samples():
+    yaml.safe_load(vm_protection_info.EXAMPLES)
+    returns = yaml.safe_load(vm_protection_info.RETURN)
+    assert sorted(returns) == ['failed_vms', 'passed_vms', 'summary', 'vms']
+    for key in ('passed_vms', 'failed_vms', 'summary'):
+        assert 'sample' in returns[key], key
+    documented = returns['vms']['contains']
+    assert sorted(documented) == ['code', 'passed', 'reason', 'requested_name', 'sources', 'vm_name']
+    for code in verdict.CODES:
+        assert 'C({0})'.format(code) in ' '.join(documented['code']['description']), code
+    assert sorted(returns['summary']['sample']['by_code']) == sorted(verdict.CODES)
