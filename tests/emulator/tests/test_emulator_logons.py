@@ -24,7 +24,7 @@ def stats(client):
 
 
 def test_never_used_sessions(start_emulator):
-    emulator = start_emulator('--no-tls')
+    emulator = start_emulator('--no-tls', '--sessions', '200')
     used, idle, lost = emulator.client(), emulator.client(), emulator.client()
     assert used.logon().status == 201 and idle.logon().status == 201
     assert (stats(used)['never_used_sessions'], stats(used)['active_never_used']) == (2, 2)
@@ -57,7 +57,7 @@ def test_never_used_sessions(start_emulator):
 
 
 def test_never_used_counts_expired_sessions(start_emulator):
-    emulator = start_emulator('--no-tls', '--idle-timeout', '0.3')
+    emulator = start_emulator('--no-tls', '--sessions', '200', '--idle-timeout', '0.3')
     client = emulator.client()
     assert client.logon().status == 201
     time.sleep(0.5)
@@ -69,7 +69,7 @@ def test_never_used_counts_expired_sessions(start_emulator):
 
 
 def test_per_route_latency(start_emulator):
-    emulator = start_emulator('--no-tls')
+    emulator = start_emulator('--no-tls', '--sessions', '200')
     client = emulator.client()
     client.control('POST', 'faults', {'logon_latency_ms': 400, 'logoff_latency_ms': 300})
     started = time.monotonic()
@@ -85,7 +85,7 @@ def test_per_route_latency(start_emulator):
 
 
 def test_scoped_errors_and_drops(start_emulator):
-    emulator = start_emulator('--no-tls')
+    emulator = start_emulator('--no-tls', '--sessions', '200')
     client = emulator.client()
     assert client.control('GET', 'faults').json()['error_routes'] is None
     reply = client.control('POST', 'faults', {'fail_next': 1, 'error_routes': ['delete /api/logonSessions/{id}']})
@@ -138,7 +138,7 @@ def test_route_labels_cover_the_counters():
 
 
 def test_last_api_request_age(start_emulator):
-    emulator = start_emulator('--no-tls')
+    emulator = start_emulator('--no-tls', '--sessions', '200')
     client = emulator.client()
     assert stats(client)['last_api_request_monotonic_age'] is None
     assert client.get('/api/').status == 200
