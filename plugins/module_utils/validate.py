@@ -257,6 +257,8 @@ def _paging_params(params, result):
         result['limit'] = whole_number(params['limit'], 'limit', 0, lower_text='0 (no limit) or more')
     if params.get('page_size') is not None:
         result['page_size'] = whole_number(params['page_size'], 'page_size', 1, PAGE_SIZE_MAX)
+    if params.get('concurrency') is not None:
+        result['concurrency'] = whole_number(params['concurrency'], 'concurrency', 1, query.MAX_CONCURRENCY)
     if params.get('order') is not None:
         result['order'] = one_of(params['order'], 'order', ORDERS)
     if params.get('filter') is not None:

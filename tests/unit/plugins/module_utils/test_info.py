@@ -13,9 +13,12 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import (
-    build_session_filter, job_argument_spec, mutually_exclusive, run_session_query, task_argument_spec,
+    build_session_filter, job_argument_spec, mutually_exclusive, plan_session_query, run_session_query, split_session_filters,
+    task_argument_spec,
 )
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import query_url
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
+from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm, predicate
 
 NOW = datetime(2025, 8, 16, 12, 0, 0)
 GUID = '88322206-a645-4aa3-9228-028ce51e7c0f'
@@ -196,3 +199,118 @@ def test_paging_values_em_cannot_page_with_are_refused(option, value, message):
     with pytest.raises(EmError, match=message):
         run_session_query(client, 'backup_task', {option: value}, now=NOW)
     assert client.queries == []
+
+
+# --- long vm_name/job_name lists: split to fit the URL limit, merged as EM would answer them whole ---
+
+def longest_request(kind, filter_text, params):
+    """The URL of the last page of a million this filter may be read with, as run_session_query sends it."""
+    if params.get('latest_per_vm'):
+        field, descending = kind.field('creation_time'), True
+    else:
+        field, descending = kind.field(params.get('sort', 'creation_time')), params.get('order', 'descending') == 'descending'
+    return len(query_url(FakeEm.base_url, kind.query_type, filter_text, field, descending, params.get('page_size', 100), 999999))
+
+
+def test_a_long_vm_name_list_is_split_into_requests_that_all_fit():
+    kind = KINDS['backup_task']
+    names = [u'srv-%04d-\u00fc;"x"' % i for i in range(1000)]
+    filters, logical, local = split_session_filters(FakeEm(), kind, {'vm_name': names, 'result': ['Failed'], 'page_size': 100}, NOW)
+    assert len(filters) > 5 and local == {}
+    assert all(longest_request(kind, f, {'page_size': 100}) <= 8000 for f in filters)
+    assert logical == build_session_filter(kind, {'vm_name': names, 'result': ['Failed']}, NOW)[0]
+    tests = [predicate(f) for f in filters]
+    for name in names[::37] + ['srv-0001', u'SRV-0002-\u00dc;"X"']:
+        row = {'VmDisplayName': name, 'Result': 'Failed'}
+        assert sum(1 for test in tests if test(row)) == (1 if predicate(logical)(row) else 0), name
+
+
+@pytest.mark.parametrize('kind_name', ['backup_task', 'cdp_task'])
+@pytest.mark.parametrize('params', [
+    {},
+    {'latest_per_vm': True, 'sort': 'name'},
+    {'sort': 'vm_name', 'order': 'ascending'},
+    {'sort': 'end_time', 'order': 'ascending', 'page_size': 5},
+])
+def test_no_request_is_longer_than_the_limit_even_at_the_boundary(kind_name, params):
+    # Whatever the sort option, latest_per_vm reads by creation time newest first: measure what is sent.
+    kind = KINDS[kind_name]
+    names = ['vm%03d' % i for i in range(40)]
+    params = dict(params, vm_name=names)
+    whole = longest_request(kind, build_session_filter(kind, params, NOW)[0], params)
+    for limit in range(whole - 12, whole + 12):
+        filters, _logical, _local = split_session_filters(FakeEm(), kind, dict(params, max_url_length=limit), NOW)
+        assert all(longest_request(kind, f, params) <= limit for f in filters), limit
+        assert [n for f in filters for n in names if 'VmDisplayName=="%s"' % n in f] == names
+
+
+def test_a_vm_name_no_request_can_carry_fails_before_logon_naming_vm_name():
+    client = FakeEm()
+    with pytest.raises(EmError) as info:
+        plan_session_query(client, 'backup_task', {'vm_name': ['web01', 'v' * 9000]}, now=NOW)
+    message = str(info.value)
+    assert message.startswith("The vm_name value 'vvvvv") and '(9000 characters)' in message and 'max_url_length=8000' in message
+    assert '://' not in message and len(message) < 300 and client.requests == []
+
+
+def split_estate():
+    """60 VMs (two spelled in another case in some sessions) with 3 sessions each in 30 jobs, every time distinct."""
+    em = FakeEm()
+    for i in range(60):
+        for n in range(3):
+            vm = 'VM-%02d' % i if (i % 20 == 0 and n == 1) else 'vm-%02d' % i
+            minute = (i * 7 + n * 211) % 600
+            em.add('BackupTaskSession', vm, '2025-08-%02dT%02d:%02d:00Z' % (10 + n, minute // 60, minute % 60),
+                   result=('Success', 'Warning', 'Failed')[(i + n) % 3], job='Nightly backup job %02d' % ((i + n) % 30),
+                   end='2025-08-%02dT%02d:%02d:30Z' % (10 + n, minute // 60, minute % 60))
+    return em
+
+
+SPLIT_CASES = [
+    dict(order=order, sort=sort, limit=limit, latest_per_vm=latest)
+    for order in ('descending', 'ascending')
+    for sort, latest in (('creation_time', False), ('name', False), ('end_time', False),
+                         ('creation_time', True), ('vm_name', True), ('name', True))
+    for limit in (0, 1, 7, 50)
+]
+
+
+@pytest.mark.parametrize('by', ['vm_name', 'job_name'])
+@pytest.mark.parametrize('case', SPLIT_CASES, ids=lambda c: '{sort}-{order}-limit{limit}-latest{latest_per_vm}'.format(**c))
+def test_a_split_query_returns_what_the_whole_query_returns(by, case):
+    lists = {'vm_name': ['vm-%02d' % i for i in range(60)] + ['absent-%02d' % i for i in range(10)],
+             'job_name': ['Nightly backup job %02d' % i for i in range(30)]}
+    params = dict(case, page_size=4)
+    params[by] = lists[by]
+    whole_em, split_em = split_estate(), split_estate()
+    whole = run_session_query(whole_em, 'backup_task', params, now=NOW)
+    split = run_session_query(split_em, 'backup_task', dict(params, max_url_length=600), now=NOW)
+    assert len(whole_em.filters()) == 1 and len(split_em.filters()) > 2
+    assert [s['uid'] for s in split['sessions']] == [s['uid'] for s in whole['sessions']]
+    assert split['filter'] == whole['filter']
+    assert split['truncated'] is whole['truncated'] is (case['limit'] not in (0, 60) and case['limit'] < (60 if case['latest_per_vm'] else 180))
+
+
+def test_latest_per_vm_across_job_batches_keeps_each_vms_newest_session():
+    em = split_estate()
+    jobs = ['Nightly backup job %02d' % i for i in range(30)]
+    result = run_session_query(em, 'backup_task', {'job_name': jobs, 'latest_per_vm': True, 'limit': 0, 'max_url_length': 600}, now=NOW)
+    assert len(em.filters()) > 2
+    # vm-00 and VM-00 are one VM (EM compares names case-insensitively): one session each, its newest.
+    assert len(result['sessions']) == 60
+    newest = {}
+    for row in em.entities['BackupTaskSession']:
+        key = row['VmDisplayName'].lower()
+        if key not in newest or row['CreationTimeUTC'] > newest[key]['CreationTimeUTC']:
+            newest[key] = row
+    assert sorted(s['uid'] for s in result['sessions']) == sorted(row['UID'] for row in newest.values())
+    assert [s['creation_time'] for s in result['sessions']] == sorted((s['creation_time'] for s in result['sessions']), reverse=True)
+
+
+def test_limit_across_batches_cuts_the_merged_list_and_says_truncated():
+    em = split_estate()
+    names = ['vm-%02d' % i for i in range(60)]
+    result = run_session_query(em, 'backup_task', {'vm_name': names, 'limit': 10, 'max_url_length': 600, 'page_size': 4}, now=NOW)
+    assert len(result['sessions']) == 10 and result['truncated'] is True
+    times = sorted((row['CreationTimeUTC'] for row in em.entities['BackupTaskSession']), reverse=True)[:10]
+    assert [s['creation_time'] for s in result['sessions']] == times

@@ -12,8 +12,9 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import (
-    OPERATORS, build_filter, condition, fetch_pages, format_time, parse_time, query_url, quote,
+    OPERATORS, build_filter, condition, encoded_length, fetch_pages, format_time, parse_time, query_url, quote, split_conditions,
 )
+from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import matches, predicate
 
 NOW = datetime(2025, 8, 16, 12, 0, 0)
 
@@ -246,3 +247,162 @@ def test_page_errors_propagate():
         return ['x'] * 10, 5
     with pytest.raises(EmError, match='boom'):
         fetch_pages(fetch, 10)
+
+
+# --- URL-length splitting ---
+
+BASE = 'https://em.example.com:9398/api'
+
+
+def url_length(filter_text):
+    return len(query_url(BASE, 'BackupTaskSession', filter_text, 'CreationTime', True, 1000, 1))
+
+
+def names_condition(names, field='VmDisplayName'):
+    return (field, '==', list(names))
+
+
+def split_lengths(parts, raw=None):
+    return [url_length(build_filter(part, raw)) for part in parts]
+
+
+@pytest.mark.parametrize('text, length', [
+    ('abc', 3), ('a b', 5), ('"', 3), ('==', 6), (';', 3), (',', 3), ('(', 3), (u'\u00fc', 6), (u'\u6570', 9), (u'\U0001F600', 12),
+])
+def test_encoded_length_counts_percent_encoded_utf8_bytes(text, length):
+    assert encoded_length(text) == length
+
+
+def test_encoded_length_is_what_the_request_url_grows_by():
+    empty = len(query_url(BASE, 'BackupTaskSession', 'x'))
+    for text in ('web;01', 'sql "prod"', u'B\u00fccher-DB', u'\u6570\u636e\u5e93-01', 'a==b', 'app (old)'):
+        assert len(query_url(BASE, 'BackupTaskSession', 'x' + text)) - empty == encoded_length(text)
+
+
+def test_a_filter_that_fits_is_not_split():
+    conditions = [names_condition(['a', 'b']), ('CreationTime', '>=', NOW)]
+    assert split_conditions(conditions, None, url_length, 10000) == [conditions]
+
+
+def test_a_list_exactly_at_the_limit_is_one_request_and_one_character_less_splits_it():
+    names = ['vm%03d' % i for i in range(50)]
+    conditions = [names_condition(names), ('CreationTime', '>=', NOW)]
+    exact = url_length(build_filter(conditions))
+    assert split_conditions(conditions, None, url_length, exact) == [conditions]
+    parts = split_conditions(conditions, None, url_length, exact - 1)
+    assert [part[0][2] for part in parts] == [names[:49], names[49:]]
+    assert [part[1] for part in parts] == [conditions[1], conditions[1]]
+
+
+def test_a_batch_that_ends_exactly_at_the_limit_is_kept_whole():
+    names = ['vm%03d' % i for i in range(50)]
+    limit = url_length(build_filter([names_condition(names[:10])]))
+    parts = split_conditions([names_condition(names)], None, url_length, limit)
+    assert [len(part[0][2]) for part in parts] == [10] * 5
+    assert split_lengths(parts) == [limit] * 5
+
+
+def test_batches_are_as_full_as_the_limit_allows():
+    names = ['server-%d.%s' % (i, 'x' * (i % 17)) for i in range(400)]
+    parts = split_conditions([names_condition(names), ('Result', '==', ['Failed', 'Warning'])], None, url_length, 2000)
+    assert all(length <= 2000 for length in split_lengths(parts))
+    for part, following in zip(parts, parts[1:]):
+        grown = [names_condition(part[0][2] + following[0][2][:1]), part[1]]
+        assert url_length(build_filter(grown)) > 2000
+    assert [name for part in parts for name in part[0][2]] == names
+
+
+def entities(vm_names, job_names):
+    rows = [{'VmDisplayName': vm, 'JobName': job} for vm in vm_names for job in job_names]
+    return rows + [{'VmDisplayName': 'other', 'JobName': job_names[0]}, {'VmDisplayName': vm_names[0], 'JobName': 'other job'}]
+
+
+def test_split_batches_select_exactly_what_the_whole_filter_selects():
+    vms = [u'vm-%03d;"q",(x)==y \u00fc' % i for i in range(120)]
+    jobs = ['Job A', 'Job B']
+    conditions = [names_condition(vms), names_condition(jobs, 'JobName'), ('Result', '!=', 'Success')]
+    parts = split_conditions(conditions, 'TotalSize>0,Result==Failed', url_length, 1500)
+    assert len(parts) > 3 and all(length <= 1500 for length in split_lengths(parts, 'TotalSize>0,Result==Failed'))
+    whole = predicate(build_filter(conditions))
+    tests = [predicate(build_filter(part)) for part in parts]
+    rows = [dict(row, Result='Failed', TotalSize='1') for row in entities(vms, jobs + ['Job C'])]
+    for row in rows:
+        assert sum(1 for test in tests if test(row)) == (1 if whole(row) else 0), row
+
+
+def test_two_long_lists_are_both_split_and_every_pair_is_asked_exactly_once():
+    vms = ['vm-%03d' % i for i in range(150)]
+    jobs = ['Nightly backup job for department %02d' % i for i in range(40)]
+    conditions = [names_condition(vms), names_condition(jobs, 'JobName')]
+    # The job list alone takes more room than the limit: no request can carry it whole.
+    assert url_length(build_filter([names_condition(vms[:1]), names_condition(jobs, 'JobName')])) > 1500
+    parts = split_conditions(conditions, None, url_length, 1500)
+    assert all(length <= 1500 for length in split_lengths(parts))
+    assert any(len(part[0][2]) < len(vms) for part in parts) and all(len(part[1][2]) < len(jobs) for part in parts)
+    asked = [(vm, job) for part in parts for vm in part[0][2] for job in part[1][2]]
+    assert sorted(asked) == sorted((vm, job) for vm in vms for job in jobs)
+    whole = predicate(build_filter(conditions))
+    tests = [predicate(build_filter(part)) for part in parts]
+    for row in entities(vms[::7], jobs[::5]):
+        assert sum(1 for test in tests if test(row)) == (1 if whole(row) else 0), row
+
+
+def test_unicode_names_are_measured_by_their_encoded_bytes():
+    vms = [u'\u6570\u636e\u5e93-%03d' % i for i in range(100)]
+    parts = split_conditions([names_condition(vms)], None, url_length, 1000)
+    lengths = split_lengths(parts)
+    assert all(length <= 1000 for length in lengths) and max(lengths) > 900
+    # Counted in characters the batches would look far shorter than the URL they make.
+    assert all(len(build_filter(part)) < 500 for part in parts)
+    assert [name for part in parts for name in part[0][2]] == vms
+
+
+def test_a_name_no_request_can_carry_is_one_sentence_naming_the_option_without_the_url():
+    long_name = 'x' * 500
+    with pytest.raises(EmError) as info:
+        split_conditions([names_condition(['web01', long_name]), ('CreationTime', '>=', NOW)], None, url_length, 400,
+                         labels={0: 'vm_name', 1: 'created_after'})
+    message = str(info.value)
+    assert message == ("The vm_name value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (500 characters) is too long for one EM "
+                       "request: the request URL would be {0} characters, over max_url_length=400; EM (HTTP.sys) refuses "
+                       "long URLs with HTTP 414.".format(url_length(build_filter([names_condition([long_name]), ('CreationTime', '>=', NOW)]))))
+    assert '://' not in message and '%' not in message and len(message) < 250
+
+
+def test_without_labels_the_error_names_the_em_field():
+    with pytest.raises(EmError, match=r"^The JobName value 'j+\.\.\.' \(300 characters\)"):
+        split_conditions([names_condition(['j' * 300], 'JobName')], None, url_length, 300)
+
+
+def test_a_unicode_name_too_long_is_counted_in_characters_and_shown_short():
+    with pytest.raises(EmError) as info:
+        split_conditions([names_condition([u'\u00fc' * 100])], None, url_length, 400, labels={0: 'vm_name'})
+    assert u"The vm_name value '" + u'\u00fc' * 37 + u"...' (100 characters)" in str(info.value)
+
+
+def test_a_raw_filter_too_long_for_one_request_names_the_filter_option():
+    raw = 'Name=="' + 'x' * 400 + '"'
+    with pytest.raises(EmError) as info:
+        split_conditions([names_condition(['a', 'b'])], raw, url_length, 300)
+    message = str(info.value)
+    assert message.startswith('The filter option is too long for one EM request: the request URL would be ')
+    assert message.endswith('over max_url_length=300; shorten the filter or raise max_url_length.')
+    assert 'x' * 50 not in message
+
+
+def test_splitting_keeps_the_raw_filter_in_every_request():
+    names = ['vm%03d' % i for i in range(100)]
+    parts = split_conditions([names_condition(names)], 'TotalSize>0', url_length, 1200)
+    assert len(parts) > 1
+    assert all(build_filter(part, 'TotalSize>0').endswith(';(TotalSize>0)') for part in parts)
+    assert all(length <= 1200 for length in split_lengths(parts, 'TotalSize>0'))
+
+
+def test_fake_em_reads_the_grammar_as_em_does():
+    row = {'VmDisplayName': 'web;01', 'JobName': 'a "b"', 'Result': 'Failed', 'CreationTimeUTC': '2025-08-16T10:00:00Z'}
+    assert matches('VmDisplayName=="WEB;01"', row)
+    assert matches('JobName=="A ""B"""', row)
+    assert matches('Result==Success,VmDisplayName=="web;01";Result==Failed', row)
+    assert not matches('(Result==Success,VmDisplayName=="web;01");Result==Warning', row)
+    assert matches('CreationTime>="2025-08-16T09:00:00Z";CreationTime<"2025-08-16T11:00:00Z"', row)
+    assert not matches('CreationTime>="2025-08-16T10:00:01Z"', row)

@@ -1,0 +1,787 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""The gate's verdicts: every code under every running mode and require, the exact reasons,
+the policy's refusals, and the multi-VM query against an in-memory EM that evaluates filters."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import itertools
+import re
+from datetime import datetime, timedelta
+
+import pytest
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import (
+    CODES, Policy, combine, judge_source, judge_vm, plan_protection, protection_report,
+)
+from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm
+
+NOW = datetime(2026, 11, 30, 16, 0, 0)
+PYTHON_WORDS = re.compile(r'Traceback|invalid literal|NoneType|object has no attribute|unsupported operand|KeyError|ValueError|TypeError')
+QUERY_TYPES = {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
+
+
+def session(vm='web01', job='SQL Daily', state='Completed', result='Success', created='2026-11-29T21:40:00Z',
+            end='2026-11-29T22:05:00Z', reason=None, uid='urn:veeam:BackupTaskSession:1'):
+    """A normalised task session, as sessions.normalise returns it (the keys judging reads)."""
+    if state != 'Completed':
+        end = None
+    return {'uid': uid, 'vm_name': vm, 'job_name': job, 'state': state, 'result': result, 'creation_time': created,
+            'end_time': end, 'reason': reason}
+
+
+def policy(**kwargs):
+    kwargs.setdefault('now', NOW)
+    return Policy(**kwargs)
+
+
+def refusal(call, *args, **kwargs):
+    """Run ``call``, expect EmError, check it is one sentence of ours, return it."""
+    with pytest.raises(EmError) as info:
+        call(*args, **kwargs)
+    message = str(info.value)
+    assert '\n' not in message and message.endswith('.'), message
+    assert not PYTHON_WORDS.search(message), message
+    assert '://' not in message, message
+    return message
+
+
+# --- one source: every situation under every running mode, with its exact reason ---
+
+RUNNING_AT = '2026-11-30T15:00:00Z'
+RUNNING_SINCE = 'since 2026-11-30 15:00 UTC in job SQL Daily'
+
+
+def situations(source):
+    """``{name: (newest, completed, {running mode: (code, reason)})}`` for one source, reasons written out."""
+    ok = session(result='Success')
+    failed = session(result='Failed', reason='Error: The network path was not found.')
+    warning = session(result='Warning', reason='Low free space on repository.')
+    other = session(result='None')
+    stale = session(created='2026-11-27T21:40:00Z', end='2026-11-27T22:00:00Z')
+    running = session(state='InProgress', result='None', created=RUNNING_AT)
+    passed = ('passed', 'Success at 2026-11-29 22:05 UTC in job SQL Daily')
+    failed_result = ('failed_result', 'Failed at 2026-11-29 22:05 UTC in job SQL Daily: Error: The network path was not found.')
+    warning_result = ('warning_result', 'Warning at 2026-11-29 22:05 UTC in job SQL Daily: Low free space on repository. '
+                                        '(Warning is not accepted)')
+    unaccepted = ('unaccepted_result', 'None at 2026-11-29 22:05 UTC in job SQL Daily is not an accepted result (accept: Success)')
+    stale_verdict = ('stale', 'newest {0} 2026-11-27 21:40 UTC (Success) is older than 24h'.format(source))
+    stale_completed = ('stale', 'newest completed {0} 2026-11-27 21:40 UTC (Success) is older than 24h'.format(source))
+    nothing = ('no_session', 'no {0} session in the last 30 days'.format(source))
+    fail = ('running', '{0} running {1} (running=fail)'.format(source, RUNNING_SINCE))
+    timeout = ('wait_timeout', '{0} still running after waiting 1800 s (started 2026-11-30 15:00 UTC in job SQL Daily)'.format(source))
+
+    def same(outcome):
+        return {'wait': outcome, 'fail': outcome, 'previous': outcome}
+
+    table = {
+        'success': (ok, ok, same(passed)),
+        'failed': (failed, failed, same(failed_result)),
+        'warning': (warning, warning, same(warning_result)),
+        'other_result': (other, other, same(unaccepted)),
+        'stale': (stale, stale, same(stale_verdict)),
+        'nothing': (None, None, same(nothing)),
+        'running_after_success': (running, ok, {'wait': timeout, 'fail': fail, 'previous': passed}),
+        'running_after_failure': (running, failed, {'wait': timeout, 'fail': fail, 'previous': failed_result}),
+        'running_after_stale': (running, stale, {'wait': timeout, 'fail': fail, 'previous': stale_completed}),
+        'running_only': (running, None, {'wait': timeout, 'fail': fail, 'previous': (
+            'no_session', 'no completed {0} session in the last 30 days; one is running {1}'.format(source, RUNNING_SINCE))}),
+    }
+    if source == 'cdp':
+        # CDP replicates continuously: a running CDP session is judged on its live result, in every mode.
+        live = session(state='InProgress', result='Success', created=RUNNING_AT, job='CDP Policy 1')
+        live_failed = session(state='InProgress', result='Failed', created=RUNNING_AT, job='CDP Policy 1', reason='RPO exceeded.')
+        live_warning = session(state='InProgress', result='Warning', created=RUNNING_AT, job='CDP Policy 1', reason='Slow link.')
+        table.update({
+            'live_success': (live, None, same(('passed', 'Success at 2026-11-30 15:00 UTC in job CDP Policy 1'))),
+            'live_failed': (live_failed, stale, same(('failed_result', 'Failed at 2026-11-30 15:00 UTC in job CDP Policy 1: RPO exceeded.'))),
+            'live_warning': (live_warning, ok, same(('warning_result', 'Warning at 2026-11-30 15:00 UTC in job CDP Policy 1: '
+                                                                        'Slow link. (Warning is not accepted)'))),
+        })
+    return table
+
+
+SOURCE_SITUATIONS = [(source, name) for source in verdict.SOURCES for name in sorted(situations(source))]
+
+
+@pytest.mark.parametrize('running', verdict.RUNNING_MODES)
+@pytest.mark.parametrize('source, name', SOURCE_SITUATIONS)
+def test_each_situation_gets_its_code_and_exact_reason(source, name, running):
+    newest, completed, outcomes = situations(source)[name]
+    result = judge_source(source, newest, completed, policy(running=running, sources=[source]))
+    code, reason = outcomes[running]
+    assert (result['code'], result['reason']) == (code, reason)
+    assert result['passed'] is (code == 'passed')
+    judged = completed if running == 'previous' and name.startswith('running_after') else newest
+    assert result['session'] is judged
+
+
+def test_every_code_is_reachable_and_tested():
+    seen = set()
+    for source in verdict.SOURCES:
+        for _newest, _completed, outcomes in situations(source).values():
+            seen.update(code for code, _reason in outcomes.values())
+    assert seen == set(CODES)
+
+
+def expected_combined(chosen, mode, require, sources):
+    """The combined verdict, from the hand-written per-source table: the oracle of combine()."""
+    outcomes = [(source, situations(source)[chosen[source]][2][mode]) for source in sources]
+    passing = [(s, o) for s, o in outcomes if o[0] == 'passed']
+    failing = [(s, o) for s, o in outcomes if o[0] != 'passed']
+    passed = bool(passing) if require == 'any' else not failing
+    shown = (passing[:1] if require == 'any' else passing) if passed else failing
+    if len(sources) == 1:
+        reason = shown[0][1][1]
+    else:
+        reason = '; '.join('{0}: {1}'.format(s, o[1]) for s, o in shown)
+    return passed, ('passed' if passed else failing[0][1][0]), reason
+
+
+SOURCE_SETS = [combo for n in (1, 2, 3) for combo in itertools.permutations(verdict.SOURCES, n)
+               if n < 3 or combo == verdict.SOURCES or combo == ('cdp', 'replica', 'backup')]
+
+
+@pytest.mark.parametrize('require', verdict.REQUIRE_MODES)
+@pytest.mark.parametrize('running', verdict.RUNNING_MODES)
+@pytest.mark.parametrize('sources', SOURCE_SETS, ids='+'.join)
+def test_every_combination_of_situations_is_combined_as_require_says(sources, running, require):
+    gate = policy(running=running, require=require, sources=list(sources))
+    names = [sorted(situations(source)) for source in sources]
+    for picked in itertools.product(*names):
+        chosen = dict(zip(sources, picked))
+        found = dict((source, situations(source)[chosen[source]][:2]) for source in sources)
+        result = judge_vm(found, gate, requested_name='web01')
+        assert (result['passed'], result['code'], result['reason']) == expected_combined(chosen, running, require, sources), chosen
+        assert sorted(result['sources']) == sorted(sources)
+
+
+def test_combined_reason_prefixes_each_failing_source_in_policy_order():
+    gate = policy(sources=['replica', 'backup'], require='all')
+    verdicts = {'backup': judge_source('backup', None, None, gate),
+                'replica': judge_source('replica', session(result='Failed', reason='Out of space.'), None, gate)}
+    assert combine(verdicts, gate) == {
+        'passed': False, 'code': 'failed_result',
+        'reason': 'replica: Failed at 2026-11-29 22:05 UTC in job SQL Daily: Out of space.; '
+                  'backup: no backup session in the last 30 days'}
+
+
+def test_any_names_only_the_first_passing_source():
+    gate = policy(sources=['backup', 'replica', 'cdp'], require='any')
+    verdicts = {'backup': judge_source('backup', None, None, gate),
+                'replica': judge_source('replica', session(), None, gate),
+                'cdp': judge_source('cdp', session(job='CDP Policy 1'), None, gate)}
+    assert combine(verdicts, gate) == {'passed': True, 'code': 'passed',
+                                       'reason': 'replica: Success at 2026-11-29 22:05 UTC in job SQL Daily'}
+
+
+def test_all_passing_names_every_source():
+    gate = policy(sources=['backup', 'replica'], require='all')
+    verdicts = {'backup': judge_source('backup', session(), None, gate), 'replica': judge_source('replica', session(job='Rep'), None, gate)}
+    assert combine(verdicts, gate)['reason'] == ('backup: Success at 2026-11-29 22:05 UTC in job SQL Daily; '
+                                                 'replica: Success at 2026-11-29 22:05 UTC in job Rep')
+
+
+# --- details of single verdicts ---
+
+def test_accepting_warning_passes_a_warning():
+    result = judge_source('backup', session(result='Warning', reason='Low space.'), None, policy(accept=['Success', 'Warning']))
+    assert result == {'passed': True, 'code': 'passed', 'reason': 'Warning at 2026-11-29 22:05 UTC in job SQL Daily',
+                      'session': session(result='Warning', reason='Low space.')}
+
+
+def test_accepting_only_warning_refuses_success_as_unaccepted():
+    result = judge_source('backup', session(), None, policy(accept='Warning'))
+    assert (result['code'], result['reason']) == (
+        'unaccepted_result', 'Success at 2026-11-29 22:05 UTC in job SQL Daily is not an accepted result (accept: Warning)')
+
+
+def test_failure_without_reason_says_em_gave_none():
+    result = judge_source('backup', session(result='Failed', reason=None), None, policy())
+    assert result['reason'] == 'Failed at 2026-11-29 22:05 UTC in job SQL Daily: EM gave no reason'
+
+
+def test_session_without_job_name_says_unknown_job():
+    assert judge_source('backup', session(job=None), None, policy())['reason'] == 'Success at 2026-11-29 22:05 UTC in job unknown'
+
+
+def test_time_without_end_uses_the_start():
+    completed = dict(session(), end_time=None)
+    assert judge_source('backup', completed, None, policy())['reason'] == 'Success at 2026-11-29 21:40 UTC in job SQL Daily'
+
+
+def test_session_exactly_at_the_cutoff_is_recent_and_one_second_before_is_stale():
+    assert judge_source('backup', session(created='2026-11-29T16:00:00Z'), None, policy())['code'] == 'passed'
+    assert judge_source('backup', session(created='2026-11-29T15:59:59Z'), None, policy())['code'] == 'stale'
+
+
+def test_unreadable_creation_time_is_stale_not_a_crash():
+    result = judge_source('backup', session(created='yesterday'), None, policy())
+    assert (result['code'], result['reason']) == ('stale', 'newest backup an unknown time (Success) is older than 24h')
+
+
+def test_iso_max_age_names_the_cutoff():
+    gate = policy(max_age='2026-11-29T06:00:00Z')
+    result = judge_source('backup', session(created='2026-11-29T05:00:00Z'), None, gate)
+    assert result['reason'] == 'newest backup 2026-11-29 05:00 UTC (Success) is older than the cutoff 2026-11-29 06:00 UTC'
+    assert judge_source('backup', session(created='2026-11-29T06:00:00Z'), None, gate)['code'] == 'passed'
+
+
+def test_iso_max_age_with_an_offset_is_converted_to_utc():
+    gate = policy(max_age='2026-11-29T08:00:00+02:00')
+    assert gate.cutoff == datetime(2026, 11, 29, 6, 0, 0)
+    assert gate.older_than() == 'older than the cutoff 2026-11-29 06:00 UTC'
+
+
+@pytest.mark.parametrize('max_age, cutoff, older', [
+    ('24h', datetime(2026, 11, 29, 16), 'older than 24h'),
+    (' 36H ', datetime(2026, 11, 29, 4), 'older than 36H'),
+    ('30m', datetime(2026, 11, 30, 15, 30), 'older than 30m'),
+    ('7d', datetime(2026, 11, 23, 16), 'older than 7d'),
+    ('2w', datetime(2026, 11, 16, 16), 'older than 2w'),
+    ('90s', datetime(2026, 11, 30, 15, 58, 30), 'older than 90s'),
+])
+def test_relative_max_age_counts_back_from_now(max_age, cutoff, older):
+    gate = policy(max_age=max_age, lookback='60d')
+    assert gate.cutoff == cutoff and gate.older_than() == older
+
+
+@pytest.mark.parametrize('lookback, phrase', [
+    ('30d', 'in the last 30 days'),
+    ('1d', 'in the last 1 day'),
+    ('1w', 'in the last 1 week'),
+    ('48h', 'in the last 48 hours'),
+    ('2026-11-01', 'since 2026-11-01 00:00 UTC'),
+])
+def test_lookback_phrase_in_no_session_reasons(lookback, phrase):
+    result = judge_source('replica', None, None, policy(lookback=lookback))
+    assert result == {'passed': False, 'code': 'no_session', 'reason': 'no replica session ' + phrase, 'session': None}
+
+
+@pytest.mark.parametrize('job_name, phrase', [
+    ('SQL Daily', 'no backup session of job SQL Daily in the last 30 days'),
+    (['SQL Daily'], 'no backup session of job SQL Daily in the last 30 days'),
+    (['SQL Daily', 'SQL Weekly'], 'no backup session of jobs SQL Daily, SQL Weekly in the last 30 days'),
+])
+def test_job_name_is_named_in_no_session_reasons(job_name, phrase):
+    assert judge_source('backup', None, None, policy(job_name=job_name))['reason'] == phrase
+
+
+def test_job_name_is_named_when_only_a_running_session_exists():
+    running = session(state='InProgress', result='None', created=RUNNING_AT)
+    result = judge_source('backup', running, None, policy(running='previous', job_name=['SQL Daily']))
+    assert result['reason'] == ('no completed backup session of job SQL Daily in the last 30 days; one is running '
+                                'since 2026-11-30 15:00 UTC in job SQL Daily')
+
+
+def test_wait_timeout_reason_names_the_timeout_waited():
+    running = session(state='Pending', result='None', created=RUNNING_AT)
+    result = judge_source('backup', running, None, policy(wait_timeout=60))
+    assert result['reason'] == 'backup still running after waiting 60 s (started 2026-11-30 15:00 UTC in job SQL Daily)'
+
+
+def test_running_session_started_before_the_cutoff_is_stale_without_waiting():
+    # Only sessions in the max_age window are waited for: one that began before the cutoff
+    # cannot become recent by finishing, and was never waited for.
+    old_running = session(state='InProgress', result='None', created='2026-11-28T10:00:00Z')
+    result = judge_source('backup', old_running, None, policy(running='wait'))
+    assert (result['code'], result['reason']) == ('stale', 'newest backup 2026-11-28 10:00 UTC (still running) is older than 24h')
+
+
+def test_cdp_session_running_without_a_live_result_is_a_running_session():
+    running = session(state='InProgress', result='None', created=RUNNING_AT, job='CDP Policy 1')
+    assert judge_source('cdp', running, None, policy(running='fail'))['code'] == 'running'
+
+
+def test_live_cdp_result_older_than_max_age_is_stale():
+    live = session(state='InProgress', result='Success', created='2026-11-28T00:00:00Z', job='CDP Policy 1')
+    result = judge_source('cdp', live, None, policy())
+    assert (result['code'], result['reason']) == ('stale', 'newest cdp 2026-11-28 00:00 UTC (Success) is older than 24h')
+
+
+def test_judge_vm_uses_ems_spelling_and_falls_back_to_the_requested_name():
+    gate = policy(sources=['backup', 'replica'])
+    assert judge_vm({'replica': (session(vm='WEB01'), None)}, gate, requested_name='web01')['vm_name'] == 'WEB01'
+    nothing = judge_vm({}, gate, requested_name='web01')
+    assert nothing['vm_name'] == 'web01' and nothing['code'] == 'no_session'
+    assert nothing['reason'] == 'backup: no backup session in the last 30 days; replica: no replica session in the last 30 days'
+    assert judge_vm({'backup': (None, session(vm='Web01'))}, policy(running='previous'), 'x')['vm_name'] == 'Web01'
+
+
+def test_judge_vm_returns_every_source_verdict_with_the_judged_session():
+    ok = session()
+    result = judge_vm({'backup': (ok, ok)}, policy(sources=['backup', 'cdp'], require='all'), 'web01')
+    assert result['sources']['backup'] == {'passed': True, 'code': 'passed',
+                                           'reason': 'Success at 2026-11-29 22:05 UTC in job SQL Daily', 'session': ok}
+    assert result['sources']['cdp']['session'] is None
+    assert (result['passed'], result['code']) == (False, 'no_session')
+
+
+# --- the policy refuses every bad value with one sentence naming the option ---
+
+@pytest.mark.parametrize('kwargs, message', [
+    ({'sources': []}, 'sources must be a non-empty list of backup, replica, cdp.'),
+    ({'sources': None}, 'sources must be a non-empty list of backup, replica, cdp.'),
+    ({'sources': 5}, 'sources must be a non-empty list of backup, replica, cdp.'),
+    ({'sources': ['backup', 'tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp."),
+    ({'sources': ['Backup']}, "sources holds 'Backup'; each entry must be one of backup, replica, cdp."),
+    ({'accept': []}, 'accept must be a non-empty list of Success, Warning.'),
+    ({'accept': ['Failed']}, "accept holds 'Failed'; each entry must be one of Success, Warning."),
+    ({'running': 'sometimes'}, "running must be one of wait, fail, previous, not 'sometimes'."),
+    ({'running': None}, 'running must be one of wait, fail, previous, not None.'),
+    ({'require': 'most'}, "require must be one of any, all, not 'most'."),
+    ({'max_age': ''}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'max_age': '   '}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'max_age': None}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'max_age': 'yesterday'}, "max_age 'yesterday' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
+                               "date-time (2026-11-29T06:00:00Z)."),
+    ({'max_age': '24'}, "max_age '24' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
+                        "date-time (2026-11-29T06:00:00Z)."),
+    ({'max_age': '2026-02-30'}, "max_age '2026-02-30' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
+                                "date-time (2026-11-29T06:00:00Z)."),
+    ({'max_age': '0h'}, "max_age '0h' is zero; give a positive age such as 24h."),
+    ({'max_age': '2026-12-01T00:00:00Z'}, "max_age '2026-12-01T00:00:00Z' lies in the future; give a past time or a relative "
+                                          "age such as 24h."),
+    ({'lookback': ''}, 'lookback is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'lookback': '1 month'}, "lookback '1 month' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
+                              "date-time (2026-11-29T06:00:00Z)."),
+    ({'lookback': '0d'}, "lookback '0d' is zero; give a positive age such as 24h."),
+    ({'lookback': '12h'}, 'lookback (12h) must reach at least as far back as max_age (24h).'),
+    ({'max_age': '7d', 'lookback': '2026-11-29'}, 'lookback (2026-11-29) must reach at least as far back as max_age (7d).'),
+    ({'job_name': []}, 'job_name is an empty list; give at least one name, or leave the option out.'),
+    ({'job_name': ''}, 'job_name holds an empty name; every name must have at least one character.'),
+    ({'job_name': 5}, re.compile(r'job_name must be a name or a list of names, not .*5\)\.')),
+    ({'job_name': ['ok', 7]}, re.compile(r'job_name must hold names \(strings\), not .*7\)\.')),
+])
+def test_policy_refuses_bad_values_with_one_sentence_naming_the_option(kwargs, message):
+    assert_message(refusal(policy, **kwargs), message)
+
+
+def assert_message(actual, expected):
+    """Exact, or a pattern where the wording belongs to validate.names (its own tests pin it)."""
+    if hasattr(expected, 'fullmatch'):
+        assert expected.fullmatch(actual), actual
+    else:
+        assert actual == expected
+
+
+def test_policy_keeps_choices_in_order_without_duplicates_and_one_string_is_one_choice():
+    gate = policy(sources=['cdp', 'backup', 'cdp'], accept='Warning', job_name='db,02')
+    assert gate.sources == ('cdp', 'backup') and gate.accept == ('Warning',) and gate.job_name == ['db,02']
+
+
+def test_policy_defaults():
+    gate = policy()
+    assert (gate.sources, gate.accept, gate.running, gate.require, gate.job_name, gate.wait_timeout) == (
+        ('backup',), ('Success',), 'wait', 'any', None, 1800)
+    assert gate.cutoff == NOW - timedelta(hours=24) and gate.lookback_start == NOW - timedelta(days=30)
+
+
+def test_lookback_equal_to_max_age_is_allowed():
+    assert policy(max_age='7d', lookback='1w').lookback_start == policy(max_age='7d').cutoff
+
+
+# --- plan_protection: the module's input, checked before logon ---
+
+def plan(vms, client=None, **params):
+    return plan_protection(client or FakeEm(), vms, params, now=NOW)
+
+
+@pytest.mark.parametrize('vms, params, message', [
+    (None, {}, 'vms is required: give a name or a list of names.'),
+    ([], {}, 'vms is an empty list; give at least one name, or leave the option out.'),
+    ({}, {}, 'vms is an empty dict; give at least one {host: VM name} pair.'),
+    ('', {}, 'vms holds an empty name; every name must have at least one character.'),
+    (['web01', ''], {}, 'vms holds an empty name; every name must have at least one character.'),
+    (['web01', 3], {}, re.compile(r'vms must hold names \(strings\), not .*3\)\.')),
+    (42, {}, re.compile(r'vms must be a name or a list of names, not .*42\)\.')),
+    ({'host1': ['a', 'b']}, {}, "vms['host1'] must be one VM name (a string), not ['a', 'b']."),
+    ({'host1': None}, {}, "vms['host1'] must be one VM name (a string), not null."),
+    ({'host1': 5}, {}, "vms['host1'] must be one VM name (a string), not 5."),
+    ({'host1': ''}, {}, "vms['host1'] holds an empty name; every name must have at least one character."),
+    (['web01'], {'wait_timeout': 0}, 'wait_timeout must be a whole number of 1 or more, not 0.'),
+    (['web01'], {'wait_timeout': -5}, 'wait_timeout must be a whole number of 1 or more, not -5.'),
+    (['web01'], {'wait_timeout': True}, 'wait_timeout must be a whole number of 1 or more, not True.'),
+    (['web01'], {'wait_sleep': 0}, 'wait_sleep must be a whole number of 1 or more, not 0.'),
+    (['web01'], {'page_size': 0}, 'page_size must be a whole number of 1 or more, not 0.'),
+    (['web01'], {'page_size': 10001}, 'page_size must be at most 10000, not 10001.'),
+    (['web01'], {'max_url_length': 0}, 'max_url_length must be a whole number of 1 or more, not 0.'),
+    (['web01'], {'sources': ['tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp."),
+    (['web01'], {'max_age': '1 day'}, "max_age '1 day' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
+                                      "date-time (2026-11-29T06:00:00Z)."),
+])
+def test_plan_refuses_bad_input_before_any_request(vms, params, message):
+    client = FakeEm()
+    assert_message(refusal(plan_protection, client, vms, params, now=NOW), message)
+    assert client.requests == []
+
+
+def test_plan_applies_the_defaults_when_options_are_none():
+    planned = plan(['web01'], sources=None, accept=None, max_age=None, lookback=None, running=None, require=None,
+                   wait_timeout=None, wait_sleep=None, page_size=None, max_url_length=None, job_name=None)
+    gate = planned['policy']
+    assert (gate.sources, gate.accept, gate.running, gate.require, gate.wait_timeout) == (('backup',), ('Success',), 'wait', 'any', 1800)
+    assert (planned['wait_sleep'], planned['page_size'], planned['max_url_length']) == (10, 1000, 8000)
+
+
+def test_plan_keeps_input_order_and_asks_for_each_folded_name_once():
+    planned = plan({'h1': 'WEB01', 'h2': 'web01', 'h3': 'db;02', 'h4': u'STRASSE', 'h5': u'Straße'})
+    assert planned['targets'] == [('h1', 'WEB01'), ('h2', 'web01'), ('h3', 'db;02'), ('h4', 'STRASSE'), ('h5', u'Straße')]
+    assert planned['names'] == ['WEB01', 'db;02', 'STRASSE']
+
+
+def test_plan_one_string_is_one_name_commas_included():
+    assert plan('db,02')['targets'] == [('db,02', 'db,02')]
+
+
+def test_plan_refuses_a_name_no_request_can_carry_naming_vms_without_a_url():
+    message = refusal(plan, ['web01', 'x' * 9000])
+    assert message.startswith("The vms value 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...' (9000 characters) is too long for one EM request")
+    assert 'max_url_length=8000' in message and len(message) < 300
+
+
+def test_plan_refuses_a_job_name_no_request_can_carry():
+    message = refusal(plan, ['web01'], job_name=['j' * 100], max_url_length=300)
+    assert message.startswith("The job_name value 'jjjj")
+    assert 'max_url_length=300' in message
+
+
+# --- protection_report against an in-memory EM ---
+
+class Clock(object):
+    """A fake monotonic clock that sleeping advances; ``on_sleep`` may change EM's data."""
+
+    def __init__(self, on_sleep=None):
+        self.now = 0.0
+        self.sleeps = []
+        self.on_sleep = on_sleep
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.sleeps.append(seconds)
+        self.now += seconds
+        if self.on_sleep:
+            self.on_sleep(len(self.sleeps))
+
+
+def report(em, vms, clock=None, **params):
+    clock = clock or Clock()
+    planned = plan_protection(em, vms, params, now=NOW)
+    return protection_report(em, planned, sleep=clock.sleep, clock=clock)
+
+
+def gate_em():
+    """EM with one VM per verdict, as a small real estate would look."""
+    em = FakeEm()
+    em.add('BackupTaskSession', 'ok01', '2026-11-29T21:40:00Z', end='2026-11-29T22:05:00Z', job='Web Daily')
+    em.add('BackupTaskSession', 'ok01', '2026-11-28T21:40:00Z', result='Failed', reason='old failure', job='Web Daily')
+    em.add('BackupTaskSession', 'bad01', '2026-11-29T21:40:00Z', end='2026-11-29T21:50:00Z', result='Failed',
+           reason='Error: The network path was not found.', job='SQL Daily')
+    em.add('BackupTaskSession', 'warn01', '2026-11-30T01:00:00Z', result='Warning', reason='Low space.', job='Web Daily')
+    em.add('BackupTaskSession', 'old01', '2026-11-27T21:40:00Z', job='Web Daily')
+    em.add('BackupTaskSession', 'old01', '2026-11-20T21:40:00Z', job='Web Daily')
+    em.add('BackupTaskSession', 'ancient01', '2026-10-01T00:00:00Z', job='Web Daily')
+    return em
+
+
+def test_report_answers_every_name_with_its_verdict_in_input_order():
+    em = gate_em()
+    result = report(em, ['warn01', 'ok01', 'bad01', 'old01', 'ancient01', 'none01'])
+    assert result['passed_vms'] == ['ok01']
+    assert result['failed_vms'] == ['warn01', 'bad01', 'old01', 'ancient01', 'none01']
+    reasons = dict((key, (entry['code'], entry['reason'])) for key, entry in result['vms'].items())
+    assert reasons == {
+        'ok01': ('passed', 'Success at 2026-11-29 22:05 UTC in job Web Daily'),
+        'bad01': ('failed_result', 'Failed at 2026-11-29 21:50 UTC in job SQL Daily: Error: The network path was not found.'),
+        'warn01': ('warning_result', 'Warning at 2026-11-30 01:00 UTC in job Web Daily: Low space. (Warning is not accepted)'),
+        'old01': ('stale', 'newest backup 2026-11-27 21:40 UTC (Success) is older than 24h'),
+        'ancient01': ('no_session', 'no backup session in the last 30 days'),
+        'none01': ('no_session', 'no backup session in the last 30 days'),
+    }
+    assert result['summary'] == {'total': 6, 'passed': 1, 'failed': 5, 'by_code': {
+        'passed': 1, 'failed_result': 1, 'warning_result': 1, 'unaccepted_result': 0, 'stale': 1, 'no_session': 2,
+        'running': 0, 'wait_timeout': 0}}
+    entry = result['vms']['bad01']
+    assert entry['vm_name'] == 'bad01' and entry['requested_name'] == 'bad01'
+    judged = entry['sources']['backup']['session']
+    assert judged['uid'].endswith('003') and judged['reason'] == 'Error: The network path was not found.'
+    assert judged['job_name'] == 'SQL Daily' and judged['result'] == 'Failed'
+
+
+def test_report_reads_the_window_once_and_looks_back_once_for_the_rest():
+    em = gate_em()
+    report(em, ['ok01', 'old01', 'none01'])
+    window, lookback = em.filters()
+    assert window == ('(VmDisplayName=="ok01",VmDisplayName=="old01",VmDisplayName=="none01");'
+                      'CreationTime>="2026-11-29T16:00:00Z"')
+    assert lookback == ('(VmDisplayName=="old01",VmDisplayName=="none01");CreationTime>="2026-10-31T16:00:00Z";'
+                        'CreationTime<"2026-11-29T16:00:00Z"')
+    assert [page for _t, _f, page, _n in em.requests] == [1, 1]
+
+
+def test_report_with_everything_in_the_window_needs_no_look_back():
+    em = gate_em()
+    report(em, ['ok01', 'bad01'])
+    assert len(em.requests) == 1
+
+
+def test_accepting_warning_passes_the_warning_vm():
+    result = report(gate_em(), ['warn01'], accept=['Success', 'Warning'])
+    assert result['passed_vms'] == ['warn01']
+    assert result['vms']['warn01']['reason'] == 'Warning at 2026-11-30 01:00 UTC in job Web Daily'
+
+
+def test_names_match_case_insensitively_and_come_back_as_em_spells_them():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'WEB01.Corp', '2026-11-30T01:00:00Z')
+    result = report(em, ['web01.corp'])
+    entry = result['vms']['web01.corp']
+    assert (entry['vm_name'], entry['requested_name'], entry['code']) == ('WEB01.Corp', 'web01.corp', 'passed')
+
+
+def test_dict_keys_come_back_as_given_even_when_names_fold_together():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'Web01', '2026-11-30T01:00:00Z')
+    vms = {'web01.example.com': 'web01', 'WEB01.example.com': 'WEB01', 'db.example.com': 'db02'}
+    result = report(em, vms)
+    assert list(result['vms']) == list(vms)
+    assert result['passed_vms'] == ['web01.example.com', 'WEB01.example.com'] and result['failed_vms'] == ['db.example.com']
+    assert [result['vms'][k]['requested_name'] for k in vms] == ['web01', 'WEB01', 'db02']
+    assert [result['vms'][k]['vm_name'] for k in vms] == ['Web01', 'Web01', 'db02']
+    assert em.filters()[0].startswith('(VmDisplayName=="web01",VmDisplayName=="db02");')
+
+
+def test_names_that_casefold_together_are_one_vm():
+    em = FakeEm()
+    em.add('BackupTaskSession', u'STRASSE', '2026-11-30T01:00:00Z')
+    result = report(em, [u'Straße', u'strasse'])
+    assert result['passed_vms'] == [u'Straße', u'strasse']
+    assert [e['vm_name'] for e in result['vms'].values()] == [u'STRASSE', u'STRASSE']
+
+
+def test_duplicate_names_in_a_list_are_one_entry():
+    em = gate_em()
+    result = report(em, ['ok01', 'bad01', 'ok01'])
+    assert list(result['vms']) == ['ok01', 'bad01']
+    assert result['passed_vms'] == ['ok01'] and result['failed_vms'] == ['bad01']
+    assert result['summary']['total'] == 2 and sum(result['summary']['by_code'].values()) == 2
+
+
+def test_names_with_filter_grammar_and_unicode_are_matched_exactly():
+    names = ['web;01', 'db,02', 'sql "prod"', 'app (old)', 'a==b', u'数据库-01', u'Bücher-DB', ' padded ']
+    em = FakeEm()
+    for name in names:
+        em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z')
+    em.add('BackupTaskSession', 'padded', '2026-11-30T02:00:00Z', result='Failed')
+    em.add('BackupTaskSession', 'web', '2026-11-30T02:00:00Z', result='Failed')
+    result = report(em, names + ['padded'])
+    assert result['passed_vms'] == names and result['failed_vms'] == ['padded']
+
+
+def test_job_name_counts_only_that_jobs_sessions():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'sql01', '2026-11-30T10:00:00Z', job='Adhoc', result='Failed')
+    em.add('BackupTaskSession', 'sql01', '2026-11-30T01:00:00Z', job='SQL Nightly')
+    em.add('BackupTaskSession', 'sql02', '2026-11-30T01:00:00Z', job='Adhoc')
+    result = report(em, ['sql01', 'sql02'], job_name='sql nightly')
+    assert result['vms']['sql01']['reason'] == 'Success at 2026-11-30 01:00 UTC in job SQL Nightly'
+    assert result['vms']['sql02']['reason'] == 'no backup session of job sql nightly in the last 30 days'
+    assert all('JobName=="sql nightly"' in f for f in em.filters())
+
+
+def test_job_name_for_cdp_is_matched_on_the_sessions():
+    em = FakeEm()
+    em.add('CdpReplicaTaskSession', 'vm1', '2026-11-30T12:00:00Z', state='InProgress', result='Failed', job='Other Policy')
+    em.add('CdpReplicaTaskSession', 'vm1', '2026-11-30T11:00:00Z', state='InProgress', result='Success', job='CDP Policy 1')
+    result = report(em, ['vm1'], sources=['cdp'], job_name=['cdp policy 1'])
+    assert result['vms']['vm1']['code'] == 'passed'
+    assert 'JobName' not in em.filters()[0]
+
+
+def test_sources_any_and_all_over_backup_replica_and_cdp():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'vm1', '2026-11-30T01:00:00Z', result='Failed', reason='disk full')
+    em.add('ReplicaTaskSession', 'vm1', '2026-11-30T02:00:00Z', job='Rep')
+    em.add('CdpReplicaTaskSession', 'vm1', '2026-11-30T03:00:00Z', state='InProgress', result='Success', job='CDP Policy 1')
+    sources = ['backup', 'replica', 'cdp']
+    anyone = report(em, ['vm1'], sources=sources, require='any')['vms']['vm1']
+    assert (anyone['passed'], anyone['code'], anyone['reason']) == (True, 'passed', 'replica: Success at 2026-11-30 02:00 UTC in job Rep')
+    everyone = report(em, ['vm1'], sources=sources, require='all')['vms']['vm1']
+    assert (everyone['passed'], everyone['code'], everyone['reason']) == (
+        False, 'failed_result', 'backup: Failed at 2026-11-30 01:00 UTC in job Job A: disk full')
+    assert list(everyone['sources']) == sources
+    assert [t for t, _f, _p, _n in em.requests[-3:]] == ['BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession']
+
+
+# --- running sessions ---
+
+def running_em():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'busy01', '2026-11-29T21:00:00Z', job='Web Daily')
+    run = em.add('BackupTaskSession', 'busy01', '2026-11-30T15:00:00Z', state='InProgress', result='None', job='Web Daily')
+    em.add('BackupTaskSession', 'ok01', '2026-11-30T01:00:00Z')
+    return em, run
+
+
+def test_wait_polls_only_the_running_vms_until_their_session_finishes_and_judges_it():
+    em, run = running_em()
+
+    def finish(sleeps):
+        if sleeps == 2:
+            em.finish(run, result='Failed', reason='Snapshot failed.', end='2026-11-30T15:20:00Z')
+    clock = Clock(on_sleep=finish)
+    result = report(em, ['busy01', 'ok01'], clock=clock, wait_sleep=15, wait_timeout=600)
+    assert clock.sleeps == [15, 15]
+    assert result['vms']['busy01']['code'] == 'failed_result'
+    assert result['vms']['busy01']['reason'] == 'Failed at 2026-11-30 15:20 UTC in job Web Daily: Snapshot failed.'
+    assert result['passed_vms'] == ['ok01']
+    filters = em.filters()
+    assert len(filters) == 3 and filters[1] == filters[2] == 'VmDisplayName=="busy01";CreationTime>="2026-11-29T16:00:00Z"'
+
+
+def test_wait_gives_up_at_the_timeout_with_wait_timeout():
+    em, _run = running_em()
+    clock = Clock()
+    result = report(em, ['busy01', 'ok01'], clock=clock, wait_sleep=10, wait_timeout=30)
+    assert clock.sleeps == [10, 10, 10]
+    entry = result['vms']['busy01']
+    assert (entry['code'], entry['reason']) == (
+        'wait_timeout', 'backup still running after waiting 30 s (started 2026-11-30 15:00 UTC in job Web Daily)')
+    assert entry['sources']['backup']['session']['state'] == 'InProgress'
+    assert result['summary']['by_code']['wait_timeout'] == 1
+
+
+def test_wait_shares_one_deadline_across_sources():
+    em, _run = running_em()
+    em.add('ReplicaTaskSession', 'busy01', '2026-11-30T15:30:00Z', state='InProgress', result='None', job='Rep')
+    clock = Clock()
+    result = report(em, ['busy01'], clock=clock, sources=['backup', 'replica'], require='all', wait_sleep=10, wait_timeout=25)
+    assert clock.sleeps == [10, 10]
+    assert result['vms']['busy01']['code'] == 'wait_timeout'
+    assert result['vms']['busy01']['sources']['replica']['code'] == 'wait_timeout'
+
+
+def test_running_fail_fails_at_once_without_sleeping():
+    em, _run = running_em()
+    clock = Clock()
+    result = report(em, ['busy01'], clock=clock, running='fail')
+    assert clock.sleeps == [] and len(em.requests) == 1
+    assert (result['vms']['busy01']['code'], result['vms']['busy01']['reason']) == (
+        'running', 'backup running since 2026-11-30 15:00 UTC in job Web Daily (running=fail)')
+
+
+def test_running_previous_judges_the_newest_completed_session_without_sleeping():
+    em, _run = running_em()
+    clock = Clock()
+    result = report(em, ['busy01'], clock=clock, running='previous')
+    assert clock.sleeps == [] and len(em.requests) == 1
+    assert result['vms']['busy01']['reason'] == 'Success at 2026-11-29 21:00 UTC in job Web Daily'
+
+
+def test_running_previous_looks_back_for_a_completed_session_outside_the_window():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'busy01', '2026-11-25T21:00:00Z', result='Failed', reason='old')
+    em.add('BackupTaskSession', 'busy01', '2026-11-26T21:00:00Z')
+    em.add('BackupTaskSession', 'busy01', '2026-11-30T15:00:00Z', state='InProgress', result='None')
+    result = report(em, ['busy01'], running='previous')
+    assert result['vms']['busy01']['reason'] == 'newest completed backup 2026-11-26 21:00 UTC (Success) is older than 24h'
+    assert result['vms']['busy01']['sources']['backup']['session']['creation_time'] == '2026-11-26T21:00:00Z'
+
+
+def test_running_cdp_session_is_judged_live_without_waiting():
+    em = FakeEm()
+    em.add('CdpReplicaTaskSession', 'vm1', '2026-11-30T00:00:00Z', state='InProgress', result='Warning', reason='RPO missed.',
+           job='CDP Policy 1')
+    clock = Clock()
+    result = report(em, ['vm1'], clock=clock, sources=['cdp'], accept=['Success', 'Warning'])
+    assert clock.sleeps == [] and result['vms']['vm1']['code'] == 'passed'
+
+
+def test_session_running_since_before_the_window_is_stale_and_not_waited_for():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'slow01', '2026-11-28T10:00:00Z', state='InProgress', result='None')
+    clock = Clock()
+    result = report(em, ['slow01'], clock=clock)
+    assert clock.sleeps == []
+    assert (result['vms']['slow01']['code'], result['vms']['slow01']['reason']) == (
+        'stale', 'newest backup 2026-11-28 10:00 UTC (still running) is older than 24h')
+
+
+# --- the look back ---
+
+def test_look_back_stops_once_every_name_it_looks_for_is_found():
+    em = FakeEm()
+    for day in range(1, 29):
+        em.add('BackupTaskSession', 'old01', '2026-11-%02dT21:00:00Z' % day)
+    result = report(em, ['old01'], page_size=5)
+    assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 21:00 UTC (Success) is older than 24h'
+    assert [page for _t, _f, page, _n in em.requests] == [1, 1]
+
+
+def test_look_back_reads_on_while_a_name_has_only_running_sessions():
+    em = FakeEm()
+    for day in range(20, 29):
+        em.add('BackupTaskSession', 'old01', '2026-11-%02dT21:00:00Z' % day)
+    em.add('BackupTaskSession', 'odd01', '2026-11-28T22:00:00Z', state='InProgress', result='None')
+    em.add('BackupTaskSession', 'odd01', '2026-11-02T21:00:00Z')
+    result = report(em, ['old01', 'odd01'], page_size=2, running='previous')
+    assert result['vms']['odd01']['reason'] == 'newest completed backup 2026-11-02 21:00 UTC (Success) is older than 24h'
+    assert result['vms']['old01']['code'] == 'stale'
+
+
+def test_look_back_stops_early_in_every_batch_when_the_names_are_split():
+    em = FakeEm()
+    names = ['vm%03d' % i for i in range(60)]
+    for name in names:
+        for day in range(1, 29):
+            em.add('BackupTaskSession', name, '2026-11-%02dT21:00:00Z' % day)
+    result = report(em, names, page_size=50, max_url_length=1200)
+    assert result['summary']['by_code']['stale'] == 60
+    lookback_pages = [page for _t, f, page, _n in em.requests if 'CreationTime<' in f]
+    batches = lookback_pages.count(1)
+    assert batches > 1
+    # 28 sessions per VM, newest first: page 1 (50 sessions) holds the newest of every name of a batch
+    # (fewer than 50 names), so each batch stops after it; without stopping each would read all 28+ pages.
+    assert len(lookback_pages) == batches
+
+
+# --- URL-length splitting in the gate ---
+
+def test_long_name_lists_are_split_to_fit_and_judged_as_one():
+    em = FakeEm(url_max_length=2000)
+    names = [u'vm-%04d-ü;"x"' % i for i in range(300)]
+    for i, name in enumerate(names):
+        em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z', result='Success' if i % 3 else 'Failed')
+    result = report(em, names, max_url_length=2000)
+    assert result['summary']['total'] == 300 and result['summary']['by_code']['failed_result'] == 100
+    assert len(em.filters()) > 5 and max(n for _t, _f, _p, n in em.requests) <= 2000
+
+
+def test_five_thousand_names_in_one_logon_within_the_default_url_length():
+    em = FakeEm()
+    names = ['server-%05d.corp.example.com' % i for i in range(5000)]
+    for name in names[::2]:
+        em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z')
+    result = report(em, names)
+    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['no_session'] == 2500
+    assert max(n for _t, _f, _p, n in em.requests) <= 8000
+
+
+def test_a_split_job_list_still_finds_each_vms_newest_session_across_requests():
+    em = FakeEm()
+    jobs = ['Nightly job number %03d' % i for i in range(40)]
+    em.add('BackupTaskSession', 'vm1', '2026-11-30T01:00:00Z', job=jobs[0], result='Failed', reason='first batch, older')
+    em.add('BackupTaskSession', 'vm1', '2026-11-30T03:00:00Z', job=jobs[-1])
+    em.add('BackupTaskSession', 'vm2', '2026-11-28T03:00:00Z', job=jobs[-1])
+    em.add('BackupTaskSession', 'vm2', '2026-11-27T03:00:00Z', job=jobs[0], result='Failed')
+    result = report(em, ['vm1', 'vm2'], job_name=jobs, max_url_length=1000)
+    assert len(em.filters()) > 2
+    assert result['vms']['vm1']['reason'] == 'Success at 2026-11-30 03:00 UTC in job ' + jobs[-1]
+    assert result['vms']['vm2']['reason'] == 'newest backup 2026-11-28 03:00 UTC (Success) is older than 24h'
