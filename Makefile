@@ -11,7 +11,7 @@ VENV ?= .venv
 STAMP := $(VENV)/.installed
 
 .PHONY: demo test venv sanity lint units emulator-test integration build docs-lint changelog-lint clean \
-	docs ee units-2.16 integration-2.16 units-2.21 integration-2.21
+	docs ee units-2.16 integration-2.16 units-2.21 integration-2.21 bench
 
 demo: $(STAMP)
 	VENV=$(VENV) scripts/demo.sh
@@ -45,6 +45,11 @@ ee: $(STAMP)
 # each in its own pinned venv under .cache/ (make test runs them too).
 units-2.16 integration-2.16 units-2.21 integration-2.21: $(STAMP)
 	VENV=$(VENV) scripts/test.sh $@
+
+# The collection against its floors and hand-written uri, side by side (not part
+# of `make test`; about 10 minutes). Prints a table, writes bench/results/*.json.
+bench: $(STAMP)
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache tests/output collections .ansible *.tar.gz

@@ -20,7 +20,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils import que
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
 
 DEFAULT_LIMIT = 1000
-DEFAULT_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 1000
 # HTTP.sys refuses request targets over 16 KB; half of that also passes the 8 KB
 # request-line limit of common reverse proxies (nginx, Apache) in front of EM.
 DEFAULT_MAX_URL_LENGTH = 8000
@@ -55,6 +55,7 @@ def _common_query_spec():
         # only a cut at DEFAULT_LIMIT warns (see validate.truncation_warnings).
         limit=dict(type='int'),
         page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+        concurrency=dict(type='int', default=query.DEFAULT_CONCURRENCY),
         missing_ok=dict(type='bool', default=False),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=600),

@@ -1,0 +1,529 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+"""``make bench``: the collection against its alternatives and its floors, side by side.
+
+Starts the bundled emulator at a fixed seed, size and time, runs every
+contender of a scenario in alternating rounds (the order rotates each round,
+so drift on a shared machine hits all alike), and prints one table: median
+and spread of each contender's time, its ratio to the floor and to ``uri``,
+the EM requests and logons it made (from ``/_emulator/stats``) and the peak
+RSS of the largest process it ran. The same goes to
+``bench/results/bench-<time>.json`` (and ``latest.json``).
+
+    python bench/run.py [--only S1,S2,S3,WAN,LOGON] [--rounds N] [--hosts 200,500]
+
+See bench/README.md for what each scenario measures and the targets.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(BENCH)
+PLAYBOOKS = os.path.join(BENCH, 'playbooks')
+RESULTS = os.path.join(BENCH, 'results')
+
+SEED = 8
+NOW = '2026-01-15T06:00:00Z'
+# --sessions 14000 at seed 8 yields 10,135 backup task sessions; 140000 yields 101,698.
+SMALL = ['--sessions', '14000']
+LARGE = ['--sessions', '140000']
+WAN_LATENCY_MS = 50
+PAGE_SIZE = 1000  # the floor's and uri's page size: what the collection's default page size is
+MAX_LOGONS = 600  # room for per-host uri at 500 hosts (it holds up to `forks` logons at once)
+
+
+class Emulator(object):
+    """The bundled EM emulator in a child process, and its control endpoints."""
+
+    def __init__(self, args, scratch):
+        self.log = open(os.path.join(scratch, 'emulator-%d.log' % int(time.time() * 1000)), 'w')
+        command = [sys.executable, os.path.join(REPO, 'tests', 'emulator'), '--port', '0', '--seed', str(SEED), '--now', NOW,
+                   '--max-logon-sessions', str(MAX_LOGONS)] + list(args)
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=self.log, universal_newlines=True)
+        line = self.process.stdout.readline()
+        if not line:
+            raise SystemExit('bench: the emulator did not start: ' + ' '.join(command))
+        self.info = json.loads(line)
+        self.context = ssl.create_default_context(cafile=self.info['ca_file'])
+        self.env = {
+            'VEEAM_EM_URL': self.info['url'], 'VEEAM_EM_USERNAME': self.info['username'],
+            'VEEAM_EM_PASSWORD': self.info['password'], 'VEEAM_EM_CA_PATH': self.info['ca_file'],
+        }
+
+    def control(self, path, body=None, method=None):
+        data = None if body is None else json.dumps(body).encode('utf-8')
+        request = urllib.request.Request(self.info['url'] + '/_emulator/' + path, data=data, method=method,
+                                         headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(request, context=self.context, timeout=30) as answer:
+            return json.loads(answer.read().decode('utf-8') or 'null')
+
+    def prepare(self, latency_ms):
+        """Forget counters and sessions, then set the scenario's latency."""
+        self.control('reset', {}, 'POST')
+        if latency_ms:
+            self.control('faults', {'latency_ms': latency_ms}, 'POST')
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.log.close()
+
+
+def run_measured(command, env, log_path):
+    """Run a command; return (wall seconds, peak RSS in MB of its largest process, exit code).
+
+    ``os.wait4`` reports the maximum RSS over the child and every descendant
+    it reaped: Ansible's workers and the module processes they ran.
+    """
+    with open(log_path, 'w') as log:
+        started = time.monotonic()
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=BENCH)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        wall = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return wall, usage.ru_maxrss / 1024.0, process.returncode
+
+
+def read_events(path):
+    events = []
+    if os.path.exists(path):
+        with open(path) as handle:
+            events = [json.loads(line) for line in handle if line.strip()]
+    return events
+
+
+def task_spans(events):
+    """{task name: seconds from its start to its last result}, plus the play span under None."""
+    starts, ends, order = {}, {}, []
+    play_start = play_end = None
+    for event in events:
+        if event['event'] == 'play_start' and play_start is None:
+            play_start = event['t']
+        elif event['event'] == 'play_end':
+            play_end = event['t']
+        elif event['event'] == 'task_start':
+            starts[event['uuid']] = (event['name'], event['t'])
+            order.append(event['uuid'])
+        elif event['event'] == 'result':
+            ends[event['uuid']] = max(ends.get(event['uuid'], 0), event['t'])
+    spans = {}
+    for uuid in order:
+        name, start = starts[uuid]
+        if uuid in ends:
+            spans[name] = ends[uuid] - start
+    spans[None] = (play_end - play_start) if play_start is not None and play_end is not None else None
+    return spans
+
+
+def report(events):
+    for event in events:
+        if event.get('data') is not None:
+            return event['data']
+    return {}
+
+
+def failed_tasks(events):
+    return sorted(set(e['name'] for e in events if e['event'] == 'result' and e['status'] in ('failed', 'unreachable')))
+
+
+class Bench(object):
+    """Runs contenders and keeps every measurement."""
+
+    def __init__(self, scratch, rounds):
+        self.scratch = scratch
+        self.rounds = rounds
+        self.rows = []
+        self.collections = os.path.join(scratch, 'collections')
+        target = os.path.join(self.collections, 'ansible_collections', 'vbem')
+        os.makedirs(target)
+        # The working tree as the installed collection: what is measured is what is checked out.
+        os.symlink(REPO, os.path.join(target, 'enterprise_manager'))
+        self.counter = 0
+
+    def ansible_env(self, emulator):
+        env = dict(os.environ)
+        env.update(emulator.env)
+        env.update({
+            'ANSIBLE_COLLECTIONS_PATH': self.collections,
+            'ANSIBLE_CALLBACK_PLUGINS': os.path.join(BENCH, 'callback_plugins'),
+            'ANSIBLE_CALLBACKS_ENABLED': 'bench_timing',
+            'ANSIBLE_HOME': os.path.join(self.scratch, 'ansible-home'),
+            'ANSIBLE_LOCAL_TEMP': os.path.join(self.scratch, 'ansible-tmp'),
+            'ANSIBLE_RETRY_FILES_ENABLED': 'false',
+            'ANSIBLE_LOCALHOST_WARNING': 'false',
+            'ANSIBLE_NOCOLOR': 'true',
+            'ANSIBLE_PYTHON_INTERPRETER': sys.executable,
+            'ANSIBLE_CONFIG': os.path.join(self.scratch, 'none.cfg'),
+        })
+        env.pop('VEEAM_EM_SESSION_TOKEN', None)
+        return env
+
+    def playbook(self, emulator, playbook, inventory=None, extra=None):
+        """Run one playbook; returns (wall, rss, rc, events, log path)."""
+        self.counter += 1
+        events_path = os.path.join(self.scratch, 'events-%d.jsonl' % self.counter)
+        log_path = os.path.join(self.scratch, 'run-%d-%s.log' % (self.counter, os.path.splitext(playbook)[0]))
+        env = self.ansible_env(emulator)
+        env['BENCH_EVENTS'] = events_path
+        command = [os.path.join(os.path.dirname(sys.executable), 'ansible-playbook'),
+                   '-i', inventory or 'localhost,', '-c', 'local', os.path.join(PLAYBOOKS, playbook)]
+        for key, value in sorted((extra or {}).items()):
+            command += ['-e', '{0}={1}'.format(key, value)]
+        wall, rss, rc = run_measured(command, env, log_path)
+        return wall, rss, rc, read_events(events_path), log_path
+
+    def floor(self, emulator):
+        self.counter += 1
+        log_path = os.path.join(self.scratch, 'run-%d-floor.log' % self.counter)
+        wall, rss, rc = run_measured([sys.executable, os.path.join(BENCH, 'floor.py'), str(PAGE_SIZE)], self.ansible_env(emulator), log_path)
+        with open(log_path) as handle:
+            lines = [line for line in handle.read().splitlines() if line.startswith('{')]
+        data = json.loads(lines[-1]) if lines else {}
+        return wall, rss, rc, data, log_path
+
+    def scenario(self, name, emulator, contenders, latency_ms=0, floor_name='floor', uri_name='uri'):
+        """Run every contender ``rounds`` times, alternating, and record one row per contender.
+
+        A contender is ``(name, function, rounds or None)``; the function runs it
+        once and returns a dict with ``seconds`` (its measure), ``wall``, ``rss``,
+        ``count`` and ``ok``. A contender with its own round count (the slow
+        per-host baselines) runs only in the first rounds.
+        """
+        samples = dict((c[0], []) for c in contenders)
+        for index in range(self.rounds):
+            shift = index % len(contenders)
+            for contender, function, own_rounds in contenders[shift:] + contenders[:shift]:
+                if own_rounds is not None and len(samples[contender]) >= own_rounds:
+                    continue
+                emulator.prepare(latency_ms)
+                measured = function()
+                stats = emulator.control('stats')
+                measured['requests'] = stats['requests_total']
+                measured['logons'] = stats['logons']
+                measured['leaked_logons'] = stats['logons'] - stats['logoffs'] - stats['expired_sessions']
+                samples[contender].append(measured)
+                print('  {0:<6} {1:<22} {2:>8.2f} s  (wall {3:.2f} s{4})'.format(
+                    name, contender, measured['seconds'] if measured['seconds'] is not None else float('nan'), measured['wall'],
+                    '' if measured['ok'] else ', FAILED: ' + measured.get('error', '')), flush=True)
+        medians = dict((c, _median([s['seconds'] for s in runs])) for c, runs in samples.items())
+        for contender, _function, _rounds in contenders:
+            runs = samples[contender]
+            seconds = [s['seconds'] for s in runs if s['seconds'] is not None]
+            row = {
+                'scenario': name, 'contender': contender, 'latency_ms': latency_ms, 'n': len(runs),
+                'median_s': medians[contender], 'min_s': min(seconds) if seconds else None, 'max_s': max(seconds) if seconds else None,
+                'wall_median_s': _median([s['wall'] for s in runs]),
+                'x_floor': _ratio(medians[contender], medians.get(floor_name)),
+                'x_uri': _ratio(medians[contender], medians.get(uri_name)),
+                'requests': _median([s['requests'] for s in runs]), 'logons': _median([s['logons'] for s in runs]),
+                'leaked_logons': max(s['leaked_logons'] for s in runs),
+                'peak_rss_mb': max(s['rss'] for s in runs), 'count': runs[-1].get('count'),
+                'ok': all(s['ok'] for s in runs), 'samples': runs,
+            }
+            self.rows.append(row)
+        return dict((row['contender'], row) for row in self.rows if row['scenario'] == name)
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _ratio(value, base):
+    if value is None or not base:
+        return None
+    return value / base
+
+
+# -- contenders ---------------------------------------------------------------
+
+def floor_contender(bench, emulator):
+    def run():
+        wall, rss, rc, data, log = bench.floor(emulator)
+        return {'seconds': data.get('seconds'), 'wall': wall, 'rss': rss, 'count': data.get('count'), 'ok': rc == 0, 'log': log,
+                'error': '' if rc == 0 else 'see ' + log}
+    return run
+
+
+def lookup_contender(bench, emulator):
+    def run():
+        wall, rss, rc, events, log = bench.playbook(emulator, 'scan_lookup.yml')
+        data = report(events)
+        spans = task_spans(events)
+        return {'seconds': _float(data.get('own')), 'wall': wall, 'rss': rss, 'count': _int(data.get('count')),
+                'task_s': spans.get('Scan every backup task session'), 'ok': rc == 0, 'log': log, 'error': _error(rc, events, log)}
+    return run
+
+
+def module_contender(bench, emulator):
+    def run():
+        wall, rss, rc, events, log = bench.playbook(emulator, 'scan_module.yml')
+        spans = task_spans(events)
+        task = spans.get('Scan every backup task session')
+        empty = min([s for s in (spans.get('Empty module task before'), spans.get('Empty module task after')) if s is not None] or [None])
+        own = task - empty if task is not None and empty is not None else None
+        return {'seconds': own, 'wall': wall, 'rss': rss, 'count': _int(report(events).get('count')), 'task_s': task,
+                'empty_module_s': empty, 'ok': rc == 0, 'log': log, 'error': _error(rc, events, log)}
+    return run
+
+
+def uri_scan_contender(bench, emulator):
+    def run():
+        wall, rss, rc, events, log = bench.playbook(emulator, 'scan_uri.yml', extra={'bench_page_size': PAGE_SIZE})
+        spans = task_spans(events)
+        names = ('Log on', 'Read the first page', 'Read the other pages', 'Collect the sessions', 'Log off')
+        own = sum(spans.get(n) or 0 for n in names) if all(n in spans for n in names) else None
+        return {'seconds': own, 'wall': wall, 'rss': rss, 'count': _int(report(events).get('count')), 'ok': rc == 0, 'log': log,
+                'error': _error(rc, events, log)}
+    return run
+
+
+def play_contender(bench, emulator, playbook, inventory, extra=None):
+    """A per-host play: its measure is the play's span (first task start to the last result)."""
+    def run():
+        wall, rss, rc, events, log = bench.playbook(emulator, playbook, inventory=inventory, extra=extra)
+        spans = task_spans(events)
+        return {'seconds': spans.get(None), 'wall': wall, 'rss': rss, 'count': _int(report(events).get('count')),
+                'ok': rc == 0, 'log': log, 'error': _error(rc, events, log)}
+    return run
+
+
+def _float(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _error(rc, events, log):
+    if rc == 0:
+        return ''
+    failed = failed_tasks(events)
+    return 'exit {0}, failed: {1}; see {2}'.format(rc, ', '.join(failed) or '-', log)
+
+
+def write_inventory(path, emulator, hosts):
+    """An inventory of ``hosts`` local hosts, each with the name of one VM the emulator backs up."""
+    catalog = emulator.control('catalog')
+    vms = []
+    for job in catalog['jobs']:
+        if job['type'] == 'Backup':
+            vms.extend(vm for vm in job['vms'] if vm not in vms)
+    if len(vms) < hosts:
+        raise SystemExit('bench: the emulator backs up {0} VMs, fewer than the {1} hosts asked for'.format(len(vms), hosts))
+    inventory = {'bench_hosts': {'hosts': dict(('host%04d' % (i + 1), {'bench_vm': vms[i]}) for i in range(hosts)),
+                                 'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable}}}
+    with open(path, 'w') as handle:
+        json.dump(inventory, handle, ensure_ascii=False)
+    return [vms[i] for i in range(hosts)]
+
+
+# -- scenarios ----------------------------------------------------------------
+
+def scan_scenario(bench, emulator, name, latency_ms=0, with_uri=True):
+    contenders = [('floor', floor_contender(bench, emulator), None),
+                  ('lookup', lookup_contender(bench, emulator), None),
+                  ('module', module_contender(bench, emulator), None)]
+    if with_uri:
+        contenders.append(('uri', uri_scan_contender(bench, emulator), None))
+    return bench.scenario(name, emulator, contenders, latency_ms)
+
+
+def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1):
+    inventory = os.path.join(bench.scratch, 'inventory-%d.json' % hosts)
+    write_inventory(inventory, emulator, hosts)
+    contenders = [('floor', play_contender(bench, emulator, 'gate_floor.yml', inventory), None),
+                  ('role', play_contender(bench, emulator, 'gate_role.yml', inventory), None),
+                  ('module per host', play_contender(bench, emulator, 'gate_module.yml', inventory), slow_rounds),
+                  ('uri', play_contender(bench, emulator, 'gate_uri.yml', inventory), slow_rounds)]
+    return bench.scenario(name, emulator, contenders, latency_ms)
+
+
+def logon_scenario(bench, emulator, name, latency_ms=0):
+    contenders = [('one token', play_contender(bench, emulator, 'logon_reuse.yml', extra={'bench_reuse': 'true'}), None),
+                  ('logon each', play_contender(bench, emulator, 'logon_reuse.yml', extra={'bench_reuse': 'false'}), None)]
+    return bench.scenario(name, emulator, contenders, latency_ms, floor_name='one token', uri_name=None)
+
+
+# -- output -------------------------------------------------------------------
+
+COLUMNS = (('scenario', '{0}'), ('contender', '{0}'), ('n', '{0}'), ('median_s', '{0:.2f}'), ('spread_s', '{0}'),
+           ('x_floor', '{0:.2f}'), ('x_uri', '{0:.3f}'), ('requests', '{0:.0f}'), ('logons', '{0:.0f}'),
+           ('peak_rss_mb', '{0:.0f}'), ('wall_median_s', '{0:.2f}'))
+
+
+def table(rows):
+    lines = []
+    header = ['scenario', 'contender', 'n', 'median s', 'min-max s', 'x floor', 'x uri', 'EM req', 'logons', 'RSS MB', 'wall s']
+    body = []
+    for row in rows:
+        cells = []
+        for key, fmt in COLUMNS:
+            if key == 'spread_s':
+                value = '-' if row['min_s'] is None else '{0:.2f}-{1:.2f}'.format(row['min_s'], row['max_s'])
+            else:
+                value = row.get(key)
+                value = '-' if value is None else fmt.format(value)
+            cells.append(value)
+        if not row['ok']:
+            cells[1] += ' (FAILED)'
+        if row['leaked_logons']:
+            cells[1] += ' (LEAKED %d)' % row['leaked_logons']
+        body.append(cells)
+    widths = [max(len(r[i]) for r in [header] + body) for i in range(len(header))]
+    for cells in [header] + body:
+        lines.append('  '.join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))))
+    lines.insert(1, '-' * len(lines[0]))
+    return '\n'.join(lines)
+
+
+def targets(rows):
+    """Each target of issue 8 as (text, value, holds)."""
+    by = dict(((r['scenario'], r['contender']), r) for r in rows)
+
+    def get(scenario, contender, key='median_s'):
+        row = by.get((scenario, contender))
+        return row.get(key) if row else None
+
+    checks = []
+
+    def check(text, value, limit, above=False):
+        if value is None:
+            checks.append((text, None, None))
+            return
+        checks.append((text, value, value >= limit if above else value <= limit))
+
+    check('S1 lookup own work / floor <= 1.5', get('S1', 'lookup', 'x_floor'), 1.5)
+    check('S1 module own work / floor <= 2', get('S1', 'module', 'x_floor'), 2.0)
+    check('S1 uri / lookup >= 5', _ratio(get('S1', 'uri'), get('S1', 'lookup')), 5.0, above=True)
+    check('S1 uri / module >= 5', _ratio(get('S1', 'uri'), get('S1', 'module')), 5.0, above=True)
+    lan_floor, wan_floor = get('S1', 'floor'), get('WAN-S1', 'floor')
+    lan_lookup, wan_lookup = get('S1', 'lookup'), get('WAN-S1', 'lookup')
+    if None not in (lan_floor, wan_floor, lan_lookup, wan_lookup):
+        check('WAN lookup latency paid / floor latency paid <= 0.5', _ratio(wan_lookup - lan_lookup, wan_floor - lan_floor), 0.5)
+    for scenario in sorted(set(r['scenario'] for r in rows if r['scenario'].startswith(('S2', 'WAN-S2')))):
+        check('{0} uri / role >= 20'.format(scenario), _ratio(get(scenario, 'uri'), get(scenario, 'role')), 20.0, above=True)
+        check('{0} role / Ansible floor <= 2'.format(scenario), get(scenario, 'role', 'x_floor'), 2.0)
+        check('{0} role logons == 1'.format(scenario), get(scenario, 'role', 'logons'), 1.0)
+    for contender in ('lookup', 'module'):
+        check('S3 {0} peak RSS MB < 300'.format(contender), get('S3', contender, 'peak_rss_mb'), 300.0 - 1e-9)
+        check('S3 {0} own work / floor <= 2'.format(contender), get('S3', contender, 'x_floor'), 2.0)
+    return checks
+
+
+def main():
+    parser = argparse.ArgumentParser(description='Benchmark the collection against its floors and uri (issue 8).')
+    parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON', help='comma-separated scenarios (default: all)')
+    parser.add_argument('--rounds', type=int, default=3, help='alternating rounds per scenario (default 3)')
+    parser.add_argument('--hosts', default='200,500', help='S2 inventory sizes (default 200,500)')
+    parser.add_argument('--keep', action='store_true', help='keep the scratch folder (playbook logs) and print its path')
+    options = parser.parse_args()
+    only = set(s.strip().upper() for s in options.only.split(','))
+    hosts = [int(h) for h in options.hosts.split(',') if h.strip()]
+
+    scratch = tempfile.mkdtemp(prefix='vbem-bench.')
+    with open(os.path.join(scratch, 'none.cfg'), 'w') as handle:
+        handle.write('[defaults]\n')
+    bench = Bench(scratch, options.rounds)
+    started = time.monotonic()
+    emulators = []
+    try:
+        if only & set(('S1', 'S2', 'WAN', 'LOGON')):
+            small = Emulator(SMALL, scratch)
+            emulators.append(small)
+            if 'S1' in only:
+                print('S1: scan of every backup task session (limit=0)', flush=True)
+                scan_scenario(bench, small, 'S1')
+            if 'S2' in only:
+                for count in hosts:
+                    print('S2: gate over {0} hosts'.format(count), flush=True)
+                    gate_scenario(bench, small, 'S2-{0}'.format(count), count)
+            if 'WAN' in only:
+                print('WAN: S1 and S2 with {0} ms per request'.format(WAN_LATENCY_MS), flush=True)
+                scan_scenario(bench, small, 'WAN-S1', WAN_LATENCY_MS)
+                gate_scenario(bench, small, 'WAN-S2-{0}'.format(min(hosts)), min(hosts), WAN_LATENCY_MS)
+            if 'LOGON' in only:
+                print('LOGON: 50 module tasks on one token against 50 logging on each time', flush=True)
+                logon_scenario(bench, small, 'LOGON')
+                logon_scenario(bench, small, 'WAN-LOGON', WAN_LATENCY_MS)
+            small.stop()
+            emulators.remove(small)
+        if 'S3' in only:
+            large = Emulator(LARGE, scratch)
+            emulators.append(large)
+            print('S3: scan of 100,000 task sessions', flush=True)
+            bench.scenario('S3', large, [('floor', floor_contender(bench, large), None),
+                                         ('lookup', lookup_contender(bench, large), None),
+                                         ('module', module_contender(bench, large), None)])
+            large.stop()
+            emulators.remove(large)
+    finally:
+        for emulator in emulators:
+            emulator.stop()
+
+    elapsed = time.monotonic() - started
+    text = table(bench.rows)
+    checks = targets(bench.rows)
+    lines = [text, '', 'Targets:']
+    for label, value, holds in checks:
+        lines.append('  {0:<52} {1:>8}  {2}'.format(label, '-' if value is None else '{0:.3f}'.format(value),
+                                                    'n/a' if holds is None else ('holds' if holds else 'MISSED')))
+    lines.append('')
+    lines.append('S1/S3 time: lookup = its own work timed inside its template; module = its task minus an empty module task;')
+    lines.append('uri = logon to logoff; floor = bench/floor.py. S2/LOGON time: the play, first task to last result.')
+    lines.append('Total bench time {0:.0f} s on {1} ({2} CPUs).'.format(elapsed, platform.node(), os.cpu_count()))
+    output = '\n'.join(lines)
+    print()
+    print(output)
+
+    os.makedirs(RESULTS, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ')
+    document = {
+        'started_utc': stamp, 'seconds': elapsed, 'seed': SEED, 'now': NOW, 'small': SMALL, 'large': LARGE,
+        'wan_latency_ms': WAN_LATENCY_MS, 'rounds': options.rounds, 'python': platform.python_version(),
+        'cpus': os.cpu_count(), 'rows': bench.rows,
+        'targets': [{'target': label, 'value': value, 'holds': holds} for label, value, holds in checks],
+        'table': output,
+    }
+    for name in ('bench-{0}.json'.format(stamp), 'latest.json'):
+        with open(os.path.join(RESULTS, name), 'w') as handle:
+            json.dump(document, handle, indent=1, default=str)
+    print('Results: {0}'.format(os.path.join(RESULTS, 'bench-{0}.json'.format(stamp))))
+    if options.keep:
+        print('Scratch (playbook logs): {0}'.format(scratch))
+    else:
+        shutil.rmtree(scratch, ignore_errors=True)
+    failed = [r for r in bench.rows if not r['ok'] or r['leaked_logons']]
+    return 1 if failed else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
