@@ -38,7 +38,8 @@ def plan(options, now=None):
     """
     now = now if now is not None else query.utcnow()
     created_after = options.get('created_after')
-    if created_after is None or str(created_after).strip() == '':
+    created_after = DEFAULT_CREATED_AFTER if created_after is None else created_after
+    if str(created_after).strip() == '':
         raise EmError('created_after is empty; give a relative age such as 7d or an ISO-8601 date-time.')
     try:
         start = query.parse_time(created_after, now)
