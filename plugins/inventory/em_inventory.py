@@ -141,6 +141,7 @@ keyed_groups:
 #   ansible-playbook -i vbem_em.yml -i hosts.ini remediate.yml --limit 'backup_Failed:&linux'
 '''
 
+import difflib
 import hashlib
 import json
 
@@ -169,7 +170,14 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
 
     def parse(self, inventory, loader, path, cache=True):
         super(InventoryModule, self).parse(inventory, loader, path, cache)
-        self._read_config_data(path)
+        config = self._read_config_data(path)
+        # ansible-core ignores keys no option declares: a typo (max_agee) would silently use the default.
+        unknown = sorted(str(key) for key in config if key not in self._options)
+        if unknown:
+            hints = [difflib.get_close_matches(key, list(self._options), n=1) for key in unknown]
+            raise AnsibleParserError('{0}: unknown option{1} {2}{3}; see ansible-doc -t inventory {4} for the options.'.format(
+                path, 's' if len(unknown) > 1 else '', ', '.join(unknown),
+                ''.join(' (did you mean {0}?)'.format(h[0]) for h in hints if h) if len(unknown) == 1 else '', self.NAME))
         try:
             plan = em_inventory.plan(dict((name, self.get_option(name)) for name in _PLAN_OPTIONS))
         except EmError as exc:

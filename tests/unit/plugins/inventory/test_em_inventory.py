@@ -245,6 +245,13 @@ def test_bad_options_are_refused_before_any_contact(plugin, tmp_path, monkeypatc
         plugin.parse(InventoryData(), DataLoader(), path, cache=False)
 
 
+def test_unknown_options_are_refused_before_any_contact(plugin, tmp_path, monkeypatch):
+    monkeypatch.setattr(plugin_module(plugin), 'get_client', _no_em)
+    path = write(tmp_path, 'typo_em.yml', 'plugin: vbem.enterprise_manager.em_inventory\nmax_agee: 24h\n')
+    with pytest.raises(AnsibleParserError, match=r'typo_em\.yml: unknown option max_agee \(did you mean max_age\?\); see ansible-doc'):
+        plugin.parse(InventoryData(), DataLoader(), path, cache=False)
+
+
 def _no_em(adapter):
     raise AssertionError('EM was contacted')
 
