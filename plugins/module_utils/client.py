@@ -296,7 +296,7 @@ class EmClient(object):
             status = response.status_code
             detail = em_message or (response.reason or 'no message')
             if len(detail) > 300:
-                detail = detail[:297] + '...'
+                detail = '{0}... ({1} characters)'.format(detail[:240], len(detail))
             hint = ''
             if status == 401:
                 hint = ' (the credentials were rejected)' if 'sessionMngr' in url else ' (the session token is invalid or expired)'
@@ -611,7 +611,8 @@ class EmClient(object):
         tries = 0
         while True:
             self._check_cancelled()
-            read = max(deadline - time.monotonic(), 1.0)
+            # A retry late in the budget still gets a usable wait, but never more than the option itself.
+            read = max(deadline - time.monotonic(), min(self.timeout, 1.0))
             attempt = self._attempt(method, url, headers=headers, connect=min(connect, read), read=read)
             tries += 1
             status = attempt.response.status_code if attempt.response is not None else None

@@ -5,11 +5,14 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import os
+
 import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import (
-    ENV_VARS, EmOptionAdapter, connection_argument_spec, normalise_url, validate_connection,
+    ENV_VARS, EmOptionAdapter, connection_argument_spec, env_fallback_nonempty, normalise_url, plugin_variables,
+    validate_connection,
 )
 
 
@@ -76,7 +79,7 @@ def test_bad_api_version_is_rejected():
 
 
 def test_non_positive_timeout_is_rejected():
-    with pytest.raises(EmError, match='timeout'):
+    with pytest.raises(EmError, match='^timeout must be a number of seconds greater than 0'):
         validate_connection({'url': 'em', 'session_token': 't', 'timeout': 0})
 
 
@@ -128,3 +131,176 @@ def test_every_env_var_is_wired_into_the_argument_spec():
 def test_secrets_are_no_log():
     spec = connection_argument_spec()
     assert spec['password']['no_log'] is True and spec['session_token']['no_log'] is True
+
+
+# -- empty values: unset when they come from the environment, a variable or ansible.cfg; an error when given ----------
+
+def test_empty_env_var_is_no_fallback(monkeypatch):
+    from ansible.module_utils.basic import AnsibleFallbackNotFound
+    monkeypatch.setenv('VEEAM_EM_CA_PATH', '')
+    monkeypatch.setenv('VEEAM_EM_URL', 'https://em')
+    monkeypatch.setenv('VEEAM_EM_TIMEOUT', '   ')
+    with pytest.raises(AnsibleFallbackNotFound):
+        env_fallback_nonempty('VEEAM_EM_CA_PATH')
+    with pytest.raises(AnsibleFallbackNotFound):
+        env_fallback_nonempty('VEEAM_EM_TIMEOUT')
+    assert env_fallback_nonempty('VEEAM_EM_CA_PATH', 'VEEAM_EM_URL') == 'https://em'
+
+
+def test_every_fallback_skips_empty_values():
+    for option, definition in connection_argument_spec().items():
+        if 'fallback' in definition:
+            assert definition['fallback'][0] is env_fallback_nonempty, option
+
+
+@pytest.mark.parametrize('option, value, message', [
+    ('url', '', 'url is empty; give the EM address such as https://em.example.com:9398, or leave the option out and set the '
+                'VEEAM_EM_URL environment variable.'),
+    ('username', ' ', 'username is empty; give the EM user name, or leave the option out and the VEEAM_EM_USERNAME '
+                      'environment variable unset.'),
+    ('password', '', 'password is empty; give the password of username, or leave the option out and the VEEAM_EM_PASSWORD '
+                     'environment variable unset.'),
+    ('session_token', '', 'session_token is empty; give the token a logon task returned, or leave the option out and the '
+                          'VEEAM_EM_SESSION_TOKEN environment variable unset.'),
+    ('ca_path', '', 'ca_path is empty; give the path of a PEM file (or a folder) of CA certificates, or leave the option out '
+                    'and the VEEAM_EM_CA_PATH environment variable unset.'),
+])
+def test_an_empty_value_given_on_purpose_is_an_error(option, value, message):
+    options = {'url': 'https://em', 'username': 'u', 'password': 'p'}
+    options[option] = value
+    with pytest.raises(EmError) as info:
+        validate_connection(options)
+    assert str(info.value) == message
+
+
+TIMEOUT_EXPECTED = 'timeout must be a number of seconds greater than 0 and at most 3600, not '
+
+
+@pytest.mark.parametrize('value, shown', [
+    (0, '0'), (-1, '-1'), ('abc', "'abc'"), (float('nan'), 'nan'), (float('inf'), 'inf'), (3601, '3601'), (True, 'True'),
+    ('', "''"), ([1], '[1]'),
+])
+def test_bad_timeouts_get_our_sentence(value, shown):
+    with pytest.raises(EmError) as info:
+        validate_connection({'url': 'em', 'session_token': 't', 'timeout': value})
+    assert str(info.value) == TIMEOUT_EXPECTED + shown + '.'
+
+
+@pytest.mark.parametrize('value, expected', [('2.5', 2.5), (1, 1.0), (3600, 3600.0), (0.05, 0.05), (None, 30.0)])
+def test_good_timeouts(value, expected):
+    assert validate_connection({'url': 'em', 'session_token': 't', 'timeout': value})['timeout'] == expected
+
+
+@pytest.mark.parametrize('value', [-1, 11, 1.5, 'x', True, '', [2]])
+def test_bad_retries_get_our_sentence(value):
+    with pytest.raises(EmError, match=r'^retries must be a whole number from 0 to 10, not .+\.$'):
+        validate_connection({'url': 'em', 'session_token': 't', 'retries': value})
+
+
+@pytest.mark.parametrize('value, expected', [('3', 3), (2.0, 2), (0, 0), (10, 10), (None, 3)])
+def test_good_retries(value, expected):
+    assert validate_connection({'url': 'em', 'session_token': 't', 'retries': value})['retries'] == expected
+
+
+@pytest.mark.parametrize('value, expected', [('True', True), ('False', False), ('yes', True), ('0', False), (None, True), (False, False)])
+def test_validate_certs_strings_from_awx(value, expected):
+    assert validate_connection({'url': 'em', 'session_token': 't', 'validate_certs': value})['validate_certs'] is expected
+
+
+def test_validate_certs_nonsense_is_refused():
+    with pytest.raises(EmError, match=r"^validate_certs must be a boolean \(true or false\), not 'maybe'\.$"):
+        validate_connection({'url': 'em', 'session_token': 't', 'validate_certs': 'maybe'})
+
+
+# -- ca_path, checked before any connection ---------------------------------------------------------------------------
+
+def ca(path):
+    return validate_connection({'url': 'em', 'session_token': 't', 'ca_path': str(path)})['ca_path']
+
+
+def test_a_fifo_ca_path_is_refused_without_opening_it(tmp_path):
+    fifo = tmp_path / 'ca.fifo'
+    os.mkfifo(str(fifo))
+    with pytest.raises(EmError, match=r'^ca_path .*ca\.fifo is a FIFO, not a regular file or a folder; give the path of a PEM'):
+        ca(fifo)
+
+
+def test_a_device_ca_path_is_refused():
+    with pytest.raises(EmError, match=r'^ca_path /dev/null is a device, not a regular file or a folder'):
+        ca('/dev/null')
+
+
+@pytest.mark.skipif(not os.path.exists('/proc/self/mem'), reason='needs /proc')
+def test_an_unreadable_ca_path_says_why():
+    with pytest.raises(EmError, match=r'^ca_path /proc/self/mem cannot be read \(.+\); give the path of a PEM file'):
+        ca('/proc/self/mem')
+
+
+def test_a_ca_path_without_a_certificate_is_refused(tmp_path):
+    bundle = tmp_path / 'ca.pem'
+    bundle.write_text(u'not a certificate\n')
+    with pytest.raises(EmError, match=r'holds no PEM certificate \(no -----BEGIN CERTIFICATE----- line\)'):
+        ca(bundle)
+
+
+def test_a_ca_folder_is_accepted(tmp_path):
+    assert ca(tmp_path) == str(tmp_path)
+
+
+def test_a_ca_path_under_home_is_expanded(tmp_path, monkeypatch):
+    monkeypatch.setenv('HOME', str(tmp_path))
+    (tmp_path / 'ca.pem').write_text(u'-----BEGIN CERTIFICATE-----\nx\n-----END CERTIFICATE-----\n')
+    assert ca('~/ca.pem') == str(tmp_path / 'ca.pem')
+
+
+# -- plugins: where a value came from decides whether an empty one is unset ----------------------------------------
+
+class OriginPlugin(object):
+    """A plugin that knows where each option value came from, as Ansible's plugins do."""
+
+    def __init__(self, values):
+        self._values = values
+
+    def get_option_and_origin(self, name):
+        if name not in self._values:
+            raise KeyError(name)
+        return self._values[name]
+
+
+def test_plugin_values_from_empty_env_vars_are_unset(monkeypatch):
+    monkeypatch.setenv('VEEAM_EM_CA_PATH', '')
+    monkeypatch.setenv('VEEAM_EM_VALIDATE_CERTS', '')
+    adapter = EmOptionAdapter.from_plugin(OriginPlugin({
+        'ca_path': ('/current/folder', 'env: VEEAM_EM_CA_PATH'),
+        'validate_certs': (False, 'env: VEEAM_EM_VALIDATE_CERTS'),
+        'url': ('https://em', 'Direct'),
+    }))
+    assert adapter.get_option('ca_path') is None and adapter.get_option('validate_certs') is None
+    assert adapter.get_option('url') == 'https://em'
+
+
+def test_plugin_values_given_directly_stay_even_when_empty():
+    adapter = EmOptionAdapter.from_plugin(OriginPlugin({'username': ('', 'Direct')}))
+    assert adapter.get_option('username') == ''
+
+
+def test_plugin_values_from_empty_variables_are_unset():
+    adapter = EmOptionAdapter.from_plugin(OriginPlugin({'username': ('', 'var: veeam_em_username'), 'url': ('em', 'var: veeam_em_url')}))
+    assert adapter.get_option('username') is None and adapter.get_option('url') == 'em'
+
+
+def test_plugin_values_from_an_empty_ini_entry_are_unset(tmp_path):
+    cfg = tmp_path / 'ansible.cfg'
+    cfg.write_text(u'[vbem_enterprise_manager]\nca_path =\nurl = https://em\n')
+    adapter = EmOptionAdapter.from_plugin(OriginPlugin({'ca_path': (str(tmp_path), str(cfg)), 'url': ('https://em', str(cfg))}))
+    assert adapter.get_option('ca_path') is None and adapter.get_option('url') == 'https://em'
+
+
+def test_plugin_variables_hide_empty_connection_variables_only():
+    variables = {'veeam_em_ca_path': '', 'veeam_em_timeout': ' ', 'veeam_em_url': 'https://em', 'other': ''}
+    view = plugin_variables(variables)
+    assert 'veeam_em_ca_path' not in view and view.get('veeam_em_timeout') is None
+    assert view['veeam_em_url'] == 'https://em' and view['other'] == ''
+    assert sorted(view) == ['other', 'veeam_em_url'] and len(view) == 2 and bool(view)
+    assert plugin_variables({}) == {} and plugin_variables(None) is None
+
