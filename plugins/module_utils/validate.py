@@ -287,7 +287,8 @@ def _check_sort(kind, sort):
     ours = sorted(name for name in kind.fields if name not in kind.local_fields)
     text(sort, 'sort', 'one of ' + ', '.join(ours))
     if sort in kind.local_fields:
-        raise EmError('{0} sessions cannot be sorted by {1}: EM has no such query field for them.'.format(kind.query_type, sort))
+        raise EmError('sort: {0} sessions cannot be sorted by {1}, as EM has no such query field for them; use one of {2}.'.format(
+            kind.query_type, sort, ', '.join(ours)))
     if sort in kind.fields or any(field.lower() == sort.lower() for field in kind.fields.values()):
         return sort
     raise EmError('sort must be one of {0} (or an EM field name of {1}), not {2}.'.format(', '.join(ours), kind.query_type, _shown(sort)))

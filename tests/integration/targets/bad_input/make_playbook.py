@@ -1,0 +1,95 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+"""Write the playbook that runs the bad-input catalogue (refusals.yml) against the emulator.
+
+Usage: python make_playbook.py refusals.yml OUTPUT.yml
+
+Every case becomes two tasks: the call exactly as a user writes it (literal
+module arguments, or a lookup in a template), with ``ignore_errors``; then an
+assert that it failed with one sentence naming the option and matching the
+case's expectation, and that EM received no request at all (the emulator's
+counters did not move), so the refusal came before logging on.
+"""
+
+import sys
+
+import yaml
+
+COLLECTION = 'vbem.enterprise_manager'
+STATS = "lookup('ansible.builtin.url', em_url ~ '/_emulator/stats', ca_path=em_ca, split_lines=false) | from_json"
+
+
+def call_task(label, group, case):
+    """The task that makes the bad call."""
+    if group == 'em_query':
+        return {
+            'name': '{0} {1} lookup with {2}'.format(label, group, yaml.safe_dump(case['options'], default_flow_style=True).strip()),
+            'ansible.builtin.set_fact': {'outcome_value': "{{ query('%s.em_query', *case_terms, **case_options) }}" % COLLECTION},
+            'vars': {'case_terms': case['terms'], 'case_options': case['options']},
+            'register': 'outcome',
+            'ignore_errors': True,
+        }
+    return {
+        'name': '{0} {1} with {2}'.format(label, group, yaml.safe_dump(case['args'], default_flow_style=True).strip()),
+        '{0}.{1}'.format(COLLECTION, group): case['args'],
+        'register': 'outcome',
+        'ignore_errors': True,
+    }
+
+
+def check_task(label, case):
+    """The assert: refused, one sentence of the expected kind, EM never asked."""
+    return {
+        'name': '{0} is refused before logon with one sentence naming {1}'.format(label, case['option']),
+        'ansible.builtin.assert': {
+            'that': [
+                'outcome is failed',
+                'case_option in outcome.msg',
+                'outcome.msg is search(case_says)',
+                "outcome.msg is not search('\\n|Traceback|Module failed')",
+                "lookup('ansible.builtin.env', 'VEEAM_EM_PASSWORD') not in outcome.msg",
+                '({0}).requests_total == requests_before'.format(STATS),
+            ],
+            'fail_msg': '{{ case_label }} expected /{{ case_says }}/ before logon; got: {{ outcome.msg | default(outcome) }}',
+            'quiet': True,
+        },
+        'vars': {'case_label': label, 'case_option': case['option'], 'case_says': case['says']},
+    }
+
+
+def main():
+    """Write the playbook; print the number of cases per group on stdout."""
+    with open(sys.argv[1], encoding='utf-8') as handle:
+        catalogue = yaml.safe_load(handle)
+    tasks = [{
+        'name': 'Count the requests EM has had before the catalogue',
+        'ansible.builtin.set_fact': {'requests_before': '{{ (%s).requests_total }}' % STATS},
+    }]
+    number = 0
+    counts = {}
+    for group, cases in catalogue.items():
+        if group.startswith('x-'):
+            continue
+        counts[group] = len(cases)
+        for case in cases:
+            number += 1
+            label = 'R{0:03d}'.format(number)
+            tasks.append(call_task(label, group, case))
+            tasks.append(check_task(label, case))
+    play = {
+        'name': 'Bad input is refused before logon, with one sentence',
+        'hosts': 'localhost',
+        'gather_facts': False,
+        'vars': {'em_url': "{{ lookup('ansible.builtin.env', 'VEEAM_EM_URL') }}",
+                 'em_ca': "{{ lookup('ansible.builtin.env', 'VEEAM_EM_CA_PATH') }}"},
+        'tasks': tasks,
+    }
+    with open(sys.argv[2], 'w', encoding='utf-8') as handle:
+        yaml.safe_dump([play], handle, sort_keys=False, allow_unicode=True, width=200)
+    for group, count in counts.items():
+        print('{0}: {1} cases'.format(group, count))
+    print('total: {0} cases'.format(number))
+
+
+if __name__ == '__main__':
+    main()
