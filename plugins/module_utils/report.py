@@ -69,8 +69,9 @@ def plan(sources, window, now=None):
     now = query.parse_time(now) if now is not None else query.utcnow()
     try:
         start = query.parse_time(window, now)
-    except EmError as exc:
-        raise EmError('report_window: ' + str(exc))
+    except EmError:
+        raise EmError('report_window {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time '
+                      '(2026-11-01T00:00:00Z).'.format(str(window)))
     if start >= now:
         raise EmError('report_window {0!r} starts at {1}, which is not in the past.'.format(str(window), query.format_time(start)))
     return {

@@ -36,7 +36,7 @@ def test_query_filter_plans_the_window_once():
 
 @pytest.mark.parametrize('sources, window, words', [
     (['backups'], '7d', "report_sources holds 'backups'"),
-    (['backup'], 'last week', 'report_window: The time'),
+    (['backup'], 'last week', "report_window 'last week' is neither"),
 ])
 def test_query_filter_errors_are_one_sentence(sources, window, words):
     with pytest.raises(AnsibleFilterError, match=words):

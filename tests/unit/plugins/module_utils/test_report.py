@@ -74,7 +74,7 @@ def test_plan_refuses_bad_sources(sources, words):
 @pytest.mark.parametrize('window, words', [
     ('', 'report_window is empty'),
     (None, 'report_window is empty'),
-    ('7 days', 'report_window: The time'),
+    ('7 days', "report_window '7 days' is neither a relative age"),
     ('2027-01-01', 'is not in the past'),
     ('0d', 'is not in the past'),
 ])

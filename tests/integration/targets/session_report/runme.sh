@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# playbooks/session_report.yml against the emulator, the connection from
+# VEEAM_EM_* only: sessions.csv, report.html and the terminal table checked
+# against a direct query of the API, one logon for all sources; bad
+# variables refused before any request.
+set -eux -o pipefail
+source ../setup_emulator/emulator.sh
+collection_root=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vbem/enterprise_manager
+playbook=$collection_root/playbooks/session_report.yml
+
+emulator() {  # METHOD PATH [JSON BODY]: a control endpoint; prints the JSON answer
+    "$EMULATOR_PYTHON" - "$@" <<'PY'
+import json, os, ssl, sys, urllib.error, urllib.request
+data = sys.argv[3].encode() if len(sys.argv) > 3 else None
+request = urllib.request.Request(os.environ['VEEAM_EM_URL'] + sys.argv[2], data=data, method=sys.argv[1],
+                                 headers={'Content-Type': 'application/json'})
+context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
+try:
+    print(json.dumps(json.load(urllib.request.urlopen(request, context=context, timeout=30))))
+except urllib.error.HTTPError as exc:
+    sys.exit('emulator refused {0} {1}: {2}'.format(sys.argv[1], sys.argv[2], exc.read().decode()))
+PY
+}
+em_stat() {  # KEY of /_emulator/stats
+    emulator GET /_emulator/stats | "$EMULATOR_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+}
+
+# Names a spreadsheet would run or a browser would render.
+emulator POST /_emulator/sessions '{"type": "BackupTaskSession", "vm_name": "=cmd", "job_name": "SQL Daily", "result": "Failed", "reason": "=HYPERLINK(\"http://x\")", "created": "-3h"}'
+emulator POST /_emulator/sessions '{"type": "ReplicaTaskSession", "vm_name": "<img src=x onerror=alert(1)>", "job_name": "Replication Job 1", "result": "Warning", "created": "-5h"}'
+
+# An absolute window start, so that the report and the direct query read the same sessions.
+created_after=$(emulator GET /_emulator/catalog | "$EMULATOR_PYTHON" -c '
+import datetime, json, sys
+clock = datetime.datetime.strptime(json.load(sys.stdin)["clock"][:19], "%Y-%m-%dT%H:%M:%S")
+print((clock - datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+
+report_dir=$EMULATOR_DIR/report
+ANSIBLE_STDOUT_CALLBACK=default ansible-playbook -i ../../inventory "$playbook" -e "report_dir=$report_dir" \
+    -e "report_window=$created_after" -e '{"report_sources": ["backup", "replica", "cdp"]}' "$@" | tee "$EMULATOR_DIR/play.out"
+[ "$(em_stat logons)" = 1 ] && [ "$(em_stat logoffs)" = 1 ]
+"$EMULATOR_PYTHON" check_report.py "$report_dir" "$EMULATOR_DIR/play.out" "$created_after" backup replica cdp
+
+# The defaults: a backup report of the last 7 days in ./em-report.
+(cd "$EMULATOR_DIR" && ansible-playbook -i "$OLDPWD/../../inventory" "$playbook" "$@") | tee "$EMULATOR_DIR/default.out"
+test -s "$EMULATOR_DIR/em-report/report.html"
+test -s "$EMULATOR_DIR/em-report/sessions.csv"
+grep -qF "Report: $EMULATOR_DIR/em-report/report.html" "$EMULATOR_DIR/default.out"
+head -n 2 "$EMULATOR_DIR/em-report/sessions.csv" | tail -n 1 | grep -q '^backup,'
+
+# Bad variables: one sentence, nothing written, no request to EM.
+refused() {  # EXPECTED_TEXT EXTRA_VARS_JSON
+    local before rc=0
+    before=$(em_stat requests_total)
+    ansible-playbook -i ../../inventory "$playbook" -e "report_dir=$EMULATOR_DIR/refused" -e "$2" >"$EMULATOR_DIR/refused.out" 2>&1 || rc=$?
+    cat "$EMULATOR_DIR/refused.out"
+    [ "$rc" -ne 0 ]
+    grep -qF -- "$1" "$EMULATOR_DIR/refused.out"
+    [ ! -e "$EMULATOR_DIR/refused" ]
+    [ "$(em_stat requests_total)" = "$before" ]
+}
+refused "report_sources holds 'tape'; each source must be one of backup, replica, cdp." '{"report_sources": ["backup", "tape"]}'
+refused 'report_sources names backup twice' '{"report_sources": ["backup", "backup"]}'
+refused "report_window 'since monday' is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time" '{"report_window": "since monday"}'
+refused 'is not in the past' '{"report_window": "2999-01-01"}'
