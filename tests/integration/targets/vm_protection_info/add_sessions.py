@@ -1,0 +1,35 @@
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# Copyright (c) 2026, vbem.enterprise_manager contributors
+"""Add the task sessions listed in a YAML file to the emulator (POST /_emulator/sessions).
+
+Usage: python add_sessions.py SESSIONS_YML  (emulator from VEEAM_EM_URL and VEEAM_EM_CA_PATH)
+
+One process for all of them: a uri task per session would cost a module run each.
+"""
+
+import json
+import os
+import ssl
+import sys
+import urllib.request
+
+import yaml
+
+
+def main():
+    """POST every session of the file; fail on the first one the emulator refuses."""
+    url, ca = os.environ['VEEAM_EM_URL'], os.environ['VEEAM_EM_CA_PATH']
+    context = ssl.create_default_context(cafile=ca)
+    with open(sys.argv[1], encoding='utf-8') as handle:
+        bodies = yaml.safe_load(handle)
+    for body in bodies:
+        request = urllib.request.Request(url + '/_emulator/sessions', data=json.dumps(body).encode('utf-8'), method='POST',
+                                         headers={'Content-Type': 'application/json'})
+        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
+            added = json.load(answer)
+        print('added %(type)s %(vm_name)s %(state)s %(result)s created %(created)s' % added)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
