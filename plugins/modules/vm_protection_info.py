@@ -114,7 +114,8 @@ requirements:
   - requests >= 2.25
 seealso:
   - module: vbem.enterprise_manager.backup_task_session_info
-  - role: vbem.enterprise_manager.backup_gate
+  - ref: ansible_collections.vbem.enterprise_manager.backup_gate_role
+    description: The backup_gate role runs this module once per play and turns its answer into per-host facts and groups.
 '''
 
 EXAMPLES = r'''
