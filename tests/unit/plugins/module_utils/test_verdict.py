@@ -100,8 +100,8 @@ def situations(source):
         table.update({
             'live_success': (live, None, same(('passed', 'Success at 2026-11-30 15:00 UTC in job CDP Policy 1'))),
             'live_failed': (live_failed, stale, same(('failed_result', 'Failed at 2026-11-30 15:00 UTC in job CDP Policy 1: RPO exceeded.'))),
-            'live_warning': (live_warning, ok, same(('warning_result', 'Warning at 2026-11-30 15:00 UTC in job CDP Policy 1: '
-                                                                        'Slow link. (Warning is not accepted)'))),
+            'live_warning': (live_warning, ok, same(('warning_result',
+                                                     'Warning at 2026-11-30 15:00 UTC in job CDP Policy 1: Slow link. (Warning is not accepted)'))),
         })
     return table
 
