@@ -87,7 +87,8 @@ _value:
   type: dict
   contains:
     headline:
-      description: One sentence, bad news first, for example V(2 VMs not protected by a clean last run: 2 failed sessions in 96 task sessions).
+      description:
+        - 'One sentence, bad news first, for example V(2 VMs not protected by a clean last run: 2 failed sessions in 96 task sessions).'
       type: str
     window:
       description: The window, C(text) as given, C(start) and C(end) as UTC C(YYYY-MM-DDTHH:MM:SSZ).

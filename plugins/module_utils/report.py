@@ -197,7 +197,7 @@ class Aggregate(object):
         first = self.start.date()
         last = self.end.date()
         if days:
-            first, last = min(first, min(days)), max(last, max(days))
+            first, last = min([first] + list(days)), max([last] + list(days))
         result = []
         day = first
         while day <= last:

@@ -74,7 +74,7 @@ refused() {  # EXPECTED_TEXT, then inventory lines
     cat "$EMULATOR_DIR/bad.out"
     [ "$rc" -ne 0 ]
     grep -qF -- "$expected" "$EMULATOR_DIR/bad.out"
-    ! grep -q Traceback "$EMULATOR_DIR/bad.out"
+    if grep -q Traceback "$EMULATOR_DIR/bad.out"; then exit 1; fi
     [ "$(em_stat requests_total)" = "$before" ]
 }
 refused 'unknown option max_agee (did you mean max_age?)' 'max_agee: 24h'
@@ -96,4 +96,4 @@ VEEAM_EM_PASSWORD='not;the-password' ANSIBLE_INVENTORY_UNPARSED_FAILED=true \
 cat "$EMULATOR_DIR/denied.out"
 [ "$rc" -ne 0 ]
 grep -qF 'failed with HTTP 401 (the credentials were rejected)' "$EMULATOR_DIR/denied.out"
-! grep -qF 'not;the-password' "$EMULATOR_DIR/denied.out"
+if grep -qF 'not;the-password' "$EMULATOR_DIR/denied.out"; then exit 1; fi

@@ -270,8 +270,7 @@ def test_html_escapes_every_em_string():
 
 def test_html_is_self_contained():
     html = build([task(result='Failed'), task(vm='x', result='Warning')])['html']
-    assert not re.search(r'''(?i)\b(src|href)\s*=|url\(|@import|<link|<script|https?://''', html.replace(
-        'http://www.w3.org', ''))
+    assert not re.search(r'''(?i)\b(src|href)\s*=|url\(|@import|<link|<script|https?://''', html)
     assert "default-src 'none'" in html
     assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
     assert html.count('<svg') == 8 + 1   # one bar per day of the window, one per job
