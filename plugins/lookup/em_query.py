@@ -175,7 +175,7 @@ except ImportError:
     JMESPATH_IMPORT_ERROR = traceback.format_exc()
 
 _SESSION_ONLY = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'id', 'missing_ok',
-                 'latest_per_vm', 'latest_per_job', 'wait', 'wait_timeout', 'wait_sleep')
+                 'latest_per_vm', 'latest_per_job', 'wait', 'wait_timeout', 'wait_sleep', 'fields')
 _QUERY_OPTIONS = ('filter', 'sort', 'order', 'limit', 'page_size', 'concurrency', 'raw') + _SESSION_ONLY
 _OWNER = 'The vbem.enterprise_manager.em_query lookup'
 

@@ -56,6 +56,7 @@ def _common_query_spec():
         limit=dict(type='int'),
         page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
         concurrency=dict(type='int', default=query.DEFAULT_CONCURRENCY),
+        fields=dict(type='list', elements='str'),
         missing_ok=dict(type='bool', default=False),
         wait=dict(type='bool', default=False),
         wait_timeout=dict(type='int', default=600),
@@ -325,8 +326,17 @@ def _fetch_by_id(client, kind, params):
 
 
 def _normalise(entity, kind, params):
-    """Normalise one entity; with ``raw`` keep EM's own entity under ``_raw`` for the caller."""
+    """Normalise one entity; with ``raw`` keep EM's own entity under ``_raw`` for the caller.
+
+    ``links`` is dropped unless ``fields`` asks for it: 16 objects a session
+    (a third of its size in JSON) that Ansible must sanitise, decode and copy
+    at every step, for hrefs whose meaning (server, job) the session already
+    carries. Measured on 10,135 sessions, they were two thirds of the time a
+    module's or a lookup's result spent in Ansible.
+    """
     session = sessions.normalise(entity, kind)
+    if 'links' not in (params.get('fields') or ()):
+        del session['links']
     if params.get('raw'):
         session['_raw'] = entity
     return session
@@ -384,6 +394,10 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
     summary = sessions.summarise(found, kind)
     if params.get('raw'):
         found = [s['_raw'] for s in found]
+    elif params.get('fields'):
+        # Only now: waiting, de-duplication, latest_per_* and the summary read other keys.
+        fields = params['fields']
+        found = [dict((name, s.get(name)) for name in fields) for s in found]
     return dict(sessions=found, summary=summary, truncated=truncated, filter=filter_text, warnings=warnings)
 
 

@@ -88,12 +88,15 @@ def _canonical_dict(mapping):
     if mapping.keys() <= _CANONICAL_SEEN:
         return mapping
     result = {}
+    changed = False
     for key, value in mapping.items():
         canonical = canonical_key(key)
-        if canonical == key and isinstance(key, str) and key not in _CANONICAL_SEEN:
+        if canonical != key:
+            changed = True
+        elif isinstance(key, str) and key not in _CANONICAL_SEEN:
             _remember_canonical(key)
         result[canonical] = value
-    return result
+    return result if changed else mapping
 
 
 def _remember_canonical(key):

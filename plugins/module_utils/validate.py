@@ -319,6 +319,11 @@ def session_params(kind, params, now=None):
             if option not in kind.fields and option not in kind.local_fields:
                 raise EmError('{0} applies to task sessions only, not to {1}.'.format(option, kind.query_type))
             result[option] = names(params[option], option)
+    if params.get('fields') is not None:
+        if result.get('raw'):
+            raise EmError('fields picks keys of the normalised sessions, so it cannot be combined with raw, which returns EM\'s own entities.')
+        known = tuple(sessions.normalise({}, kind))
+        result['fields'] = list(dict.fromkeys(choice_list(params['fields'], 'fields', known)))
     if params.get('result') is not None:
         result['result'] = choice_list(params['result'], 'result', sessions.RESULTS)
     if params.get('state') is not None:

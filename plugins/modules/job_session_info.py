@@ -163,6 +163,7 @@ sessions:
       sample: null
     links:
       description: EM links of the session (C(rel), C(href), C(name), C(type)).
+      returned: only when O(fields) lists V(links)
       type: list
       elements: dict
       sample:
