@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # The main job (`make demo`): build and install the collection, start the
-# bundled Enterprise Manager emulator, run the pre-change backup gate for a
-# set of its VMs in report mode, and stop the emulator.  It exits non-zero
-# only when the demo itself breaks, and says which step broke.
+# bundled Enterprise Manager emulator, gate a generated inventory of a few
+# hundred hosts with playbooks/pre_change_gate.yml (report only:
+# backup_gate_fail=none), print the gate's summary as a user sees it, then the
+# emulator's logon count, and stop the emulator.  It exits non-zero only when
+# the demo itself breaks or the gate's verdicts are not the ones the data
+# calls for, and says which step broke.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -10,6 +13,7 @@ venv=${VENV:-$repo/.venv}
 case "$venv" in /*) ;; *) venv=$repo/$venv ;; esac
 export PATH=$venv/bin:$PATH
 work=$repo/.cache/demo
+hosts=${DEMO_HOSTS:-200}
 step="starting"
 # shellcheck source=../tests/emulator/emulator-env.sh
 source "$repo/tests/emulator/emulator-env.sh"
@@ -17,7 +21,8 @@ export EMULATOR_PYTHON=python
 
 finish() {
     local rc=$?
-    # Stops the emulator if a failed step left it running.
+    # Stops the emulator and the playbook if a failed step left them running.
+    [ -z "${playbook_pid:-}" ] || kill "$playbook_pid" 2>/dev/null || true
     emulator_stop >/dev/null 2>&1 || true
     [ $rc -eq 0 ] || echo "demo: FAILED while $step (exit $rc)" >&2
     exit $rc
@@ -27,37 +32,36 @@ trap finish EXIT
 rm -rf "$work" && mkdir -p "$work"
 
 step="building and installing the collection"
-ansible-galaxy collection build --force --output-path "$work" "$repo" >/dev/null
-ansible-galaxy collection install --force -p "$work/collections" "$work"/vbem-enterprise_manager-*.tar.gz >/dev/null
+# Installed where ANSIBLE_COLLECTIONS_PATH points, so ansible-galaxy finds
+# the target among the configured collection paths and does not warn.
 export ANSIBLE_COLLECTIONS_PATH=$work/collections
+ansible-galaxy collection build --force --output-path "$work" "$repo" >/dev/null
+ansible-galaxy collection install --force -p "$ANSIBLE_COLLECTIONS_PATH" "$work"/vbem-enterprise_manager-*.tar.gz >/dev/null
 
 step="starting the emulator"
-emulator_start --seed "${DEMO_SEED:-42}"
+# Sessions running at start finish at once; the demo adds the one it waits for.
+emulator_start --seed "${DEMO_SEED:-42}" --vms "$((hosts + 20))" --running-finish-after 0
 echo "demo: emulator listening on $VEEAM_EM_URL"
 
-step="choosing VMs from the emulator's catalog"
-python - "$work/gate_vars.json" <<'PY'
-import json, os, ssl, sys, urllib.request
-context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
-catalog = json.load(urllib.request.urlopen(os.environ['VEEAM_EM_URL'] + '/_emulator/catalog', context=context, timeout=10))
-# The VMs of the first backup jobs, like a change ticket's host list, plus
-# one VM that no job protects.
-vms = []
-for job in catalog['jobs']:
-    if job['type'] == 'Backup':
-        vms.extend(vm for vm in job['vms'] if vm not in vms)
-    if len(vms) >= 12:
-        break
-vms = vms[:12] + ['vm-not-in-any-backup-job']
-with open(sys.argv[1], 'w', encoding='utf-8') as handle:
-    json.dump({'backup_gate_vms': vms, 'backup_gate_enforce': False}, handle)
-PY
+step="generating the inventory and the sessions it calls for"
+python "$repo/scripts/demo_fleet.py" prepare "$hosts" "$work"
 
-step="running the backup gate playbook"
-ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_CALLBACK_RESULT_FORMAT=yaml \
-    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$venv/bin/python" \
-    -e "@$work/gate_vars.json" "$repo/playbooks/backup_gate.yml"
+step="running playbooks/pre_change_gate.yml over $hosts hosts"
+echo "demo: gating $hosts hosts (full output: $work/gate.log)"
+ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_SHOW_CUSTOM_STATS=true ANSIBLE_FORCE_COLOR=false \
+    ansible-playbook -i "$work/inventory.json" "$repo/playbooks/pre_change_gate.yml" \
+    -e backup_gate_fail=none -e backup_gate_wait_sleep=1 >"$work/gate.log" 2>&1 &
+playbook_pid=$!
+# One VM is backing up while the gate runs: finish it once the gate waits for it.
+python "$repo/scripts/demo_fleet.py" finish-running "$work"
+playbook_rc=0
+wait "$playbook_pid" || playbook_rc=$?
+playbook_pid=""
+[ "$playbook_rc" -eq 0 ] || { tail -n 40 "$work/gate.log" >&2; exit "$playbook_rc"; }
 
-step="checking that every logon was logged off"
+step="showing the gate's summary"
+python "$repo/scripts/demo_fleet.py" report "$work"
+
+step="checking that the gate logged on once and off again"
 emulator_stop
 echo "demo: done"
