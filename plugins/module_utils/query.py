@@ -204,6 +204,11 @@ def split_conditions(conditions, raw, url_length, max_length, labels=None):
     def splittable(conds):
         return [i for i, (_f, _op, value) in enumerate(conds) if isinstance(value, (list, tuple)) and len(value) > 1]
 
+    def room(conds, index):
+        """What the list at ``index`` adds to the URL, encoded (the terms; separators are minor)."""
+        field, operator, values = conds[index]
+        return sum(encoded_length(_term(field, operator, v)) for v in values)
+
     def split(conds):
         total = measure(conds)
         if total <= max_length:
@@ -212,7 +217,17 @@ def split_conditions(conditions, raw, url_length, max_length, labels=None):
         if not candidates:
             raise _too_long(conds, raw, total, max_length, labels)
         # Split the list that takes most room; the others stay whole unless they must give way.
-        index = max(candidates, key=lambda i: sum(encoded_length(_term(conds[i][0], conds[i][1], v)) for v in conds[i][2]))
+        index = max(candidates, key=lambda i: room(conds, i))
+        others = [i for i in candidates if i != index]
+        if others:
+            # When another list takes more than half of what the lists may use, the batches of this
+            # one would hold a value or two each (or none: then every value of it would take
+            # requests of its own). Halve that list first, so that both get room.
+            cut = [(f, op, [v[0]]) if i in candidates else (f, op, v) for i, (f, op, v) in enumerate(conds)]
+            usable = max_length - measure(cut)
+            other = max(others, key=lambda i: room(conds, i))
+            if usable > 0 and room(conds, other) * 2 > usable:
+                return [part for half in _halves(conds, other) for part in split(half)]
         field, operator, values = conds[index]
         values = list(values)
         # URL length with this list cut to its first value; the other batch
@@ -241,6 +256,20 @@ def split_conditions(conditions, raw, url_length, max_length, labels=None):
         return result
 
     return split(list(conditions))
+
+
+def _halves(conds, index):
+    """``conds`` twice, the list at ``index`` cut into two halves of about the same encoded size."""
+    field, operator, values = conds[index]
+    sizes = [encoded_length(_term(field, operator, v)) for v in values]
+    total, running, middle = sum(sizes), 0, 1
+    for position, size in enumerate(sizes[:-1], 1):
+        running += size
+        middle = position
+        if running * 2 >= total:
+            break
+    return [conds[:index] + [(field, operator, list(values[:middle]))] + conds[index + 1:],
+            conds[:index] + [(field, operator, list(values[middle:]))] + conds[index + 1:]]
 
 
 def _term(field, operator, value):

@@ -339,6 +339,8 @@ def test_two_long_lists_are_both_split_and_every_pair_is_asked_exactly_once():
     parts = split_conditions(conditions, None, url_length, 1500)
     assert all(length <= 1500 for length in split_lengths(parts))
     assert any(len(part[0][2]) < len(vms) for part in parts) and all(len(part[1][2]) < len(jobs) for part in parts)
+    # Both lists get room: not one request per VM (or two), as when only the VM list gave way.
+    assert len(parts) <= 80 and min(len(part[0][2]) for part in parts) > 5
     asked = [(vm, job) for part in parts for vm in part[0][2] for job in part[1][2]]
     assert sorted(asked) == sorted((vm, job) for vm in vms for job in jobs)
     whole = predicate(build_filter(conditions))
@@ -406,3 +408,13 @@ def test_fake_em_reads_the_grammar_as_em_does():
     assert not matches('(Result==Success,VmDisplayName=="web;01");Result==Warning', row)
     assert matches('CreationTime>="2025-08-16T09:00:00Z";CreationTime<"2025-08-16T11:00:00Z"', row)
     assert not matches('CreationTime>="2025-08-16T10:00:01Z"', row)
+
+
+def test_a_job_list_longer_than_a_request_does_not_multiply_the_requests_per_vm():
+    vms = ['server-%05d.corp.example.com' % i for i in range(2000)]
+    jobs = ['Nightly backup job for department %03d' % i for i in range(200)]
+    parts = split_conditions([names_condition(vms), names_condition(jobs, 'JobName')], None, url_length, 8000)
+    assert all(length <= 8000 for length in split_lengths(parts))
+    assert sorted((vm, job) for part in parts for vm in part[0][2] for job in part[1][2]) == sorted((vm, job) for vm in vms for job in jobs)
+    # 2,000 x 200 names need about 60 KB of terms per job batch: on the order of 100 requests, not thousands.
+    assert len(parts) < 150
