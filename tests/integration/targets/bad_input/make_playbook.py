@@ -4,11 +4,12 @@
 
 Usage: python make_playbook.py refusals.yml OUTPUT.yml
 
-Every case becomes two tasks: the call exactly as a user writes it (literal
-module arguments, or a lookup in a template), with ``ignore_errors``; then an
-assert that it failed with one sentence naming the option and matching the
-case's expectation, and that EM received no request at all (the emulator's
-counters did not move), so the refusal came before logging on.
+Every case becomes a block of two tasks: the call exactly as a user writes
+it (literal module arguments, or a lookup in a template), with
+``ignore_errors``; then an assert that it failed with one sentence naming the
+option and matching the case's expectation, and that EM received no request
+at all (the emulator's counters did not move), so the refusal came before
+logging on. Failing cases are collected and reported together at the end.
 """
 
 import sys
@@ -65,6 +66,7 @@ def main():
         'name': 'Count the requests EM has had before the catalogue',
         'ansible.builtin.set_fact': {'requests_before': '{{ (%s).requests_total }}' % STATS},
     }]
+    tasks.append({'name': 'No case has failed yet', 'ansible.builtin.set_fact': {'catalogue_failures': []}})
     number = 0
     counts = {}
     for group, cases in catalogue.items():
@@ -74,8 +76,23 @@ def main():
         for case in cases:
             number += 1
             label = 'R{0:03d}'.format(number)
-            tasks.append(call_task(label, group, case))
-            tasks.append(check_task(label, case))
+            # A failing case is collected, not fatal: one run reports every case that fails.
+            tasks.append({
+                'name': '{0} {1}'.format(label, group),
+                'block': [call_task(label, group, case), check_task(label, case)],
+                'rescue': [{
+                    'name': '{0} failed; collect it'.format(label),
+                    'ansible.builtin.set_fact': {'catalogue_failures': '{{ catalogue_failures + [ansible_failed_result.msg] }}'},
+                }],
+            })
+    tasks.append({
+        'name': 'Every case was refused before logon with the expected sentence',
+        'ansible.builtin.assert': {
+            'that': ['catalogue_failures == []'],
+            'fail_msg': "{{ catalogue_failures | length }} of %d cases failed: {{ catalogue_failures | join(' | ') }}" % number,
+            'success_msg': 'All %d cases were refused before logon with the expected sentence.' % number,
+        },
+    })
     play = {
         'name': 'Bad input is refused before logon, with one sentence',
         'hosts': 'localhost',
