@@ -193,7 +193,7 @@ EXPRESSIONS = st.recursive(
 def damaged_filters(draw):
     """A valid expression with up to three parentheses or quotes inserted at random places."""
     text = draw(EXPRESSIONS)
-    for _ in range(draw(st.integers(0, 3))):
+    for _insertion in range(draw(st.integers(0, 3))):
         at = draw(st.integers(0, len(text)))
         text = text[:at] + draw(st.sampled_from(['(', ')', '"', '),(', ');('])) + text[at:]
     return text
