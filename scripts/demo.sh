@@ -62,6 +62,14 @@ playbook_pid=""
 step="showing the gate's summary"
 python "$repo/scripts/demo_fleet.py" report "$work"
 
+step="writing the session report with playbooks/session_report.yml"
+ANSIBLE_STDOUT_CALLBACK=default ANSIBLE_FORCE_COLOR=false \
+    ansible-playbook -i localhost, -c local -e "ansible_python_interpreter=$venv/bin/python" \
+    "$repo/playbooks/session_report.yml" -e "report_dir=$work/report" \
+    -e '{"report_sources": ["backup", "replica", "cdp"]}' >"$work/report.log" 2>&1 ||
+    { tail -n 40 "$work/report.log" >&2; exit 1; }
+echo "demo: session report of the last 7 days: $work/report/report.html (sessions.csv next to it, totals in $work/report.log)"
+
 step="checking that the gate logged on once and off again"
 emulator_stop
 echo "demo: done"
