@@ -7,7 +7,7 @@ import operator
 import re
 
 from .data import us_from_datetime
-from .filterexpr import BoolOp, FilterError, parse_filter
+from .filterexpr import BoolOp, Comparison, FilterError, parse_filter
 
 JOB_STATES = ('Starting', 'Stopping', 'Working', 'Pausing', 'Resuming', 'Stopped')
 TASK_STATES = ('InProgress', 'Pending', 'Completed')
@@ -154,8 +154,34 @@ def _row_value(field):
     return lambda row: row.get(key)
 
 
+def _equality_set(node, qtype):
+    """``(getter, values)`` when an OR group only tests one text field for equality, else None.
+
+    Clients OR hundreds of names together (``VmDisplayName=="a",...``); a set
+    lookup answers that in one step instead of one comparison per name.
+    """
+    fields = set()
+    values = set()
+    for child in node.children:
+        if not isinstance(child, Comparison) or child.op != '==':
+            return None
+        field = get_field(qtype, child.field)
+        if field.kind not in ('str', 'uid'):
+            return None
+        fields.add(field.name)
+        values.add(_coerce(field, child.value))
+    if len(fields) != 1:
+        return None
+    return _row_value(get_field(qtype, fields.pop())), frozenset(values)
+
+
 def _compile(node, qtype):
     if isinstance(node, BoolOp):
+        if node.kind == 'or':
+            equality = _equality_set(node, qtype)
+            if equality is not None:
+                getter, values = equality
+                return lambda row: getter(row) in values
         children = [_compile(child, qtype) for child in node.children]
         if node.kind == 'and':
             return lambda row: all(child(row) for child in children)
