@@ -6,7 +6,7 @@
 
     python scripts/demo_fleet.py prepare HOSTS WORKDIR   # inventory.json + expected.json; adds sessions
     python scripts/demo_fleet.py finish-running WORKDIR  # finishes the running backup once the gate waits for it
-    python scripts/demo_fleet.py report WORKDIR          # the gate's summary from gate.log, checked
+    python scripts/demo_fleet.py report WORKDIR          # the gate's summary from gate.log, checked; EM logons
 
 The emulator comes from VEEAM_EM_URL and VEEAM_EM_CA_PATH (tests/emulator/emulator-env.sh exports them).
 Host names mix FQDNs mapped to VMs through backup_gate_vm_name (in another case than EM spells them,
@@ -176,6 +176,11 @@ def report(workdir):
     print('demo: the gate waited for the backup of {0} and passed it once it finished; it held back exactly the {1} '
           'hosts the data calls for; set_stats published backup_gate_summary for AWX workflows'.format(
               running, summary['failed']))
+    stats = control('stats')
+    print('emulator: logons={logons} logoffs={logoffs} active_sessions={active_sessions} after gating {0} hosts'.format(
+        summary['total'], **stats))
+    if (stats['logons'], stats['logoffs'], stats['active_sessions']) != (1, 1, 0):
+        raise SystemExit('demo: the gate should log on once and off again')
 
 
 def main(argv):
