@@ -19,7 +19,7 @@ description:
   - Every option is checked before logging on. An option the lookup does not know, an empty value where a value is
     required, a number out of range, a time it cannot read or a O(filter) whose parentheses or quotes do not pair up
     fails the task with one sentence, and EM is not contacted.
-  - B(What comes back.) Use C(query()) (or C(lookup(..., wantlist=true))) whenever the number of results matters:
+  - B(What comes back.) Use C(query()) (or C(lookup(..., wantlist=true))) whenever the number of results matters;
     it always returns the flat list, so V(query(...) | length == 0) means "nothing matched".
   - C(lookup()) without C(wantlist) lets Ansible reshape that list (ansible-core does this to every lookup) -
     no result gives V([]); exactly one result gives that result alone (one session dict, not a list of one);
