@@ -6,6 +6,7 @@
 
     gatecheck.py sessions FILE.json          POST each body of the list to /_emulator/sessions
     gatecheck.py logons N                    the emulator saw N logons, all logged off; then reset the counters
+    gatecheck.py requests MAX                at most MAX query requests besides one logon and one logoff
     gatecheck.py recap LOG HOST,... | -      exactly these hosts have failed=1 in the PLAY RECAP of LOG
     gatecheck.py stats LOG                   print the set_stats data (ANSIBLE_SHOW_CUSTOM_STATS) of LOG as JSON
     gatecheck.py inventory N FILE            an inventory of N local hosts named after the emulator's VMs
@@ -48,6 +49,15 @@ def logons(expected):
     control('reset', {})
 
 
+def requests(most):
+    stats = control('stats')
+    queries = stats['requests'].get('GET /api/query', 0)
+    print('gatecheck: EM requests {0}'.format(json.dumps(stats['requests'], sort_keys=True)))
+    if stats['logons'] != 1 or stats['logoffs'] != 1 or queries > most or stats['requests_total'] != queries + 2:
+        raise SystemExit('gatecheck: expected 1 logon, at most {0} queries and 1 logoff; the emulator saw logons={1} '
+                         'logoffs={2} and requests {3}'.format(most, stats['logons'], stats['logoffs'], stats['requests']))
+
+
 def recap(log, hosts):
     expected = set() if hosts == '-' else set(hosts.split(','))
     with open(log) as handle:
@@ -84,7 +94,8 @@ def inventory(count, path):
 
 
 def main(argv):
-    commands = {'sessions': (sessions, 1), 'logons': (lambda n: logons(int(n)), 1), 'recap': (recap, 2),
+    commands = {'sessions': (sessions, 1), 'logons': (lambda n: logons(int(n)), 1),
+                'requests': (lambda n: requests(int(n)), 1), 'recap': (recap, 2),
                 'stats': (stats, 1), 'inventory': (lambda n, path: inventory(int(n), path), 2)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         raise SystemExit(__doc__)
