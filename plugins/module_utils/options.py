@@ -311,7 +311,7 @@ def check_ca_path(path):
     A file must be a readable PEM bundle; a folder must be listable.
     """
     expanded = os.path.abspath(os.path.expanduser(os.path.expandvars(path)))
-    expected = 'give the path of a PEM file (or a folder) of CA certificates'
+    expected = 'give the path of a PEM file (or folder) of CA certificates'
     try:
         info = os.stat(expanded)
     except OSError as exc:
@@ -364,6 +364,6 @@ def validate_connection(options):
     result['validate_certs'] = _validate_certs(result.get('validate_certs'))
     result['timeout'] = _timeout(result.get('timeout'))
     result['retries'] = _retries(result.get('retries'))
-    ca_path = _non_empty_text(result, 'ca_path', 'the path of a PEM file (or a folder) of CA certificates')
+    ca_path = _non_empty_text(result, 'ca_path', 'the path of a PEM file (or folder) of CA certificates')
     result['ca_path'] = check_ca_path(ca_path) if ca_path else None
     return result

@@ -162,7 +162,7 @@ def test_every_fallback_skips_empty_values():
                      'environment variable unset.'),
     ('session_token', '', 'session_token is empty; give the token a logon task returned, or leave the option out and the '
                           'VEEAM_EM_SESSION_TOKEN environment variable unset.'),
-    ('ca_path', '', 'ca_path is empty; give the path of a PEM file (or a folder) of CA certificates, or leave the option out '
+    ('ca_path', '', 'ca_path is empty; give the path of a PEM file (or folder) of CA certificates, or leave the option out '
                     'and the VEEAM_EM_CA_PATH environment variable unset.'),
 ])
 def test_an_empty_value_given_on_purpose_is_an_error(option, value, message):
