@@ -117,6 +117,7 @@ keyed_groups:
 groups:
   unprotected: not vbem_protection.passed
 
+---
 # prod_em.yml: backup and CDP, both required, cached for 10 minutes.
 plugin: vbem.enterprise_manager.em_inventory
 url: https://em.example.com:9398
