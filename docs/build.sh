@@ -23,12 +23,16 @@ antsibull-docs sphinx-init --use-current --fail-on-error --dest-dir "$site" \
     vbem.enterprise_manager >/dev/null
 # No network here: intersphinx would try to download the inventories of the
 # Python and Ansible docs, and warn. Without them, links to the Ansible docsite
-# (ansible.builtin plugins, common return values) cannot resolve: ignore only
-# those, so that a broken link to one of our own pages still fails the build.
+# (ansible.builtin plugins, common return values, ansible-core's own
+# environment variables) cannot resolve: ignore only those, so that a broken
+# link to one of our own pages or VEEAM_EM_* variables still fails the build.
 cat >>"$site/conf.py" <<'CONF'
 
 intersphinx_mapping = {}
-nitpick_ignore_regex = [('std:ref', r'(?!ansible_collections\.vbem\.enterprise_manager\.|docsite_root_index$).*')]
+nitpick_ignore_regex = [
+    ('std:ref', r'(?!ansible_collections\.vbem\.enterprise_manager\.|docsite_root_index$).*'),
+    ('std:envvar', r'(?!VEEAM_EM_).*'),
+]
 CONF
 
 (
