@@ -35,7 +35,7 @@ import traceback
 from http.cookiejar import DefaultCookiePolicy
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import (
-    EmError, EmInterrupted, mask_guids_after, mask_session_id, scrub, shorten_url,
+    EmError, EmInterrupted, mask_guids_after, scrub, shorten_url,
 )
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import lifecycle, parsing, query, sessions
 

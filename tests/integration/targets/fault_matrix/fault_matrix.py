@@ -146,8 +146,8 @@ def pick_calls(rng, phase, count, timeout=5, retries=2, **extra):
     for _index in range(count):
         roll = rng.random()
         if roll < 0.15:
-            kind, name, args = 'module', 'backup_task_session_info', dict(result=['Failed', 'Warning'], limit=rng.choice([5, 20, 40]),
-                                                                        page_size=10)
+            kind, name = 'module', 'backup_task_session_info'
+            args = dict(result=['Failed', 'Warning'], limit=rng.choice([5, 20, 40]), page_size=10)
         elif roll < 0.27:
             kind, name, args = 'module', 'replica_task_session_info', dict(limit=10, page_size=5)
         elif roll < 0.37:

@@ -12,7 +12,8 @@ ansible-playbook -i ../../inventory playbook.yml -vvvv "$@" | tee "$EMULATOR_DIR
 "$python" ../setup_emulator/scan_secrets.py "$EMULATOR_DIR/output.log"
 
 # AWX sends optional credential fields left empty as empty strings.
-EM_TEST_CA=$VEEAM_EM_CA_PATH VEEAM_EM_CA_PATH='' VEEAM_EM_VALIDATE_CERTS='' VEEAM_EM_TIMEOUT='' \
+em_ca=$VEEAM_EM_CA_PATH
+EM_TEST_CA=$em_ca VEEAM_EM_CA_PATH='' VEEAM_EM_VALIDATE_CERTS='' VEEAM_EM_TIMEOUT='' \
     ansible-playbook -i ../../inventory awx_empty.yml --skip-tags validate_certs_false -vvvv "$@" | tee "$EMULATOR_DIR/awx_empty.log"
 VEEAM_EM_CA_PATH='' VEEAM_EM_VALIDATE_CERTS=False \
     ansible-playbook -i ../../inventory awx_empty.yml --tags validate_certs_false -vvvv "$@" | tee -a "$EMULATOR_DIR/awx_empty.log"

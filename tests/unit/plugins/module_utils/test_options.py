@@ -303,4 +303,3 @@ def test_plugin_variables_hide_empty_connection_variables_only():
     assert view['veeam_em_url'] == 'https://em' and view['other'] == ''
     assert sorted(view) == ['other', 'veeam_em_url'] and len(view) == 2 and bool(view)
     assert plugin_variables({}) == {} and plugin_variables(None) is None
-
