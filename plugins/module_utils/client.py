@@ -548,7 +548,8 @@ class EmClient(object):
             if guard is not None:
                 name = guard.stop()
                 if name is not None:
-                    raise EmInterrupted('Interrupted by {0}; {1}.'.format(name, interrupted or 'no EM logon session was open'))
+                    raise EmInterrupted('Interrupted by {0}; {1}.'.format(name, interrupted or 'no EM logon session was open'),
+                                        signum=guard.closing_signal)
             self._http.close()
 
     def hand_over(self):

@@ -47,7 +47,13 @@ class EmInterrupted(EmError):
 
     It is an EmError so that every module and lookup turns it into one
     sentence (modules fail, lookups raise) without knowing about signals.
+    ``signum`` is the signal that stopped us (None when the parent went away),
+    for a caller that wants to pass it on, as KeyboardInterrupt for SIGINT.
     """
+
+    def __init__(self, message, signum=None):
+        super(EmInterrupted, self).__init__(message)
+        self.signum = signum
 
 
 def mask_session_id(session_id):

@@ -183,6 +183,11 @@ class Guard(object):
             if self._state == 'active':
                 self._state = 'closing'
 
+    @property
+    def closing_signal(self):
+        """The signal that arrived while the client was logging off on its own, or None."""
+        return self._closing_signal
+
     def stop(self):
         """Stop watching and restore the previous handlers; returns the signal name received while closing, if any.
 
@@ -231,7 +236,7 @@ class Guard(object):
             self._deferred, self._deferred_at = signum, time.monotonic()
             return
         self._raised = True
-        raise EmInterrupted(self._client.interrupt(reason))
+        raise EmInterrupted(self._client.interrupt(reason), signum=signum)
 
     # -- the watcher thread -------------------------------------------------------------
     def _wake_main(self, signum):

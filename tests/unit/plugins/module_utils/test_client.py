@@ -656,3 +656,8 @@ def test_the_interrupt_message_names_a_logoff_that_failed(em, monkeypatch):
     assert message.startswith('Interrupted by SIGTERM; the EM logon session could not be logged off (DELETE ')
     assert "HTTP 503" in message and message.endswith("expires after EM's idle timeout (15 minutes).")
     assert base64.b64encode(client.session_id.encode()).decode() not in message and client.session_id not in message
+
+
+def test_an_interruption_carries_its_signal_for_callers_that_pass_it_on():
+    assert EmInterrupted('Interrupted by SIGINT; logged off.', signum=signal.SIGINT).signum == signal.SIGINT
+    assert EmInterrupted('Stopped because the parent went away.').signum is None
