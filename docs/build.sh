@@ -2,7 +2,9 @@
 # Build the collection's HTML documentation site, offline:
 #  * antsibull-docs writes the plugin, module and role pages from the code's
 #    own DOCUMENTATION (never by hand) and the guides of docs/docsite/rst,
-#  * Sphinx renders them with the Ansible theme, every warning an error.
+#  * Sphinx renders them with the Ansible theme, every warning an error;
+#  * before that, docs/check_messages.py checks that every error message the
+#    troubleshooting guide quotes is still one the code can give.
 #
 # The collection must be on the Ansible collection search path: run it as
 #   scripts/in-collection-tree.sh docs/build.sh OUTDIR      (what `make docs` does)
@@ -11,6 +13,9 @@ set -euo pipefail
 [ $# -eq 1 ] || { echo "usage: $0 OUTDIR" >&2; exit 2; }
 docs=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 out=$1
+
+# The troubleshooting guide quotes the code's messages: they must still exist.
+(cd "$docs/.." && python docs/check_messages.py)
 
 # antsibull-docs only writes into a folder that only its owner may write to,
 # which mktemp -d gives.
