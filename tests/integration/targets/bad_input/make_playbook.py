@@ -22,6 +22,20 @@ STATS = "lookup('ansible.builtin.url', em_url ~ '/_emulator/stats', ca_path=em_c
 
 def call_task(label, group, case):
     """The task that makes the bad call."""
+    if group == 'backup_gate':
+        # A role fails in one of its own tasks: catch that task's result as the outcome.
+        return {
+            'name': '{0} {1} role with {2}'.format(label, group, yaml.safe_dump(case['vars'], default_flow_style=True).strip()),
+            'block': [
+                {'name': '{0} run the role'.format(label),
+                 'ansible.builtin.include_role': {'name': '{0}.{1}'.format(COLLECTION, group)},
+                 'vars': case['vars']},
+                {'name': '{0} the role let the host through'.format(label),
+                 'ansible.builtin.set_fact': {'outcome': {'failed': False, 'msg': 'the role let the host through'}}},
+            ],
+            'rescue': [{'name': '{0} keep what the role said'.format(label),
+                        'ansible.builtin.set_fact': {'outcome': "{{ ansible_failed_result | combine({'failed': true}) }}"}}],
+        }
     if group == 'em_query':
         return {
             'name': '{0} {1} lookup with {2}'.format(label, group, yaml.safe_dump(case['options'], default_flow_style=True).strip()),
@@ -47,7 +61,8 @@ def check_task(label, case):
                 'outcome is failed',
                 'case_option in outcome.msg',
                 'outcome.msg is search(case_says)',
-                "outcome.msg is not search('\\n|Traceback|Module failed')",
+                # Ansible's role argument validation puts its own heading on a line of its own.
+                "outcome.msg | regex_replace('^Validation of arguments failed:\\n', '') is not search('\\n|Traceback|Module failed')",
                 "lookup('ansible.builtin.env', 'VEEAM_EM_PASSWORD') not in outcome.msg",
                 '({0}).requests_total == requests_before'.format(STATS),
             ],
@@ -62,11 +77,7 @@ def main():
     """Write the playbook; print the number of cases per group on stdout."""
     with open(sys.argv[1], encoding='utf-8') as handle:
         catalogue = yaml.safe_load(handle)
-    tasks = [{
-        'name': 'Count the requests EM has had before the catalogue',
-        'ansible.builtin.set_fact': {'requests_before': '{{ (%s).requests_total }}' % STATS},
-    }]
-    tasks.append({'name': 'No case has failed yet', 'ansible.builtin.set_fact': {'catalogue_failures': []}})
+    tasks = [{'name': 'No case has failed yet', 'ansible.builtin.set_fact': {'catalogue_failures': []}}]
     number = 0
     counts = {}
     for group, cases in catalogue.items():
@@ -79,7 +90,12 @@ def main():
             # A failing case is collected, not fatal: one run reports every case that fails.
             tasks.append({
                 'name': '{0} {1}'.format(label, group),
-                'block': [call_task(label, group, case), check_task(label, case)],
+                'block': [
+                    {'name': '{0} count the requests EM has had'.format(label),
+                     'ansible.builtin.set_fact': {'requests_before': '{{ (%s).requests_total }}' % STATS}},
+                    call_task(label, group, case),
+                    check_task(label, case),
+                ],
                 'rescue': [{
                     'name': '{0} failed; collect it'.format(label),
                     'ansible.builtin.set_fact': {'catalogue_failures': '{{ catalogue_failures + [ansible_failed_result.msg] }}'},
