@@ -8,6 +8,7 @@ against the bundled emulator, retries, timeouts, lost answers, signals and a par
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import atexit
 import base64
 import json
 import os
@@ -333,12 +334,22 @@ def test_first_gone_sees_an_ended_a_zombie_or_a_reused_pid(change, gone):
 
 # -- against the emulator, over real HTTPS --------------------------------------------------------------
 
+def _die_with_parent():
+    """In the emulator's process, before exec: ask Linux for SIGTERM when the test process ends, however it ends."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 class Emulator(object):
     """The bundled emulator in a subprocess, and its control endpoints."""
 
     def __init__(self):
         self.proc = subprocess.Popen([sys.executable, EMULATOR, '--port', '0', '--seed', '5', '--sessions', '300'],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+                                     preexec_fn=_die_with_parent if sys.platform.startswith('linux') else None)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError('the emulator did not start')
@@ -370,22 +381,41 @@ class Emulator(object):
         return client_module.get_client(EmOptionAdapter.from_dict(self.options(**kwargs)), sleep=sleep)
 
     def stop(self):
-        self.proc.terminate()
-        self.proc.wait(15)
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
         self.proc.stdout.close()
 
 
-@pytest.fixture(scope='module')
-def emulator_process():
-    emulator = Emulator()
-    yield emulator
-    emulator.stop()
+_RUNNING = []
+
+
+def _emulator():
+    """The one emulator of this test process, started on first use and stopped when the process ends.
+
+    ansible-test runs every test in a forked child whose fixture teardown
+    never runs, so the emulator belongs to the process that forks: it is
+    started at import time (see below), and dies with that process.
+    """
+    if not _RUNNING:
+        _RUNNING.append(Emulator())
+        atexit.register(_RUNNING[0].stop)
+    return _RUNNING[0]
+
+
+if client_module.HAS_REQUESTS:
+    _emulator()
 
 
 @pytest.fixture
-def em(emulator_process):
-    emulator_process.control('reset', {})
-    return emulator_process
+def em():
+    emulator = _emulator()
+    emulator.control('reset', {})
+    return emulator
 
 
 def no_sleep(_seconds):
@@ -564,6 +594,20 @@ def child_env():
     return dict(os.environ, VBEM_SYS_PATH=json.dumps([p for p in sys.path if p]))
 
 
+@pytest.fixture
+def children():
+    """Processes a test starts; whatever is still running at its end is killed."""
+    started = []
+    yield started
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream:
+                stream.close()
+
+
 def wait_for(predicate, seconds):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -575,12 +619,13 @@ def wait_for(predicate, seconds):
 
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize('mode', ['sleep', 'query'])
-def test_a_signal_logs_off_within_seconds_then_stops_in_one_sentence(em, tmp_path, signum, mode):
+def test_a_signal_logs_off_within_seconds_then_stops_in_one_sentence(em, tmp_path, children, signum, mode):
     script = tmp_path / 'child.py'
     script.write_text(CHILD)
     em.faults(latency_ms=300)
     proc = subprocess.Popen([sys.executable, str(script), json.dumps(em.options()), mode], stdout=subprocess.PIPE,
                             env=child_env())
+    children.append(proc)
     assert proc.stdout.readline().strip() == b'logged-on'
     time.sleep(0.5)
     sent = time.monotonic()
@@ -594,12 +639,13 @@ def test_a_signal_logs_off_within_seconds_then_stops_in_one_sentence(em, tmp_pat
     assert stats['logons'] == stats['logoffs'] == 1 and stats['active_sessions'] == 0
 
 
-def test_a_signal_during_the_logon_waits_for_its_answer_and_logs_it_off(em, tmp_path):
+def test_a_signal_during_the_logon_waits_for_its_answer_and_logs_it_off(em, tmp_path, children):
     script = tmp_path / 'child.py'
     script.write_text(CHILD)
     em.faults(logon_latency_ms=1500)
     proc = subprocess.Popen([sys.executable, str(script), json.dumps(em.options()), 'sleep'], stdout=subprocess.PIPE,
                             env=child_env())
+    children.append(proc)
     assert wait_for(lambda: em.stats()['requests'].get('POST /api/sessionMngr/'), 10)
     proc.send_signal(signal.SIGTERM)
     output, _err = proc.communicate(timeout=15)
@@ -608,7 +654,7 @@ def test_a_signal_during_the_logon_waits_for_its_answer_and_logs_it_off(em, tmp_
     assert stats['logons'] == stats['logoffs'] == 1
 
 
-def test_a_vanished_parent_makes_the_child_log_off_and_stop(em, tmp_path):
+def test_a_vanished_parent_makes_the_child_log_off_and_stop(em, tmp_path, children):
     script = tmp_path / 'child.py'
     script.write_text(CHILD)
     launcher = tmp_path / 'launcher.py'
@@ -617,6 +663,7 @@ def test_a_vanished_parent_makes_the_child_log_off_and_stop(em, tmp_path):
     em.faults(latency_ms=200)
     parent = subprocess.Popen([sys.executable, str(launcher), str(output), sys.executable, str(script), json.dumps(em.options()),
                                'query'], env=child_env())
+    children.append(parent)
     assert wait_for(lambda: output.exists() and 'logged-on' in output.read_text(), 15)
     parent.kill()
     parent.wait()
