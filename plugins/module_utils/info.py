@@ -113,7 +113,7 @@ def session_conditions(kind, params, now=None):
         if not values:
             continue
         if option in kind.local_fields:
-            local[option] = set(str(v).lower() for v in values)
+            local[option] = set(str(v).casefold() for v in values)
             continue
         labels[len(conditions)] = option
         conditions.append((kind.field(option), '==', values))
@@ -182,7 +182,7 @@ def local_match(session, local):
         value = session.get(option)
         if value is None:
             value = 'None' if option == 'result' else ''
-        if str(value).lower() not in allowed:
+        if str(value).casefold() not in allowed:
             return False
     return True
 
@@ -254,7 +254,7 @@ def _fetch(client, kind, params, filter_text, local, concurrency):
         if local and not local_match(session, local):
             return False
         if latest_key:
-            marker = (session.get(latest_key) or '').lower()
+            marker = (session.get(latest_key) or '').casefold()
             if marker in seen_latest:
                 return False
             seen_latest.add(marker)
@@ -298,7 +298,7 @@ def _fetch_split(client, kind, params, filters, local, concurrency):
     if latest_key:
         newest, markers = [], set()
         for session in _sort_sessions(merged, 'creation_time', True):
-            marker = (session.get(latest_key) or '').lower()
+            marker = (session.get(latest_key) or '').casefold()
             if marker not in markers:
                 markers.add(marker)
                 newest.append(session)

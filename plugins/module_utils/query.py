@@ -80,21 +80,23 @@ def parse_time(value, now=None):
     relative = _RELATIVE_RE.match(text)
     if relative:
         now = now if now is not None else utcnow()
-        return parse_time(now) - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
+        try:
+            return parse_time(now) - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
+        except OverflowError:
+            raise EmError('The relative age {0!r} reaches back before the year 1; give a shorter age.'.format(text))
     match = _ISO_RE.match(text)
     if match:
         year, month, day, hour, minute, second, fraction, zone = match.groups()
         try:
             moment = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
                               int((fraction or '0')[:6].ljust(6, '0')))
-        except ValueError:
-            match = None
-        else:
             if zone and zone not in ('Z', 'z'):
                 digits = zone[1:].replace(':', '')
                 offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
                 moment = moment - offset if zone[0] == '+' else moment + offset
             return moment
+        except (ValueError, OverflowError):
+            match = None
     raise EmError('The time {0!r} is neither an ISO-8601 date-time (2025-08-15T06:00:00Z) nor a relative age such as 30m, 24h, 7d or 2w.'.format(text))
 
 

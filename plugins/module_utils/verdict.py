@@ -41,6 +41,7 @@ DEFAULT_WAIT_TIMEOUT = 1800
 DEFAULT_WAIT_SLEEP = 10
 DEFAULT_PAGE_SIZE = 1000
 MAX_PAGE_SIZE = 10000
+MIN_URL_LENGTH = 1024
 
 _UNIT_WORDS = {'s': 'second', 'm': 'minute', 'h': 'hour', 'd': 'day', 'w': 'week'}
 _RELATIVE_RE = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
@@ -271,11 +272,11 @@ def _shown(value):
     return text if len(text) <= 60 else text[:57] + '...'
 
 
-def _positive(params, option, default, maximum=None):
+def _positive(params, option, default, maximum=None, minimum=1):
     value = params.get(option)
     value = default if value is None else value
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise EmError('{0} must be a whole number of 1 or more, not {1!r}.'.format(option, value))
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise EmError('{0} must be a whole number of {1} or more, not {2!r}.'.format(option, minimum, value))
     if maximum is not None and value > maximum:
         raise EmError('{0} must be at most {1}, not {2}.'.format(option, maximum, value))
     return value
@@ -313,7 +314,8 @@ def plan_protection(client, vms, params, now=None):
         'names': names,
         'wait_sleep': _positive(params, 'wait_sleep', DEFAULT_WAIT_SLEEP),
         'page_size': _positive(params, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
-        'max_url_length': _positive(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH),
+        # Below about 1 KB not even one short name fits beside the fixed part of a query URL.
+        'max_url_length': _positive(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH, minimum=MIN_URL_LENGTH),
         'concurrency': params.get('concurrency') or query.DEFAULT_CONCURRENCY,
     }
     # Split both queries for every name now, so a name no request can carry fails before logon.
@@ -325,7 +327,7 @@ def plan_protection(client, vms, params, now=None):
 
 
 # The gate's users give VM names as vms.
-_OPTION_NAMES = {'vm_name': 'vms'}
+_OPTION_NAMES = {'vm_name': 'vms', 'created_after': 'max_age', 'created_before': 'max_age'}
 
 
 def _window_params(plan, names):

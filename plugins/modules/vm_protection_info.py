@@ -94,7 +94,7 @@ options:
     description:
       - The longest request URL to send. Long name lists are split into as many queries as needed to stay below it.
       - EM's web server (HTTP.sys) refuses request targets over 16 KB; the default leaves room for reverse proxies
-        with an 8 KB limit.
+        with an 8 KB limit. At least V(1024).
     type: int
     default: 8000
   page_size:
@@ -129,9 +129,12 @@ EXAMPLES = r'''
     that: protection.failed_vms | length == 0
     fail_msg: "{{ protection.failed_vms | map('extract', protection.vms) | map(attribute='reason') | list }}"
 
-- name: Map inventory hosts to VM names, accept warnings, and count a replica as protection too
+# Keys come back as given: here inventory host names, mapped to their VMs' names in EM.
+- name: Map hosts to VM names, accept warnings, and count a replica as protection too
   vbem.enterprise_manager.vm_protection_info:
-    vms: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'vm_name'))) }}"
+    vms:
+      web01.example.com: WEB01
+      db02.example.com: db02
     sources: [backup, replica]
     require: any
     accept: [Success, Warning]

@@ -418,3 +418,11 @@ def test_a_job_list_longer_than_a_request_does_not_multiply_the_requests_per_vm(
     assert sorted((vm, job) for part in parts for vm in part[0][2] for job in part[1][2]) == sorted((vm, job) for vm in vms for job in jobs)
     # 2,000 x 200 names need about 60 KB of terms per job batch: on the order of 100 requests, not thousands.
     assert len(parts) < 150
+
+
+@pytest.mark.parametrize('text', ['99999999999w', '9999-12-31T23:00:00-05:00', '0001-01-01T00:00:00+01:00'])
+def test_times_beyond_what_a_datetime_holds_get_one_sentence(text):
+    with pytest.raises(EmError) as caught:
+        parse_time(text, datetime(2026, 11, 30, 12, 0, 0))
+    assert repr(text) in str(caught.value)
+    assert 'int' not in str(caught.value) and 'range' not in str(caught.value)

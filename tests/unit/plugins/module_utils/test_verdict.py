@@ -410,7 +410,8 @@ def plan(vms, client=None, **params):
     (['web01'], {'wait_sleep': 0}, 'wait_sleep must be a whole number of 1 or more, not 0.'),
     (['web01'], {'page_size': 0}, 'page_size must be a whole number of 1 or more, not 0.'),
     (['web01'], {'page_size': 10001}, 'page_size must be at most 10000, not 10001.'),
-    (['web01'], {'max_url_length': 0}, 'max_url_length must be a whole number of 1 or more, not 0.'),
+    (['web01'], {'max_url_length': 0}, 'max_url_length must be a whole number of 1024 or more, not 0.'),
+    (['web01'], {'max_url_length': 1023}, 'max_url_length must be a whole number of 1024 or more, not 1023.'),
     (['web01'], {'sources': ['tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp."),
     (['web01'], {'max_age': '1 day'}, "max_age '1 day' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
                                       "date-time (2026-11-29T06:00:00Z)."),
@@ -446,9 +447,9 @@ def test_plan_refuses_a_name_no_request_can_carry_naming_vms_without_a_url():
 
 
 def test_plan_refuses_a_job_name_no_request_can_carry():
-    message = refusal(plan, ['web01'], job_name=['j' * 100], max_url_length=300)
+    message = refusal(plan, ['web01'], job_name=['j' * 1100], max_url_length=1024)
     assert message.startswith("The job_name value 'jjjj")
-    assert 'max_url_length=300' in message
+    assert 'max_url_length=1024' in message
 
 
 # --- protection_report against an in-memory EM ---
@@ -781,7 +782,7 @@ def test_a_split_job_list_still_finds_each_vms_newest_session_across_requests():
     em.add('BackupTaskSession', 'vm1', '2026-11-30T03:00:00Z', job=jobs[-1])
     em.add('BackupTaskSession', 'vm2', '2026-11-28T03:00:00Z', job=jobs[-1])
     em.add('BackupTaskSession', 'vm2', '2026-11-27T03:00:00Z', job=jobs[0], result='Failed')
-    result = report(em, ['vm1', 'vm2'], job_name=jobs, max_url_length=1000)
+    result = report(em, ['vm1', 'vm2'], job_name=jobs, max_url_length=1024)
     assert len(em.filters()) > 2
     assert result['vms']['vm1']['reason'] == 'Success at 2026-11-30 03:00 UTC in job ' + jobs[-1]
     assert result['vms']['vm2']['reason'] == 'newest backup 2026-11-28 03:00 UTC (Success) is older than 24h'
