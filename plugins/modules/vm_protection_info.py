@@ -114,7 +114,7 @@ requirements:
   - requests >= 2.25
 seealso:
   - module: vbem.enterprise_manager.backup_task_session_info
-  - ref: ansible_collections.vbem.enterprise_manager.backup_gate_role
+  - ref: "vbem.enterprise_manager.backup_gate role <ansible_collections.vbem.enterprise_manager.backup_gate_role>"
     description: The backup_gate role runs this module once per play and turns its answer into per-host facts and groups.
 '''
 
