@@ -311,7 +311,8 @@ def play_contender(bench, emulator, playbook, inventory=None, extra=None):
         wall, rss, rc, events, log = bench.playbook(emulator, playbook, inventory=inventory, extra=extra)
         spans = task_spans(events)
         return {'seconds': spans.get(None), 'wall': wall, 'rss': rss, 'count': _int(report(events).get('count')),
-                'ok': rc == 0, 'log': log, 'error': _error(rc, events, log)}
+                'tasks': dict((k, v) for k, v in spans.items() if k is not None), 'ok': rc == 0, 'log': log,
+                'error': _error(rc, events, log)}
     return run
 
 
@@ -366,7 +367,7 @@ def scan_scenario(bench, emulator, name, latency_ms=0, with_uri=True):
     return bench.scenario(name, emulator, contenders, latency_ms)
 
 
-def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per_host_module=True):
+def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per_host_module=True, with_uri=True):
     """The role against per-host baselines; those run one host task after another for minutes, so only once."""
     inventory = os.path.join(bench.scratch, 'inventory-%d.json' % hosts)
     write_inventory(inventory, emulator, hosts)
@@ -374,7 +375,8 @@ def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per
                   ('role', play_contender(bench, emulator, 'gate_role.yml', inventory), None)]
     if per_host_module:
         contenders.append(('module per host', play_contender(bench, emulator, 'gate_module.yml', inventory), slow_rounds))
-    contenders.append(('uri', play_contender(bench, emulator, 'gate_uri.yml', inventory), slow_rounds))
+    if with_uri:
+        contenders.append(('uri', play_contender(bench, emulator, 'gate_uri.yml', inventory), slow_rounds))
     return bench.scenario(name, emulator, contenders, latency_ms)
 
 
@@ -444,7 +446,10 @@ def targets(rows):
     if None not in (lan_floor, wan_floor, lan_lookup, wan_lookup):
         check('WAN lookup latency paid / floor latency paid <= 0.5', _ratio(wan_lookup - lan_lookup, wan_floor - lan_floor), 0.5)
     for scenario in sorted(set(r['scenario'] for r in rows if r['scenario'].startswith(('S2', 'WAN-S2')))):
-        check('{0} uri / role >= 20'.format(scenario), _ratio(get(scenario, 'uri'), get(scenario, 'role')), 20.0, above=True)
+        uri, label = get(scenario, 'uri'), '{0} uri / role >= 20'.format(scenario)
+        if uri is None and scenario.startswith('WAN-'):
+            uri, label = get(scenario[4:], 'uri'), '{0} uri (LAN, a lower bound) / role >= 20'.format(scenario)
+        check(label, _ratio(uri, get(scenario, 'role')), 20.0, above=True)
         check('{0} role / Ansible floor <= 2'.format(scenario), get(scenario, 'role', 'x_floor'), 2.0)
         check('{0} role logons == 1'.format(scenario), get(scenario, 'role', 'logons'), 1.0)
     for contender in ('lookup', 'module', 'lookup, 4 fields', 'module, 4 fields'):
@@ -489,7 +494,11 @@ def main():
                 print('WAN: S1 and S2 with {0} ms per request'.format(WAN_LATENCY_MS), flush=True)
                 # The WAN target compares latency paid with the floor's; uri has its LAN row.
                 scan_scenario(bench, small, 'WAN-S1', WAN_LATENCY_MS, with_uri=False)
-                gate_scenario(bench, small, 'WAN-S2-{0}'.format(min(hosts)), min(hosts), WAN_LATENCY_MS, per_host_module=False)
+                # Per-host uri pays three round trips a host where the role pays a handful in all, so
+                # its LAN time is a lower bound of its WAN time: the WAN ratio uses it, and the
+                # minutes go elsewhere.
+                gate_scenario(bench, small, 'WAN-S2-{0}'.format(min(hosts)), min(hosts), WAN_LATENCY_MS, per_host_module=False,
+                              with_uri=False)
             if 'LOGON' in only:
                 # Over a LAN a logon costs EM a few milliseconds, lost in the noise of 50 module
                 # runs; with latency each one costs two round trips.
