@@ -263,7 +263,7 @@ def _fetch(client, kind, params, filter_text, local, concurrency):
     def fetch_page(page):
         items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, fetch_descending, page_size, page,
                                                collection_key=kind.collection_key)
-        return [_normalise(item, kind, params) for item in items], pages_count
+        return [normalise_session(item, kind, params) for item in items], pages_count
 
     result = query.fetch_pages(fetch_page, page_size, limit, concurrency,
                                accept=accept if (local or latest_key) else None, key=lambda s: s.get('uid'))
@@ -322,10 +322,10 @@ def _fetch_by_id(client, kind, params):
             return []
         raise EmError('No {0} with id {1} exists on {2} (GET /{3}/{1} answered HTTP 404); set missing_ok to get an empty list instead.'.format(
             kind.query_type, guid, client.base_url, kind.entity_path))
-    return [_normalise(entity, kind, params)]
+    return [normalise_session(entity, kind, params)]
 
 
-def _normalise(entity, kind, params):
+def normalise_session(entity, kind, params):
     """Normalise one entity; with ``raw`` keep EM's own entity under ``_raw`` for the caller.
 
     ``links`` is dropped unless ``fields`` asks for it: 16 objects a session

@@ -50,6 +50,10 @@ def quote(value):
     return '"' + str(value).replace('"', '""') + '"'
 
 
+class TimeRangeError(EmError):
+    """A well-formed time that lies outside what a datetime can hold (before year 1 or after 9999)."""
+
+
 def utcnow():
     """The current time as a naive UTC datetime (the one clock query code reads)."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -83,7 +87,7 @@ def parse_time(value, now=None):
         try:
             return parse_time(now) - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
         except OverflowError:
-            raise EmError('The relative age {0!r} reaches back before the year 1; give a shorter age.'.format(text))
+            raise TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
     match = _ISO_RE.match(text)
     if match:
         year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -95,7 +99,9 @@ def parse_time(value, now=None):
                 offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
                 moment = moment - offset if zone[0] == '+' else moment + offset
             return moment
-        except (ValueError, OverflowError):
+        except OverflowError:
+            raise TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
+        except ValueError:
             match = None
     raise EmError('The time {0!r} is neither an ISO-8601 date-time (2025-08-15T06:00:00Z) nor a relative age such as 30m, 24h, 7d or 2w.'.format(text))
 

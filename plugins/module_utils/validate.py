@@ -180,11 +180,11 @@ def moment(value, option, now=None):
     text(value, option, _TIME_FORMS)
     try:
         return query.parse_time(value, now)
-    except EmError:
-        raise EmError('{0} must be {1}, not {2}.'.format(option, _TIME_FORMS, _shown(value)))
-    except (OverflowError, ValueError):
+    except query.TimeRangeError:
         raise EmError('{0} {1} reaches outside the years 1 to 9999; give a date or an age within them.'.format(
             option, _shown(value)))
+    except EmError:
+        raise EmError('{0} must be {1}, not {2}.'.format(option, _TIME_FORMS, _shown(value)))
 
 
 def choice_list(value, option, choices):

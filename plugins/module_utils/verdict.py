@@ -59,6 +59,8 @@ def _span(text, option, now):
         raise EmError('{0} is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'.format(option))
     try:
         cutoff = query.parse_time(text, now)
+    except query.TimeRangeError:
+        raise EmError('{0} {1!r} reaches outside the years 1 to 9999; give an age or a date within them.'.format(option, text))
     except EmError:
         raise EmError('{0} {1!r} is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time '
                       '(2026-11-29T06:00:00Z).'.format(option, text))
@@ -361,7 +363,7 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
         def fetch_page(page, filter_text=filter_text):
             items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
                                                    collection_key=kind.collection_key)
-            return [sessions.normalise(item, kind) for item in items], pages_count
+            return [info.normalise_session(item, kind, {}) for item in items], pages_count
 
         def accept(session, part=part):
             if local and not info.local_match(session, local):
