@@ -145,7 +145,8 @@ run_on_core() {
     target_python=$("$core_venv_dir/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     echo "ansible-core $("$core_venv_dir/bin/python" -c 'import ansible.release; print(ansible.release.__version__)') on Python $target_python"
     if [ "$kind" = units ]; then
-        VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test units --venv --python "$target_python" --color no
+        # --local: pytest comes from the pinned core venv, so no venv is built per run.
+        VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test units --local --python "$target_python" --color no
     else
         local target
         for target in "${CORE_INTEGRATION_TARGETS[@]}"; do
