@@ -83,7 +83,7 @@ def main():
         data = event.get('event_data', {})
         host = data.get('host') or ''
         task = data.get('task') or data.get('play') or ''
-        print('event %3d %-22s %-20s %s' % (event['counter'], event['event'], host, task))
+        print('event %3d %-22s %-20s %s' % (event['counter'], event['event'], host, task[:60]))
         if event['event'] in ('runner_on_ok', 'runner_on_failed') and host:
             per_host.setdefault(host, set()).add(event['event'])
         if event['event'] == 'playbook_on_stats':
