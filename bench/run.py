@@ -466,6 +466,8 @@ def main():
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds per scenario (default 3)')
     parser.add_argument('--hosts', default='200,500', help='S2 inventory sizes (default 200,500)')
     parser.add_argument('--s3-rounds', type=int, default=1, help='rounds of S3, the 100,000-session scan (default 1)')
+    parser.add_argument('--no-per-host', action='store_true',
+                        help='S2 without the per-host module and uri baselines (minutes of CPU): the role and the floor only')
     parser.add_argument('--keep', action='store_true', help='keep the scratch folder (playbook logs) and print its path')
     options = parser.parse_args()
     only = set(s.strip().upper() for s in options.only.split(','))
@@ -489,7 +491,8 @@ def main():
                     print('S2: gate over {0} hosts'.format(count), flush=True)
                     # Per-host module calls cost about what per-host uri costs a third of; at the
                     # smallest size they show the trend, and the time goes to the targets' contenders.
-                    gate_scenario(bench, small, 'S2-{0}'.format(count), count, per_host_module=count == min(hosts))
+                    gate_scenario(bench, small, 'S2-{0}'.format(count), count, per_host_module=count == min(hosts) and not options.no_per_host,
+                                  with_uri=not options.no_per_host)
             if 'WAN' in only:
                 print('WAN: S1 and S2 with {0} ms per request'.format(WAN_LATENCY_MS), flush=True)
                 # The WAN target compares latency paid with the floor's; uri has its LAN row.
