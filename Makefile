@@ -47,7 +47,8 @@ units-2.16 integration-2.16 units-2.21 integration-2.21: $(STAMP)
 	VENV=$(VENV) scripts/test.sh $@
 
 # The collection against its floors and hand-written uri, side by side (not part
-# of `make test`; about 10 minutes). Prints a table, writes bench/results/*.json.
+# of `make test`; long: the per-host baselines alone run some 2,300 module tasks).
+# Prints a table, writes bench/results/*.json. BENCH_ARGS='--only S1' and so on.
 bench: $(STAMP)
 	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)
 
