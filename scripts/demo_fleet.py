@@ -156,6 +156,8 @@ def finish_running(workdir):
     answer = control('finish', {'vm_names': [running['vm_name']], 'result': 'Success'})
     if not answer['finished']:
         raise SystemExit('demo: the backup of {0} was not running any more'.format(running['vm_name']))
+    with open(os.path.join(workdir, 'finished.json'), 'w') as handle:
+        json.dump({'queries_before_finish': last}, handle)
 
 
 def report(workdir):
@@ -173,10 +175,15 @@ def report(workdir):
     if sorted(summary['failed_hosts']) != sorted(expected['failed']) or running not in summary['passed_hosts']:
         raise SystemExit('demo: the gate held back {0}, expected {1} (and {2} to pass after its backup finished)'.format(
             sorted(summary['failed_hosts']), sorted(expected['failed']), running))
+    with open(os.path.join(workdir, 'finished.json')) as handle:
+        before = json.load(handle)['queries_before_finish']
+    stats = control('stats')
+    # Queries after the backup finished: the gate had seen it running and looked again.
+    if stats['requests'].get('GET /api/query', 0) <= before:
+        raise SystemExit('demo: the gate did not look at {0} again after its backup finished'.format(running))
     print('demo: the gate waited for the backup of {0} and passed it once it finished; it held back exactly the {1} '
           'hosts the data calls for; set_stats published backup_gate_summary for AWX workflows'.format(
               running, summary['failed']))
-    stats = control('stats')
     print('emulator: logons={logons} logoffs={logoffs} active_sessions={active_sessions} after gating {0} hosts'.format(
         summary['total'], **stats))
     if (stats['logons'], stats['logoffs'], stats['active_sessions']) != (1, 1, 0):
