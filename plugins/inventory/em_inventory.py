@@ -196,7 +196,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if data is not None and not em_inventory.usable(data, plan):
                 data, update_cache = None, True
         if data is None:
-            data = self._read_em(path, plan)
+            data = self._read_em(path, plan, config)
         if update_cache:
             self._cache[cache_key] = data
         self._populate(data, plan)
@@ -207,13 +207,16 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                            sort_keys=True, default=str)
         return '{0}_{1}'.format(self.get_cache_key(path), hashlib.sha256(scope.encode('utf-8')).hexdigest()[:12])
 
-    def _read_em(self, path, plan):
-        """One logon for every source; everything EM-independent is checked before it."""
+    def _read_em(self, path, plan, config):
+        """One logon for every source; everything EM-independent is checked before it.
+
+        ``config`` is the inventory file's content, which ``_read_config_data`` gave ``set_options`` as its direct options.
+        """
         if not HAS_REQUESTS:
             raise AnsibleParserError('The em_inventory plugin needs the Python library requests on the controller.')
         client = None
         try:
-            client = get_client(EmOptionAdapter.from_plugin(self))
+            client = get_client(EmOptionAdapter.from_plugin(self, direct=config, variables=self._vars))
             params = em_inventory.query_params(plan)
             plans = dict((source, plan_session_query(client, KINDS[SOURCE_KINDS[source]], params, plan['now']))
                          for source in plan['sources'])

@@ -237,11 +237,12 @@ class LookupModule(LookupBase):
         expression = self._jmespath(kwargs.get('jmespath'))
 
         # An empty veeam_em_* variable (AWX sends optional fields empty) means unset, not '' or false.
-        self.set_options(var_options=plugin_variables(variables), direct=kwargs)
+        var_options = plugin_variables(variables)
+        self.set_options(var_options=var_options, direct=kwargs)
         if not HAS_REQUESTS:
             raise EmError('The em_query lookup needs the Python library requests on the controller.')
         params = dict((name, self.get_option(name)) for name in _QUERY_OPTIONS)
-        client = get_client(EmOptionAdapter.from_plugin(self))
+        client = get_client(EmOptionAdapter.from_plugin(self, direct=kwargs, variables=var_options))
         plans = []
         try:
             for query_type, kind in checked:

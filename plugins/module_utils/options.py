@@ -168,20 +168,32 @@ class EmOptionAdapter(object):
         return cls(module.params.get)
 
     @classmethod
-    def from_plugin(cls, plugin):
+    def from_plugin(cls, plugin, direct=None, variables=None):
         """Adapter over a plugin's options (direct keywords, vars, env and ini already resolved by Ansible).
 
-        A connection option whose value came from an empty environment
-        variable, variable or ini entry reads as unset (None). Give the
-        plugin ``plugin_variables(variables)`` as its ``var_options`` so that
-        an empty variable lets the next source apply instead.
+        The value is always the plugin's ``get_option()``. A connection
+        option whose value came from an empty environment variable, variable
+        or ini entry reads as unset (None); one given directly stays as
+        given, even empty. ``direct`` is the mapping the plugin gave
+        ``set_options(direct=...)`` and ``variables`` its ``var_options``:
+        ansible-core 2.16 keeps no origins, and its ``get_option_and_origin()``
+        reads the configuration again without the direct keywords, so the
+        origin of a value not given directly is re-derived from ``variables``.
+        Give the plugin ``plugin_variables(variables)`` as its ``var_options``
+        so that an empty variable lets the next source apply instead.
         """
+        direct = direct or {}
+
         def getter(name):
             try:
-                if hasattr(plugin, 'get_option_and_origin'):
-                    value, origin = plugin.get_option_and_origin(name)
-                    return None if name in CONNECTION_OPTIONS and _empty_at_source(name, value, origin) else value
-                return plugin.get_option(name)
+                value = plugin.get_option(name)
+                if name not in CONNECTION_OPTIONS or not hasattr(plugin, 'get_option_and_origin'):
+                    return value
+                if direct.get(name) is not None:
+                    # Ansible takes a direct value that is not None before any other source.
+                    return value
+                dummy, origin = plugin.get_option_and_origin(name, hostvars=variables)
+                return None if _empty_at_source(name, value, origin) else value
             except KeyError:
                 return None
         return cls(getter)

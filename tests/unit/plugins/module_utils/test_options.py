@@ -256,15 +256,33 @@ def test_a_ca_path_under_home_is_expanded(tmp_path, monkeypatch):
 # -- plugins: where a value came from decides whether an empty one is unset ----------------------------------------
 
 class OriginPlugin(object):
-    """A plugin that knows where each option value came from, as Ansible's plugins do."""
+    """A plugin that knows where each option value came from, as Ansible's plugins do from ansible-core 2.17 on."""
 
     def __init__(self, values):
         self._values = values
 
-    def get_option_and_origin(self, name):
+    def get_option(self, name):
+        return self.get_option_and_origin(name)[0]
+
+    def get_option_and_origin(self, name, hostvars=None):
         if name not in self._values:
             raise KeyError(name)
         return self._values[name]
+
+
+class RereadingPlugin(object):
+    """A plugin as ansible-core 2.16 makes it: get_option_and_origin() reads the configuration again, without the
+    direct keywords, from the variables it is given."""
+
+    def __init__(self, options, configuration):
+        self._options = options
+        self._configuration = configuration
+
+    def get_option(self, name):
+        return self._options[name]
+
+    def get_option_and_origin(self, name, hostvars=None):
+        return self._configuration(name, hostvars or {})
 
 
 def test_plugin_values_from_empty_env_vars_are_unset(monkeypatch):
@@ -294,6 +312,42 @@ def test_plugin_values_from_an_empty_ini_entry_are_unset(tmp_path):
     cfg.write_text(u'[vbem_enterprise_manager]\nca_path =\nurl = https://em\n')
     adapter = EmOptionAdapter.from_plugin(OriginPlugin({'ca_path': (str(tmp_path), str(cfg)), 'url': ('https://em', str(cfg))}))
     assert adapter.get_option('ca_path') is None and adapter.get_option('url') == 'https://em'
+
+
+def _env_then_default(name, variables):
+    """ansible-core 2.16's re-read: variables, then the environment, then the default."""
+    var = 'veeam_em_' + name
+    if variables.get(var) is not None:
+        return variables[var], 'var: ' + var
+    if ENV_VARS.get(name) in os.environ:
+        return os.environ[ENV_VARS[name]], 'env: ' + ENV_VARS[name]
+    return None, 'default'
+
+
+def test_plugin_values_given_directly_win_when_origins_are_not_kept(monkeypatch):
+    monkeypatch.delenv('VEEAM_EM_URL', raising=False)
+    monkeypatch.setenv('VEEAM_EM_SESSION_TOKEN', '')
+    direct = {'url': 'https://em', 'session_token': 'token'}
+    adapter = EmOptionAdapter.from_plugin(RereadingPlugin(dict(direct), _env_then_default), direct=direct, variables={})
+    assert adapter.get_option('url') == 'https://em' and adapter.get_option('session_token') == 'token'
+
+
+def test_plugin_values_given_directly_stay_empty_when_origins_are_not_kept(monkeypatch):
+    # The re-read would blame the empty environment variable and so read the explicit '' as unset.
+    monkeypatch.setenv('VEEAM_EM_USERNAME', '')
+    direct = {'username': ''}
+    adapter = EmOptionAdapter.from_plugin(RereadingPlugin(dict(direct), _env_then_default), direct=direct, variables={})
+    assert adapter.get_option('username') == ''
+
+
+def test_plugin_values_from_empty_sources_are_unset_when_origins_are_not_kept(monkeypatch):
+    monkeypatch.setenv('VEEAM_EM_CA_PATH', '')
+    monkeypatch.setenv('VEEAM_EM_URL', 'https://env-em')
+    options = {'ca_path': '/current/folder', 'username': '', 'url': 'https://env-em', 'password': None}
+    adapter = EmOptionAdapter.from_plugin(RereadingPlugin(options, _env_then_default), direct={'password': None},
+                                          variables={'veeam_em_username': ''})
+    assert adapter.get_option('ca_path') is None and adapter.get_option('username') is None
+    assert adapter.get_option('url') == 'https://env-em' and adapter.get_option('password') is None
 
 
 def test_plugin_variables_hide_empty_connection_variables_only():
