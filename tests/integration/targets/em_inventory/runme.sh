@@ -64,6 +64,18 @@ cmp "$EMULATOR_DIR/first.json" "$EMULATOR_DIR/second.json"
 ansible-playbook -i "$inventory" -i ../../inventory playbook.yml \
     -e "em_created_after=$created_after" -e "{\"em_sources\": $sources}" "$@"
 
+# ansible-core 2.16 wraps warnings and errors at 80 columns, whatever the
+# terminal; the sentences are checked in the output with its lines joined
+# again, and a secret in it with its lines run together (a line may break
+# inside it, after a hyphen). Here-strings, not pipes: grep -q stops
+# reading early, and pipefail would count the writer's SIGPIPE as a failure.
+joined() {  # FILE
+    tr '\n' ' ' <"$1" | tr -s ' '
+}
+run_together() {  # FILE
+    tr -d '\n' <"$1"
+}
+
 # Bad options: one sentence each, and no request to EM.
 refused() {  # EXPECTED_TEXT, then inventory lines
     local expected=$1 file=$EMULATOR_DIR/bad_em.yml before rc=0
@@ -73,7 +85,7 @@ refused() {  # EXPECTED_TEXT, then inventory lines
     ANSIBLE_INVENTORY_UNPARSED_FAILED=true ansible-inventory -i "$file" --list >"$EMULATOR_DIR/bad.out" 2>&1 || rc=$?
     cat "$EMULATOR_DIR/bad.out"
     [ "$rc" -ne 0 ]
-    grep -qF -- "$expected" "$EMULATOR_DIR/bad.out"
+    grep -qF -- "$expected" <<<"$(joined "$EMULATOR_DIR/bad.out")"
     if grep -q Traceback "$EMULATOR_DIR/bad.out"; then exit 1; fi
     [ "$(em_stat requests_total)" = "$before" ]
 }
@@ -81,8 +93,21 @@ refused 'unknown option max_agee (did you mean max_age?)' 'max_agee: 24h'
 refused 'created_after (12h) must reach at least as far back as max_age (24h)' 'created_after: 12h'
 refused "created_after 'last week' is neither a relative age" 'created_after: last week'
 refused "max_age 'tomorrow' is neither a relative age" 'max_age: tomorrow'
-refused "Invalid value 'wait' for config 'running'" 'running: wait'
-refused "Invalid value ['tape'] for config 'sources'" 'sources: [tape]'
+# A value outside an option's choices is refused by ansible-core itself, which
+# words it its own way on 2.16; each core must give its own full sentence.
+core_2_16=false
+case "$(ansible --version | head -n 1)" in *'[core 2.16.'*) core_2_16=true ;; esac
+choice_refused() {  # OPTION, the value as 2.17+ shows it, as 2.16 shows it, then inventory lines
+    local option=$1 shown=$2 shown_2_16=$3
+    shift 3
+    if $core_2_16; then
+        refused "Invalid value \"$shown_2_16\" for configuration option \"plugin_type: inventory plugin: ansible_collections.vbem.enterprise_manager.plugins.inventory.em_inventory setting: $option \", valid values are:" "$@"
+    else
+        refused "Invalid value $shown for config '$option'" "$@"
+    fi
+}
+choice_refused running "'wait'" wait 'running: wait'
+choice_refused sources "['tape']" "['tape']" 'sources: [tape]'
 refused 'page_size must be a whole number from 1 to 10000' 'page_size: 0'
 refused 'The EM url must start with https:// (or http://), not ftp://' 'url: ftp://em.example.com'
 VEEAM_EM_PASSWORD='' VEEAM_EM_USERNAME='' \
@@ -95,5 +120,5 @@ VEEAM_EM_PASSWORD='not;the-password' ANSIBLE_INVENTORY_UNPARSED_FAILED=true \
     ansible-inventory -i "$EMULATOR_DIR/denied_em.yml" --list >"$EMULATOR_DIR/denied.out" 2>&1 || rc=$?
 cat "$EMULATOR_DIR/denied.out"
 [ "$rc" -ne 0 ]
-grep -qF 'failed with HTTP 401 (the credentials were rejected)' "$EMULATOR_DIR/denied.out"
-if grep -qF 'not;the-password' "$EMULATOR_DIR/denied.out"; then exit 1; fi
+grep -qF 'failed with HTTP 401 (the credentials were rejected)' <<<"$(joined "$EMULATOR_DIR/denied.out")"
+if grep -qF 'not;the-password' <<<"$(run_together "$EMULATOR_DIR/denied.out")"; then exit 1; fi
