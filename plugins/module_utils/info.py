@@ -425,15 +425,14 @@ def run_raw_query(client, query_type, params):
     return dict(items=result.items, truncated=result.truncated, filter=filter_text, warnings=warnings)
 
 
-def run_client_module(module, plan, run):
-    """Everything a module does between AnsibleModule() and exit_json(), around one EM logon.
+def run_with_client(module, work, adapter=None):
+    """The frame every module runs its EM work in: the requests check, one sentence on failure, warnings.
 
-    ``plan(client)`` checks the input and prepares the work without talking to
-    EM (it runs before logging on); ``run(client, planned)`` does the work
-    with the logged-on client and returns the result dict (its optional
-    ``warnings`` list is shown as warnings). The requests import is checked,
-    EmError becomes fail_json, client notes become warnings, and the logon is
-    logged off on every path. Returns the result with ``changed=False``.
+    ``work(client)`` gets a client built from ``adapter`` (default: the
+    module's params), not yet logged on, and returns the result dict (its
+    optional ``warnings`` list is shown as warnings). EmError becomes
+    fail_json with the client's notes shown first. Returns the result with
+    ``changed=False``.
     """
     # Imported here so the pure helpers stay importable without requests.
     from ansible.module_utils.basic import missing_required_lib
@@ -443,10 +442,8 @@ def run_client_module(module, plan, run):
         module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     client = None
     try:
-        client = get_client(EmOptionAdapter.from_module(module))
-        planned = plan(client)
-        with client:
-            result = run(client, planned)
+        client = get_client(adapter or EmOptionAdapter.from_module(module))
+        result = work(client)
     except EmError as exc:
         for warning in (client.warnings if client else []):
             module.warn(warning)
@@ -455,6 +452,20 @@ def run_client_module(module, plan, run):
         module.warn(warning)
     result['changed'] = False
     return result
+
+
+def run_client_module(module, plan, run):
+    """A module's work around one EM logon, logged off on every path.
+
+    ``plan(client)`` checks the input and prepares the work without talking to
+    EM (it runs before logging on); ``run(client, planned)`` does the work
+    with the logged-on client and returns the result dict.
+    """
+    def work(client):
+        planned = plan(client)
+        with client:
+            return run(client, planned)
+    return run_with_client(module, work)
 
 
 def run_module(module, kind_name):

@@ -85,38 +85,28 @@ logged_off:
   sample: true
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_with_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
 
 
 def main():
     """End the caller's logon session, idempotently."""
     module = AnsibleModule(argument_spec=connection_argument_spec(), supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     if module.params.get('session_token') is None:
         module.fail_json(msg='logoff needs session_token, the token a vbem.enterprise_manager.logon task returned '
                              '(for example session_token: "{{ em.session_token }}").')
     params = dict(module.params)
     # The token alone names the session: credentials from module_defaults must not turn this into a logon.
     params.update(username=None, password=None)
-    client = None
-    try:
-        client = get_client(EmOptionAdapter.from_dict(params))
+
+    def log_off(client):
         try:
-            logged_off = client.logoff_session()
+            return {'logged_off': client.logoff_session()}
         finally:
             client.close()
-    except EmError as exc:
-        for warning in (client.warnings if client else []):
-            module.warn(warning)
-        module.fail_json(msg=str(exc))
-    for warning in client.warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, logged_off=logged_off)
+    module.exit_json(**run_with_client(module, log_off, EmOptionAdapter.from_dict(params)))
 
 
 if __name__ == '__main__':

@@ -117,11 +117,10 @@ session_token:
   sample: "********"
 '''
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_with_client
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
 
 
 def argument_spec():
@@ -134,25 +133,16 @@ def argument_spec():
 def main():
     """Log on, hand the token to the playbook, and leave the session open."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
     if module.params.get('session_token') is not None:
         module.fail_json(msg='session_token was given, but logon always creates a new logon session from username and password; '
                              'remove session_token from this task (or from its module_defaults).')
     if not module.params.get('username') or module.params.get('password') is None:
         module.fail_json(msg='logon needs username and password (or the VEEAM_EM_USERNAME and VEEAM_EM_PASSWORD environment variables).')
-    client = None
-    try:
-        client = get_client(EmOptionAdapter.from_module(module))
+
+    def hand_over(client):
         with client:
-            token = client.hand_over()
-    except EmError as exc:
-        for warning in (client.warnings if client else []):
-            module.warn(warning)
-        module.fail_json(msg=str(exc))
-    for warning in client.warnings:
-        module.warn(warning)
-    module.exit_json(changed=False, session_token=token)
+            return {'session_token': client.hand_over()}
+    module.exit_json(**run_with_client(module, hand_over))
 
 
 if __name__ == '__main__':
