@@ -356,18 +356,18 @@ def write_inventory(path, emulator, hosts):
 
 # -- scenarios ----------------------------------------------------------------
 
-def scan_scenario(bench, emulator, name, latency_ms=0, with_uri=True):
+def scan_scenario(bench, emulator, name, latency_ms=0, with_uri=True, rounds=None):
     contenders = [('floor', floor_contender(bench, emulator), None),
                   ('lookup', lookup_contender(bench, emulator), None),
                   ('module', module_contender(bench, emulator), None)]
     if with_uri:
         # What a module's result costs Ansible grows with the keys returned: the same scan with four.
         contenders.append(('module, 4 fields', module_contender(bench, emulator, AUDIT_FIELDS), None))
-        contenders.append(('uri', uri_scan_contender(bench, emulator), 2))
-    return bench.scenario(name, emulator, contenders, latency_ms)
+        contenders.append(('uri', uri_scan_contender(bench, emulator), 1))
+    return bench.scenario(name, emulator, contenders, latency_ms, rounds=rounds)
 
 
-def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per_host_module=True, with_uri=True):
+def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per_host_module=True, with_uri=True, rounds=None):
     """The role against per-host baselines; those run one host task after another for minutes, so only once."""
     inventory = os.path.join(bench.scratch, 'inventory-%d.json' % hosts)
     write_inventory(inventory, emulator, hosts)
@@ -377,7 +377,7 @@ def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per
         contenders.append(('module per host', play_contender(bench, emulator, 'gate_module.yml', inventory), slow_rounds))
     if with_uri:
         contenders.append(('uri', play_contender(bench, emulator, 'gate_uri.yml', inventory), slow_rounds))
-    return bench.scenario(name, emulator, contenders, latency_ms)
+    return bench.scenario(name, emulator, contenders, latency_ms, rounds=rounds)
 
 
 def logon_scenario(bench, emulator, name, latency_ms=0, tasks=50, rounds=None):
@@ -463,7 +463,9 @@ def targets(rows):
 def main():
     parser = argparse.ArgumentParser(description='Benchmark the collection against its floors and uri (issue 8).')
     parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON', help='comma-separated scenarios (default: all)')
-    parser.add_argument('--rounds', type=int, default=3, help='alternating rounds per scenario (default 3)')
+    parser.add_argument('--rounds', type=int, default=3, help='alternating rounds of S1 and of S2 at its smallest size (default 3)')
+    parser.add_argument('--long-rounds', type=int, default=2,
+                        help='rounds of the longer plays: S2 above its smallest size, WAN (default 2); WAN-LOGON and S3 run once')
     parser.add_argument('--hosts', default='200,500', help='S2 inventory sizes (default 200,500)')
     parser.add_argument('--s3-rounds', type=int, default=1, help='rounds of S3, the 100,000-session scan (default 1)')
     parser.add_argument('--no-per-host', action='store_true',
@@ -492,21 +494,21 @@ def main():
                     # Per-host module calls cost about what per-host uri costs a third of; at the
                     # smallest size they show the trend, and the time goes to the targets' contenders.
                     gate_scenario(bench, small, 'S2-{0}'.format(count), count, per_host_module=count == min(hosts) and not options.no_per_host,
-                                  with_uri=not options.no_per_host)
+                                  with_uri=not options.no_per_host, rounds=None if count == min(hosts) else options.long_rounds)
             if 'WAN' in only:
                 print('WAN: S1 and S2 with {0} ms per request'.format(WAN_LATENCY_MS), flush=True)
                 # The WAN target compares latency paid with the floor's; uri has its LAN row.
-                scan_scenario(bench, small, 'WAN-S1', WAN_LATENCY_MS, with_uri=False)
+                scan_scenario(bench, small, 'WAN-S1', WAN_LATENCY_MS, with_uri=False, rounds=options.long_rounds)
                 # Per-host uri pays three round trips a host where the role pays a handful in all, so
                 # its LAN time is a lower bound of its WAN time: the WAN ratio uses it, and the
                 # minutes go elsewhere.
                 gate_scenario(bench, small, 'WAN-S2-{0}'.format(min(hosts)), min(hosts), WAN_LATENCY_MS, per_host_module=False,
-                              with_uri=False)
+                              with_uri=False, rounds=options.long_rounds)
             if 'LOGON' in only:
                 # Over a LAN a logon costs EM a few milliseconds, lost in the noise of 50 module
                 # runs; with latency each one costs two round trips.
                 print('LOGON: 50 module tasks on one token against 50 logging on each time ({0} ms)'.format(WAN_LATENCY_MS), flush=True)
-                logon_scenario(bench, small, 'WAN-LOGON', WAN_LATENCY_MS, rounds=2)
+                logon_scenario(bench, small, 'WAN-LOGON', WAN_LATENCY_MS, rounds=1)
             small.stop()
             emulators.remove(small)
         if 'S3' in only:

@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import re
+import sys
 from datetime import datetime, timedelta
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
@@ -203,6 +204,15 @@ def _name_before_at(name):
     return name.rsplit('@', 1)[0] if '@' in name else name
 
 
+def _shared(value):
+    """One string object for a value many sessions repeat (state, result, VM, job, server, parent session).
+
+    json.loads makes a new string for every occurrence; sharing them saves
+    about half a kilobyte a session, 50 MB on a 100,000-session scan.
+    """
+    return sys.intern(value) if type(value) is str else value  # pylint: disable=unidiomatic-typecheck
+
+
 def normalise(entity, kind):
     """Turn one EM session entity (JSON-shaped dict) into our snake_case session dict.
 
@@ -224,13 +234,13 @@ def normalise(entity, kind):
         'uid': uid,
         'id': guid_of(uid),
         'name': ci_get(entity, 'Name'),
-        'type': ci_get(entity, 'Type'),
-        'state': ci_get(entity, 'State'),
-        'result': ci_get(entity, 'Result'),
+        'type': _shared(ci_get(entity, 'Type')),
+        'state': _shared(ci_get(entity, 'State')),
+        'result': _shared(ci_get(entity, 'Result')),
         'creation_time': created,
         'end_time': ended or None,
         'duration_seconds': duration,
-        'backup_server': server.get('name') if server else None,
+        'backup_server': _shared(server.get('name')) if server else None,
         'progress': _int_or_none(ci_get(entity, 'Progress')),
         'links': links,
     }
@@ -238,9 +248,9 @@ def normalise(entity, kind):
         parent = _up_link(links, kind.parent_ref) if kind.parent_ref else None
         job_name = ci_get(entity, 'JobName') or (_name_before_at(parent.get('name')) if parent else None)
         session.update({
-            'vm_name': ci_get(entity, 'VmDisplayName'),
-            'job_name': job_name,
-            'job_session_uid': ci_get(entity, 'JobSessionUid') or ci_get(entity, 'PolicySessionUid'),
+            'vm_name': _shared(ci_get(entity, 'VmDisplayName')),
+            'job_name': _shared(job_name),
+            'job_session_uid': _shared(ci_get(entity, 'JobSessionUid') or ci_get(entity, 'PolicySessionUid')),
             'reason': _text_or_none(ci_get(entity, 'Reason')),
             'total_size': _int_or_none(ci_get(entity, 'TotalSize')),
         })
@@ -250,9 +260,9 @@ def normalise(entity, kind):
             job_link = _up_link(links, 'JobReference') or _up_link(links, 'CdpPolicyReference')
             job_name = job_link.get('name') if job_link else _name_before_at(session['name'])
         session.update({
-            'job_name': job_name,
-            'job_uid': ci_get(entity, 'JobUid') or ci_get(entity, 'PolicyUid'),
-            'job_type': ci_get(entity, 'JobType') or ci_get(entity, 'PolicyType'),
+            'job_name': _shared(job_name),
+            'job_uid': _shared(ci_get(entity, 'JobUid') or ci_get(entity, 'PolicyUid')),
+            'job_type': _shared(ci_get(entity, 'JobType') or ci_get(entity, 'PolicyType')),
             'is_retry': ci_get(entity, 'IsRetry'),
             'failure_message': _text_or_none(ci_get(entity, 'FailureMessage')),
         })

@@ -207,6 +207,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info impor
     TASK_SORT_CHOICES, mutually_exclusive, run_module, task_argument_spec,
 )
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 # EM cannot sort by a field it cannot filter on (Result, for CDP task sessions).
 SORT_CHOICES = [choice for choice in TASK_SORT_CHOICES if choice not in KINDS['cdp_task'].local_fields]
@@ -223,7 +224,7 @@ def main():
     """Argument spec, one query, exit_json: everything else lives in module_utils."""
     spec = argument_spec()
     module = AnsibleModule(argument_spec=spec, mutually_exclusive=mutually_exclusive(spec), supports_check_mode=True)
-    module.exit_json(**run_module(module, 'cdp_task'))
+    exit_module(module, run_module(module, 'cdp_task'))
 
 
 if __name__ == '__main__':

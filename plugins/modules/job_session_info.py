@@ -204,13 +204,14 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, mutually_exclusive, run_module
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import JOB_KINDS
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def main():
     """Argument spec, one query, exit_json: everything else lives in module_utils."""
     argument_spec = job_argument_spec()
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=mutually_exclusive(argument_spec), supports_check_mode=True)
-    module.exit_json(**run_module(module, JOB_KINDS[module.params['type']]))
+    exit_module(module, run_module(module, JOB_KINDS[module.params['type']]))
 
 
 if __name__ == '__main__':

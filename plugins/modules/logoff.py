@@ -89,6 +89,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_with_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def main():
@@ -106,7 +107,7 @@ def main():
             return {'logged_off': client.logoff_session()}
         finally:
             client.close()
-    module.exit_json(**run_with_client(module, log_off, EmOptionAdapter.from_dict(params)))
+    exit_module(module, run_with_client(module, log_off, EmOptionAdapter.from_dict(params)))
 
 
 if __name__ == '__main__':

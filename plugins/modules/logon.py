@@ -121,6 +121,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_with_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def argument_spec():
@@ -142,7 +143,7 @@ def main():
     def hand_over(client):
         with client:
             return {'session_token': client.hand_over()}
-    module.exit_json(**run_with_client(module, hand_over))
+    exit_module(module, run_with_client(module, hand_over))
 
 
 if __name__ == '__main__':

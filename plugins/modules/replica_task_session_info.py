@@ -200,13 +200,14 @@ filter:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import mutually_exclusive, run_module, task_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def main():
     """Argument spec, one query, exit_json: everything else lives in module_utils."""
     argument_spec = task_argument_spec()
     module = AnsibleModule(argument_spec=argument_spec, mutually_exclusive=mutually_exclusive(argument_spec), supports_check_mode=True)
-    module.exit_json(**run_module(module, 'replica_task'))
+    exit_module(module, run_module(module, 'replica_task'))
 
 
 if __name__ == '__main__':

@@ -221,12 +221,13 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import argument_spec, run_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def main():
     """Argument spec, one gate run, exit_json: everything else lives in module_utils."""
     module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    module.exit_json(**run_module(module))
+    exit_module(module, run_module(module))
 
 
 if __name__ == '__main__':

@@ -145,3 +145,12 @@ def test_unknown_field_of_a_kind_is_one_clear_sentence():
 def test_query_type_lookup_is_case_insensitive():
     assert kind_for_query_type('backuptasksession') is KINDS['backup_task']
     assert kind_for_query_type('Job') is None
+
+
+def test_repeated_values_are_one_object_per_scan():
+    """State, result, VM, job and server repeat across sessions: one string object each, whatever the parser made."""
+    kind = KINDS['backup_task']
+    first, second = normalise(load('backup_task_session_entity.json'), kind), normalise(load('backup_task_session_entity.xml'), kind)
+    for key in ('type', 'state', 'result', 'vm_name', 'job_name', 'job_session_uid', 'backup_server'):
+        assert first[key] == second[key]
+        assert first[key] is second[key], key
