@@ -84,10 +84,11 @@ def test_masking_matches_exit_json_for_awkward_secrets(password):
     assert run_exit(exit_module, result, password) == run_exit(plain_exit, result, password)
 
 
-def test_invocation_still_masks_the_password():
+def test_the_password_never_shows():
     output = run_exit(exit_module, dict(sessions=sessions('vm1')))
-    assert output['invocation']['module_args']['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
     assert SECRET not in json.dumps(output)
+    if 'invocation' in output:  # the module's parameters, added by ansible-core before 2.21
+        assert output['invocation']['module_args']['password'] == 'VALUE_SPECIFIED_IN_NO_LOG_PARAMETER'
 
 
 def test_a_secret_in_the_result_is_masked():
