@@ -368,12 +368,17 @@ def paging_info(doc):
     return _int('PageNum'), _int('PageSize'), _int('PagesCount')
 
 
-def link_dicts(entity):
-    """Return an entity's links as snake_case dicts ``{rel, href, name, type}``."""
+def link_dicts(entity, rel=None):
+    """Return an entity's links as snake_case dicts ``{rel, href, name, type}``; with ``rel``, only those of that Rel."""
+    wanted = rel.lower() if rel else None
     result = []
     for link in _unwrap_list(ci_get(entity, 'Links'), 'Links'):
         if not isinstance(link, dict):
             continue
+        if wanted is not None:
+            link_rel = ci_get(link, 'Rel')
+            if link_rel != rel and (not isinstance(link_rel, str) or link_rel.lower() != wanted):
+                continue
         if link.keys() <= _LINK_KEY_SET:
             # Canonical keys (what parse_body yields): plain gets, no case-folding scan.
             get = link.get

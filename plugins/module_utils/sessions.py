@@ -190,10 +190,14 @@ def _text_or_none(value):
 
 
 def _up_link(links, link_type):
-    """The first ``Rel=Up`` link of the given type, or None."""
+    """The first ``Rel=Up`` link of the given type, or None (EM's own spelling compared first, then any case)."""
+    wanted = link_type.lower()
     for link in links:
-        if (link.get('rel') or '').lower() == 'up' and (link.get('type') or '').lower() == link_type.lower():
-            return link
+        found = link.get('type')
+        if found == link_type or (isinstance(found, str) and found.lower() == wanted):
+            rel = link.get('rel')
+            if rel == 'Up' or (isinstance(rel, str) and rel.lower() == 'up'):
+                return link
     return None
 
 
@@ -213,15 +217,18 @@ def _shared(value):
     return sys.intern(value) if type(value) is str else value  # pylint: disable=unidiomatic-typecheck
 
 
-def normalise(entity, kind):
+def normalise(entity, kind, links=True):
     """Turn one EM session entity (JSON-shaped dict) into our snake_case session dict.
 
     Keys: uid, id, name, type, state, result, creation_time, end_time,
     duration_seconds, backup_server, job_name, links and, for task types,
     vm_name, job_session_uid, reason, total_size; for job types job_uid,
-    job_type, progress, is_retry, failure_message.
+    job_type, progress, is_retry, failure_message. With ``links`` False there
+    is no ``links`` key, and only the Up links the other keys are read from
+    are converted (2-3 of a session's 16).
     """
-    links = link_dicts(entity)
+    all_links = link_dicts(entity) if links else None
+    up_links = all_links if links else link_dicts(entity, rel='Up')
     uid = ci_get(entity, 'UID') or ci_get(entity, 'Id')
     created = ci_get(entity, 'CreationTimeUTC') or ci_get(entity, 'CreationTime')
     ended = ci_get(entity, 'EndTimeUTC') or ci_get(entity, 'EndTime')
@@ -229,7 +236,7 @@ def normalise(entity, kind):
     duration = None
     if start_dt is not None and end_dt is not None:
         duration = round((end_dt - start_dt).total_seconds(), 3)
-    server = _up_link(links, 'BackupServerReference')
+    server = _up_link(up_links, 'BackupServerReference')
     session = {
         'uid': uid,
         'id': guid_of(uid),
@@ -242,10 +249,11 @@ def normalise(entity, kind):
         'duration_seconds': duration,
         'backup_server': _shared(server.get('name')) if server else None,
         'progress': _int_or_none(ci_get(entity, 'Progress')),
-        'links': links,
     }
+    if links:
+        session['links'] = all_links
     if kind.level == 'task':
-        parent = _up_link(links, kind.parent_ref) if kind.parent_ref else None
+        parent = _up_link(up_links, kind.parent_ref) if kind.parent_ref else None
         job_name = ci_get(entity, 'JobName') or (_name_before_at(parent.get('name')) if parent else None)
         session.update({
             'vm_name': _shared(ci_get(entity, 'VmDisplayName')),
@@ -257,7 +265,7 @@ def normalise(entity, kind):
     else:
         job_name = ci_get(entity, 'JobName') or ci_get(entity, 'PolicyName')
         if not job_name:
-            job_link = _up_link(links, 'JobReference') or _up_link(links, 'CdpPolicyReference')
+            job_link = _up_link(up_links, 'JobReference') or _up_link(up_links, 'CdpPolicyReference')
             job_name = job_link.get('name') if job_link else _name_before_at(session['name'])
         session.update({
             'job_name': _shared(job_name),

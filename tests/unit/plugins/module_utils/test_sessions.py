@@ -154,3 +154,26 @@ def test_repeated_values_are_one_object_per_scan():
     for key in ('type', 'state', 'result', 'vm_name', 'job_name', 'job_session_uid', 'backup_server'):
         assert first[key] == second[key]
         assert first[key] is second[key], key
+
+
+@pytest.mark.parametrize('name, kind', [
+    ('backup_task_session_entity', 'backup_task'), ('cdp_task_session_entity', 'cdp_task'),
+    ('replica_job_session_entity', 'replica_job'),
+])
+@pytest.mark.parametrize('suffix', ['.json', '.xml'])
+def test_without_links_only_the_links_key_differs(name, kind, suffix):
+    entity = load(name + suffix)
+    full = normalise(entity, KINDS[kind])
+    lean = normalise(entity, KINDS[kind], links=False)
+    assert 'links' not in lean
+    assert dict((k, v) for k, v in full.items() if k != 'links') == lean
+    assert full['backup_server'] and full['job_name']
+
+
+def test_up_links_match_in_any_case_and_only_as_up():
+    entity = {'Links': [
+        {'Rel': 'Alternate', 'Type': 'BackupServerReference', 'Name': 'not this one'},
+        {'rel': 'UP', 'type': 'backupserverreference', 'name': 'srv1'},
+    ], 'Name': 'vm@2026-01-01'}
+    for links in (True, False):
+        assert normalise(entity, KINDS['backup_task'], links=links)['backup_server'] == 'srv1'
