@@ -46,7 +46,7 @@ def no_log_value_occurs(value, no_log_values):
     ``remove_values`` would mask (and also keys, which only errs on the side
     of masking).
     """
-    secrets = [s for s in no_log_values]
+    secrets = list(no_log_values)
     if not secrets:
         return False
     if any(not isinstance(s, str) or not s for s in secrets):
