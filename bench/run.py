@@ -492,8 +492,8 @@ def main():
             if 'S2' in only:
                 for count in hosts:
                     print('S2: gate over {0} hosts'.format(count), flush=True)
-                    # Per-host module calls cost about what per-host uri costs a third of; at the
-                    # smallest size they show the trend, and the time goes to the targets' contenders.
+                    # Per-host module calls (opt-in) cost about a third of what per-host uri costs; at
+                    # the smallest size they show the trend, and the time goes to the targets' contenders.
                     gate_scenario(bench, small, 'S2-{0}'.format(count), count, per_host_module=count == min(hosts) and options.per_host_module,
                                   with_uri=not options.no_per_host, rounds=options.long_rounds)
             if 'WAN' in only:
