@@ -91,8 +91,11 @@ def main():
         for piece in re.split(r'\.\.\.|\bN\b|\b1000\b', message):
             piece = piece.strip(' .')
             # A piece without a space is a value (a URL path, a header), not the code's words.
-            if len(piece) >= MIN_PIECE and ' ' in piece and covered(piece, code) < COVERED:
-                missing.append('%r (from %r, %d %% found)' % (piece, message, 100 * covered(piece, code)))
+            if len(piece) < MIN_PIECE or ' ' not in piece:
+                continue
+            share = covered(piece, code)
+            if share < COVERED:
+                missing.append('%r (from %r, %d %% found)' % (piece, message, 100 * share))
     for item in missing:
         print('%s quotes a message the code no longer has: %s' % (GUIDE, item), file=sys.stderr)
     print('troubleshooting guide: %d quoted messages checked against plugins/' % len(messages))

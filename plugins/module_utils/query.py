@@ -54,6 +54,10 @@ class TimeRangeError(EmError):
     """A well-formed time that lies outside what a datetime can hold (before year 1 or after 9999)."""
 
 
+def _out_of_range(text):
+    return TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
+
+
 def utcnow():
     """The current time as a naive UTC datetime (the one clock query code reads)."""
     return datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0)
@@ -87,7 +91,7 @@ def parse_time(value, now=None):
         try:
             return parse_time(now) - timedelta(seconds=int(relative.group(1)) * _UNITS[relative.group(2).lower()])
         except OverflowError:
-            raise TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
+            raise _out_of_range(text)
     match = _ISO_RE.match(text)
     if match:
         year, month, day, hour, minute, second, fraction, zone = match.groups()
@@ -100,9 +104,9 @@ def parse_time(value, now=None):
                 moment = moment - offset if zone[0] == '+' else moment + offset
             return moment
         except OverflowError:
-            raise TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
+            raise _out_of_range(text)
         except ValueError:
-            match = None
+            pass  # no such date (month 13, February 30): refused below like any other text
     raise EmError('The time {0!r} is neither an ISO-8601 date-time (2025-08-15T06:00:00Z) nor a relative age such as 30m, 24h, 7d or 2w.'.format(text))
 
 

@@ -68,14 +68,13 @@ def exit_module(module, result):
     from ansible.module_utils import basic
 
     remove_values = basic.remove_values
-    checked = dict(result)
 
     def remove_values_except_checked(value, no_log_strings):
         # The result's own keys, still the very objects checked above, pass as they are; the rest
         # (invocation with the module's parameters, warnings, deprecations) is masked by Ansible.
         if not isinstance(value, dict):
             return remove_values(value, no_log_strings)
-        kept = dict((key, item) for key, item in value.items() if key in checked and checked[key] is item)
+        kept = dict((key, item) for key, item in value.items() if key in result and result[key] is item)
         masked = remove_values(dict((key, item) for key, item in value.items() if key not in kept), no_log_strings)
         masked.update(kept)
         return masked
