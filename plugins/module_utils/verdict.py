@@ -423,12 +423,18 @@ def _created(session):
     return sessions.parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
 
 
-def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
+def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, progress=None):
     """Run the planned gate with a logged-on ``client`` and return the module result.
 
     Returns ``{'vms': {key: entry}, 'passed_vms': [keys], 'failed_vms': [keys],
     'summary': {...}}``; every requested key gets an entry (see ``judge_vm``,
     plus ``requested_name``). Raises EmError when EM fails.
+
+    ``progress(event, names, seconds)``, when given, hears about the wait for
+    running sessions (``running=wait``): ``start`` before the first sleep
+    (``seconds`` left until the deadline), ``wait`` before each further one,
+    then ``done`` (``seconds`` waited) or ``timeout`` (``names`` still
+    running); ``names`` are the requested VM names, in request order.
     """
     policy = plan['policy']
     by_fold = dict((fold(name), name) for name in plan['names'])
@@ -438,13 +444,25 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
         _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source])
 
     # running=wait: one deadline for all sources; only the VMs still running are read again.
-    deadline = clock() + policy.wait_timeout
+    started = clock()
+    deadline = started + policy.wait_timeout
+    tell = progress or (lambda event, names, seconds: None)
+    waited = False
     while True:
         running = dict((source, [key for key in by_fold if key in findings[source].newest
                                  and _must_wait(source, findings[source].newest[key], policy)])
                        for source in policy.sources)
-        if not any(running.values()) or clock() + plan['wait_sleep'] > deadline:
+        names = [by_fold[key] for key in by_fold if any(key in keys for keys in running.values())]
+        if not names:
+            if waited:
+                tell('done', [], clock() - started)
             break
+        if clock() + plan['wait_sleep'] > deadline:
+            if waited:
+                tell('timeout', names, clock() - started)
+            break
+        tell('wait' if waited else 'start', names, deadline - clock())
+        waited = True
         sleep(plan['wait_sleep'])
         for source, keys in running.items():
             if keys:

@@ -94,7 +94,10 @@ closed_port=$("$python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0
 VEEAM_EM_URL=https://127.0.0.1:$closed_port play gate_only.yml -e backup_gate_fail=none
 [ "$rc" -eq 2 ]
 check recap "$log" "$everyone"
-[ "$(grep -cE "fatal: \[[^]]+\]: FAILED! => .*fails closed because no host could be judged: POST https://127\.0\.0\.1:$closed_port/api/sessionMngr/\?v=latest failed: .*refused" "$log")" -eq 8 ]
+# The error once, in the summary; each host fails with one line that points there.
+[ "$(grep -cE "fatal: \[[^]]+\]: FAILED! => .*fails closed because no host could be judged \(the summary says why\)" "$log")" -eq 8 ]
+[ "$(grep -cE "POST https://127\.0\.0\.1:$closed_port/api/sessionMngr/\?v=latest failed: .*refused" "$log")" -eq 1 ]
+grep -E "\"No host was judged, so every host fails: POST https://127\.0\.0\.1:$closed_port/api/sessionMngr/\?v=latest failed: .*refused" "$log"
 grep -F '"Backup gate: 0 of 8 hosts passed (backup: Success within 24h)",' "$log"
 check logons 0
 
@@ -125,3 +128,64 @@ play gate_only.yml -e backup_gate_max_age=soon
 check recap "$log" "$everyone"
 grep -F "max_age 'soon' is neither a relative age" "$log"
 check logons 0
+
+# Two gate runs in one playbook: Warning accepted, then not (fs01 passes the
+# first run only), and the other way round; a later play on backup_gate_passed
+# reaches exactly the hosts the latest run passed.  A host the first run
+# passed and the second did not fails whatever backup_gate_fail says, because
+# Ansible cannot take a host out of a group.
+play gate_twice.yml -e '{"first_accept": ["Success", "Warning"], "second_accept": ["Success"]}' -e expected_revoked=1
+[ "$rc" -eq 2 ]
+check recap "$log" fs01.corp.example.com
+grep -F 'fs01.corp.example.com (VM fs-01) did not pass: Warning at ' "$log"
+grep -F 'it passed an earlier run of the gate and Ansible cannot take a host out of backup_gate_passed' "$log"
+grep -F '"Stopped because an earlier run passed them and this one did not: fs01.corp.example.com"' "$log"
+check logons 2
+play gate_twice.yml -e '{"first_accept": ["Success"], "second_accept": ["Success", "Warning"]}' -e expected_revoked=0
+[ "$rc" -eq 0 ]
+check recap "$log" -
+check logons 2
+
+# Host names Ansible itself uses (localhost with an ssh connection that cannot
+# connect, all, ungrouped): every host gets a verdict, the gate connects to none.
+play gate_only.yml -i odd_inventory.yml
+[ "$rc" -eq 2 ]
+check recap "$log" "$failing,all,ungrouped"
+grep -F '"Backup gate: 5 of 11 hosts passed (backup: Success within 24h)",' "$log"
+grep -F '"FAILED all (VM all): no backup session in the last 30 days",' "$log"
+grep -F '"FAILED ungrouped (VM ungrouped): no backup session in the last 30 days"' "$log"
+check logons 1
+
+# A running backup: the job log names the VM and the deadline before waiting,
+# and says how the wait ended; the verdict is the finished session's.
+check sessions <(echo '[{"type": "BackupTaskSession", "vm_name": "waiting.corp.example.com", "job_name": "Wait Test", "created": "now", "state": "InProgress"}]')
+# The backup finishes once the log says the gate waits for it.
+rc=0
+# Unbuffered, as a terminal or ansible-runner's pty sees it: a file gets Python's output in blocks.
+PYTHONUNBUFFERED=1 ansible-playbook -i inventory.yml wait_visible.yml -i waiting.corp.example.com, >"$log" 2>&1 &
+gate_pid=$!
+until grep -qF 'Backup gate: waiting up to' "$log"; do kill -0 "$gate_pid" 2>/dev/null || break; sleep 0.2; done
+check finish waiting.corp.example.com
+wait "$gate_pid" || rc=$?
+cat "$log"
+[ "$rc" -eq 0 ]
+grep -E 'Backup gate: waiting up to 2 min \(until [0-9]{2}:[0-9]{2} UTC\) for the running backups of waiting\.corp\.example\.com\.' "$log"
+grep -E 'Backup gate: the running backups finished after [0-9]+ s; judging them now\.' "$log"
+grep -F '"Backup gate: 1 of 1 host passed (backup: Success within 24h)"' "$log"
+check logons 1
+# ... and a wait that times out says so too.
+check sessions <(echo '[{"type": "BackupTaskSession", "vm_name": "waiting.corp.example.com", "job_name": "Wait Test", "created": "now", "state": "InProgress"}]')
+play wait_visible.yml -i waiting.corp.example.com, -e wait_timeout=2
+[ "$rc" -eq 2 ]
+grep -E 'Backup gate: stopped waiting after [0-9]+ s; still running: waiting\.corp\.example\.com \(judged wait_timeout\)\.' "$log"
+grep -F 'did not pass: backup still running after waiting 2 s' "$log"
+check logons 1
+
+# The connection from the task's environment and from module_defaults, with no
+# VEEAM_EM_URL in the environment of ansible-playbook itself.
+rc=0
+env -u VEEAM_EM_URL ansible-playbook -i inventory.yml gate_connection.yml -e em_url="$VEEAM_EM_URL" >"$log" 2>&1 || rc=$?
+cat "$log"
+[ "$rc" -eq 0 ]
+[ "$(grep -cF '"Backup gate: 4 of 8 hosts passed (backup: Success within 24h)",' "$log")" -eq 2 ]
+check logons 2

@@ -22,6 +22,7 @@ import os
 import re
 import ssl
 import sys
+from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 
@@ -31,8 +32,11 @@ def control(path, body=None):
     data = None if body is None else json.dumps(body).encode('utf-8')
     request = Request(os.environ['VEEAM_EM_URL'] + '/_emulator/' + path, data=data,
                       headers={'Content-Type': 'application/json'}, method='GET' if body is None else 'POST')
-    with urlopen(request, context=context, timeout=30) as answer:
-        return json.load(answer)
+    try:
+        with urlopen(request, context=context, timeout=30) as answer:
+            return json.load(answer)
+    except HTTPError as exc:
+        raise SystemExit('gatecheck: {0} {1}: {2}'.format(request.get_method(), path, exc.read().decode('utf-8', 'replace')))
 
 
 def sessions(path):
@@ -96,7 +100,7 @@ def inventory(count, path):
 def main(argv):
     commands = {'sessions': (sessions, 1), 'logons': (lambda n: logons(int(n)), 1),
                 'requests': (lambda n: requests(int(n)), 1), 'recap': (recap, 2),
-                'stats': (stats, 1), 'inventory': (lambda n, path: inventory(int(n), path), 2)}
+                'stats': (stats, 1), 'finish': (lambda name: control('finish', {'vm_names': [name], 'result': 'Success'}), 1), 'inventory': (lambda n, path: inventory(int(n), path), 2)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         raise SystemExit(__doc__)
     commands[argv[1]][0](*argv[2:])
