@@ -22,7 +22,7 @@ description:
     with the connection that module would get - C(module_defaults) for it or for
     C(group/vbem.enterprise_manager.enterprise_manager), the task's C(environment), and the C(VEEAM_EM_*) environment
     variables.
-  - While it waits for running sessions (C(backup_gate_running: wait)) the job log names the VMs it waits for and
+  - While it waits for running sessions (C(backup_gate_running=wait)) the job log names the VMs it waits for and
     the deadline, shows progress at least once a minute, and says how the wait ended.
   - It never fails. When the batch cannot be judged, the error is returned as data, and the role's last task fails
     every host with it.
@@ -40,6 +40,7 @@ attributes:
     details: It only reads from Enterprise Manager.
   action_group:
     support: none
+    membership: []
     details: Its connection comes from the C(module_defaults) of M(vbem.enterprise_manager.vm_protection_info) and its group.
 notes:
   - Runs as an action plugin on the controller; this file documents it.

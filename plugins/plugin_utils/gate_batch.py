@@ -120,8 +120,8 @@ def policy_phrase(policy):
     """``backup or replica: Success or Warning within 24h in jobs A, B``: the policy as the summary's first line names it."""
     joiner = ' or ' if policy.get('require', 'any') == 'any' else ' and '
     jobs = _as_list(policy.get('job_name'))
-    phrase = '{0}: {1} within {2}'.format(joiner.join(_as_list(policy.get('sources'))), ' or '.join(_as_list(policy.get('accept'))),
-                                         policy.get('max_age'))
+    sources = joiner.join(_as_list(policy.get('sources')))
+    phrase = '{0}: {1} within {2}'.format(sources, ' or '.join(_as_list(policy.get('accept'))), policy.get('max_age'))
     if jobs:
         phrase += '{0}{1}'.format(' in job ' if len(jobs) == 1 else ' in jobs ', ', '.join(jobs))
     return phrase

@@ -10,6 +10,7 @@
     gatecheck.py recap LOG HOST,... | -      exactly these hosts have failed=1 in the PLAY RECAP of LOG
     gatecheck.py stats LOG                   print the set_stats data (ANSIBLE_SHOW_CUSTOM_STATS) of LOG as JSON
     gatecheck.py inventory N FILE            an inventory of N local hosts named after the emulator's VMs
+    gatecheck.py finish VM                   finish the running backup of VM now, with Success
 
 The emulator comes from VEEAM_EM_URL and VEEAM_EM_CA_PATH.  Every check
 prints what it found when it fails and exits non-zero.
@@ -100,7 +101,9 @@ def inventory(count, path):
 def main(argv):
     commands = {'sessions': (sessions, 1), 'logons': (lambda n: logons(int(n)), 1),
                 'requests': (lambda n: requests(int(n)), 1), 'recap': (recap, 2),
-                'stats': (stats, 1), 'finish': (lambda name: control('finish', {'vm_names': [name], 'result': 'Success'}), 1), 'inventory': (lambda n, path: inventory(int(n), path), 2)}
+                'stats': (stats, 1),
+                'finish': (lambda name: control('finish', {'vm_names': [name], 'result': 'Success'}), 1),
+                'inventory': (lambda n, path: inventory(int(n), path), 2)}
     if len(argv) < 2 or argv[1] not in commands or len(argv) - 2 != commands[argv[1]][1]:
         raise SystemExit(__doc__)
     commands[argv[1]][0](*argv[2:])

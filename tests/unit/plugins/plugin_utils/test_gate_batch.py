@@ -14,7 +14,7 @@ import yaml
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import gate_batch
-from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.gate_batch import NOT_SET, batch_outcome, batch_problem
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.gate_batch import batch_outcome, batch_problem
 
 ROLE = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..', 'roles', 'backup_gate')
 
