@@ -15,7 +15,7 @@ credential_type=$collection_root/extensions/awx/credential_type.yml
 work=$EMULATOR_DIR/awx
 
 # 1. AWX would accept the credential type, and the AWX guide shows it as it is.
-"$python" awx_credential.py validate "$credential_type"
+"$python" "$collection_root/extensions/awx/try_credential.py" validate "$credential_type"
 "$python" - "$credential_type" "$collection_root/docs/docsite/rst/awx.rst" <<'PY'
 import re, sys
 definition = open(sys.argv[1]).read()
@@ -30,7 +30,7 @@ PY
 #    (AWX renders it False): nothing optional is set, certificates are validated.
 mkdir -p "$work/minimal"
 printf '{"url": "https://em.example.com", "username": "svc", "password": "pw", "ca_certificate": ""}' >"$work/minimal.json"
-"$python" awx_credential.py inject "$credential_type" "$work/minimal.json" "$work/minimal" /runner >"$work/minimal.safe_env"
+"$python" "$collection_root/extensions/awx/try_credential.py" inject "$credential_type" "$work/minimal.json" "$work/minimal" /runner >"$work/minimal.safe_env"
 "$python" - "$work/minimal/env/envvars" "$work/minimal.safe_env" <<'PY'
 import json, sys, yaml
 env = yaml.safe_load(open(sys.argv[1]))
@@ -88,7 +88,7 @@ json.dump({'url': os.environ['VEEAM_EM_URL'], 'username': os.environ['VEEAM_EM_U
           open(sys.argv[1], 'w'))
 PY
     printf 'ANSIBLE_COLLECTIONS_PATH: %s/requirements_collections\n' "$job" >"$private/env/envvars"
-    "$python" awx_credential.py inject "$credential_type" "$work/$name/credential.json" "$private" "$job" >"$work/$name/safe_env"
+    "$python" "$collection_root/extensions/awx/try_credential.py" inject "$credential_type" "$work/$name/credential.json" "$private" "$job" >"$work/$name/safe_env"
     ANSIBLE_COLLECTIONS_PATH="$private/requirements_collections" \
         ansible-galaxy collection install --offline -p "$private/requirements_collections" "$tarball" >/dev/null
 
