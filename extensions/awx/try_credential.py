@@ -288,7 +288,7 @@ def run(args):
 
 def main(argv):
     """Command line: see the module docstring."""
-    parser = argparse.ArgumentParser(prog='try_credential.py', description=__doc__.split('\n\n')[0])
+    parser = argparse.ArgumentParser(prog='try_credential.py', description=__doc__.split('\n\n', maxsplit=1)[0])
     commands = parser.add_subparsers(dest='command')
     command = commands.add_parser('validate', help='would AWX accept the credential type?')
     command.add_argument('type')
