@@ -239,6 +239,9 @@ def run(args):
             print('AWX would refuse the credential type: ' + problem, file=sys.stderr)
         return 2
     inputs = load_yaml(args.inputs)
+    if not isinstance(inputs, dict):
+        print('%s does not hold the credential fields as a JSON object' % args.inputs, file=sys.stderr)
+        return 2
     playbook = os.path.abspath(args.playbook)
     if not os.path.isfile(playbook):
         print('no playbook at %s' % args.playbook, file=sys.stderr)
@@ -250,6 +253,13 @@ def run(args):
             print('%s does not hold a mapping of extra variables' % path, file=sys.stderr)
             return 2
         extra_vars.update(values)
+
+    try:
+        import ansible_runner  # noqa: F401  pylint: disable=import-outside-toplevel,unused-import
+    except ImportError:
+        print('ansible-runner is not installed for %s; install it with: %s -m pip install ansible-runner' % (
+            sys.executable, sys.executable), file=sys.stderr)
+        return 2
 
     keep = args.private_data_dir is not None
     private = os.path.abspath(args.private_data_dir) if keep else tempfile.mkdtemp(prefix='try-credential-')
@@ -304,7 +314,16 @@ def main(argv):
     command.add_argument('-l', '--limit')
     command.add_argument('--private-data-dir')
     args = parser.parse_args(argv[1:])
+    try:
+        return command_of(parser, args)
+    except (OSError, ValueError, yaml.YAMLError) as exc:
+        # A file that is missing or not JSON/YAML: one sentence, no traceback.
+        print('try_credential.py %s: %s' % (args.command, ' '.join(str(exc).split())), file=sys.stderr)
+        return 2
 
+
+def command_of(parser, args):
+    """Run the command parsed from the command line."""
     if args.command == 'validate':
         problems = validate(load_yaml(args.type))
         for problem in problems:
