@@ -89,7 +89,7 @@ SKIPPED=77
 # emulator drive our own client the same way whatever the core, so the
 # pinned 2.19 runs them (stage integration), which keeps `make test` short.
 CORE_INTEGRATION_TARGETS=(backup_task_session_info em_query em_inventory logon_logoff connection_sources
-                          session_report backup_gate_role awx_runner)
+                          session_report backup_gate_role awx_runner awx_slicing)
 
 core_python() {
     # The interpreter of a core version's venv, or nothing.  2.16 runs on the

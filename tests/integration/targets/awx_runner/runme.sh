@@ -15,7 +15,7 @@ credential_type=$collection_root/extensions/awx/credential_type.yml
 work=$EMULATOR_DIR/awx
 
 # 1. AWX would accept the credential type, and the AWX guide shows it as it is.
-"$python" awx_credential.py validate "$credential_type"
+"$python" "$collection_root/extensions/awx/try_credential.py" validate "$credential_type"
 "$python" - "$credential_type" "$collection_root/docs/docsite/rst/awx.rst" <<'PY'
 import re, sys
 definition = open(sys.argv[1]).read()
@@ -30,7 +30,7 @@ PY
 #    (AWX renders it False): nothing optional is set, certificates are validated.
 mkdir -p "$work/minimal"
 printf '{"url": "https://em.example.com", "username": "svc", "password": "pw", "ca_certificate": ""}' >"$work/minimal.json"
-"$python" awx_credential.py inject "$credential_type" "$work/minimal.json" "$work/minimal" /runner >"$work/minimal.safe_env"
+"$python" "$collection_root/extensions/awx/try_credential.py" inject "$credential_type" "$work/minimal.json" "$work/minimal" /runner >"$work/minimal.safe_env"
 "$python" - "$work/minimal/env/envvars" "$work/minimal.safe_env" <<'PY'
 import json, sys, yaml
 env = yaml.safe_load(open(sys.argv[1]))
@@ -88,7 +88,7 @@ json.dump({'url': os.environ['VEEAM_EM_URL'], 'username': os.environ['VEEAM_EM_U
           open(sys.argv[1], 'w'))
 PY
     printf 'ANSIBLE_COLLECTIONS_PATH: %s/requirements_collections\n' "$job" >"$private/env/envvars"
-    "$python" awx_credential.py inject "$credential_type" "$work/$name/credential.json" "$private" "$job" >"$work/$name/safe_env"
+    "$python" "$collection_root/extensions/awx/try_credential.py" inject "$credential_type" "$work/$name/credential.json" "$private" "$job" >"$work/$name/safe_env"
     ANSIBLE_COLLECTIONS_PATH="$private/requirements_collections" \
         ansible-galaxy collection install --offline -p "$private/requirements_collections" "$tarball" >/dev/null
 
@@ -159,3 +159,71 @@ run_job passing passing 0 '{"status": "successful", "rc": 0, "ok": ["web01.examp
 #    summary AWX keeps as the job's artifacts says so.
 run_job mixed all 2 '{"status": "failed", "rc": 2, "ok": ["web01.example.com", "db01.example.com"], "failed": ["app01.example.com"],
     "summary": {"total": 3, "passed": 2, "failed": 1, "failed_hosts": ["app01.example.com"]}}'
+
+# 6. A gate_hosts that matches no host is a failure, not an empty success: the
+#    job fails (rc 2, so a workflow's failure path fires) with one sentence,
+#    before any Enterprise Manager request.  Through the documented
+#    try_credential.py run (ansible-runner with the credential), and through
+#    ansible-playbook, with patterns that only look like they match.
+mkdir -p "$work/zero"
+cat >"$work/zero/hosts" <<EOF
+[passing]
+web01.example.com backup_gate_vm_name=awx-web01
+db01.example.com backup_gate_vm_name=awx-db01
+[failing]
+app01.example.com backup_gate_vm_name=awx-app01
+[all:vars]
+ansible_connection=local
+ansible_python_interpreter=$python
+EOF
+"$python" - "$work/zero/credential.json" <<'PY'
+import json, os, sys
+json.dump({'url': os.environ['VEEAM_EM_URL'], 'username': os.environ['VEEAM_EM_USERNAME'],
+           'password': os.environ['VEEAM_EM_PASSWORD'], 'ca_certificate': open(os.environ['VEEAM_EM_CA_PATH']).read()},
+          open(sys.argv[1], 'w'))
+PY
+# zero_hosts NAME GATE_HOSTS EXPECTED_SENTENCE [ansible-playbook options]: expects
+# the refusal and no logon; without options, through try_credential.py run.
+zero_hosts() {
+    local name=$1 gate_hosts=$2 sentence=$3 before after rc
+    shift 3
+    before=$(stats_of)
+    "$python" -c 'import json, sys; json.dump({"gate_hosts": sys.argv[1]}, open(sys.argv[2], "w"))' "$gate_hosts" "$work/zero/$name.json"
+    rc=0
+    if [ $# -eq 0 ]; then
+        "$python" "$collection_root/extensions/awx/try_credential.py" run "$credential_type" "$work/zero/credential.json" \
+            "$collection_root/playbooks/pre_change_gate.yml" -i "$work/zero/hosts" -e "$work/zero/$name.json" >"$work/zero/$name.log" 2>&1 || rc=$?
+        cat "$work/zero/$name.log"
+        grep -F 'job status: failed, rc 2' "$work/zero/$name.log"
+        grep -F 'job artifacts (set_stats): {}' "$work/zero/$name.log"
+    else
+        ansible-playbook -i "$work/zero/hosts" "$collection_root/playbooks/pre_change_gate.yml" -e "@$work/zero/$name.json" "$@" \
+            >"$work/zero/$name.log" 2>&1 || rc=$?
+        cat "$work/zero/$name.log"
+    fi
+    [ "$rc" -eq 2 ] || { echo "$name: exit code $rc, expected 2" >&2; return 1; }
+    # ansible-core 2.19 prints the message as text, 2.16 only inside the JSON result.
+    grep -F -e "$sentence" -e "${sentence//\"/\\\"}" "$work/zero/$name.log"
+    after=$(stats_of)
+    [ "${before%% *}" = "${after%% *}" ] || { echo "$name: the gate logged on although gate_hosts matches no host" >&2; return 1; }
+}
+zero_hosts runner-typo webz 'gate_hosts "webz" matches no host of the inventory; expected a host pattern that names at least one host.'
+zero_hosts runner-intersection 'passing:&failing' 'gate_hosts "passing:&failing" matches no host of the inventory;'
+zero_hosts playbook-typo webz 'gate_hosts "webz" matches no host of the inventory;' -e backup_gate_fail=host
+zero_hosts playbook-exclusion 'passing:!web01.example.com:!db01.example.com' \
+    'gate_hosts "passing:!web01.example.com:!db01.example.com" matches no host of the inventory;' -e backup_gate_fail=host
+zero_hosts playbook-limit passing 'gate_hosts "passing" matches no host of the inventory within --limit "app01.example.com";' \
+    --limit app01.example.com
+zero_hosts playbook-empty '' 'gate_hosts must be a host pattern (text such as all, webservers or web*:&prod), not "".' -e backup_gate_fail=host
+# One sentence: no traceback anywhere.
+if grep -l -E 'Traceback|Unexpected Exception' "$work"/zero/*.log; then exit 1; fi
+
+# A pattern that matches is not refused: localhost, implicit (not in the
+# inventory), is a host the play runs on, so it is gated like any other.
+rc=0
+ansible-playbook -i "$work/zero/hosts" "$collection_root/playbooks/pre_change_gate.yml" -e gate_hosts=localhost \
+    >"$work/zero/localhost.log" 2>&1 || rc=$?
+cat "$work/zero/localhost.log"
+[ "$rc" -eq 2 ]
+if grep -F 'gate_hosts "localhost" matches no host' "$work/zero/localhost.log"; then exit 1; fi
+grep -F 'localhost (VM localhost)' "$work/zero/localhost.log"
