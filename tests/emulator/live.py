@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 
+from . import points
 from .data import GIB, format_name_time, format_utc, pick_reason
 from .query import parse_datetime
 
@@ -98,7 +99,9 @@ class ChildIndex:
             if entry is None or entry[0] != version:
                 index = {}
                 for row in dataset.rows[kind]:
-                    index.setdefault(row[key]['id'], []).append(row['id'])
+                    parent = row.get(key)
+                    if parent is not None:  # e.g. only AgentManagement job sessions have a parent session
+                        index.setdefault(parent['id'], []).append(row['id'])
                 entry = (version, index)
                 self._indexes[(kind, key)] = entry
         by_id = dataset.by_id[kind]
@@ -114,7 +117,10 @@ class Live:
         self.started = clock()
         self.origin_us = dataset.now_us if origin_us is None else origin_us
         self.lock = threading.Lock()
+        self.protection = points.attach(dataset, self.lock)
         self.children = ChildIndex(dataset)
+        # Called by tick() (cheap when idle): the actions module finishes what quick backups and job starts began.
+        self.tickers = []
         self.rng = random.Random('emulator-live:%d' % dataset.seed)
         self._schedule = []
         self._sequence = itertools.count()
@@ -149,6 +155,8 @@ class Live:
 
     def tick(self):
         """Finish what is due; cheap when nothing is (called before every request)."""
+        for ticker in self.tickers:
+            ticker()
         if self.clock() < self.next_deadline:
             return
         with self.lock:
@@ -230,6 +238,7 @@ class Live:
             changes.setdefault(parent_kind, {})[parent_id] = new
             finished.append(new['uid'])
         self._publish(changes)
+        self.protection.sessions_finished({kind: list(rows.values()) for kind, rows in changes.items()})
         return finished
 
     # -- POST /_emulator/finish -------------------------------------------------------------
@@ -508,13 +517,16 @@ class Live:
             task.update(job_uid=owner['uid'], job_name=owner['name'])
         self._insert(parent_kind, parent)
         self._insert(kind, task)
+        self.protection.sessions_finished({kind: [task]})
         return task
 
     # -- GET /_emulator/catalog ---------------------------------------------------------------
 
     def catalog(self):
-        """The data set's catalog plus the clock and the running task sessions."""
+        """The data set's catalog plus the clock, the running task sessions and what protection holds."""
+        self.protection.ensure()
         data = self.dataset.catalog()
+        data.update(self.protection.catalog())
         with self.lock:
             planned = {(entry[2], entry[3]): entry[0] for entry in self._schedule}
         running = []
