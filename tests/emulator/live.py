@@ -339,7 +339,8 @@ class Live:
 
     # -- POST /_emulator/sessions -------------------------------------------------------------
 
-    def _when(self, key, value, now_us):
+    def when(self, key, value, now_us):
+        """A control body's time value (ISO-8601, now, or relative such as -2d) as epoch microseconds."""
         if not isinstance(value, str) or not value.strip():
             raise ControlError('%s must be %s, not %s.' % (key, _TIME_HELP, _show(value)))
         text = value.strip()
@@ -406,10 +407,10 @@ class Live:
         finish_result, finish_reason = self._chosen_outcome(body, 'finish_result', 'finish_reason')
         with self.lock:
             now_us = self.now_us()
-            created = self._when('created', body.get('created', 'now'), now_us)
+            created = self.when('created', body.get('created', 'now'), now_us)
             end = None
             if not running:
-                end = self._when('end', body['end'], now_us) if 'end' in body else min(created + 5 * 60 * 1000000, now_us)
+                end = self.when('end', body['end'], now_us) if 'end' in body else min(created + 5 * 60 * 1000000, now_us)
                 if end < created:
                     raise ControlError('end %s is before created (%s).' % (_show(body['end']), format_utc(created)))
             owner = self._owner(kind, job_name, vm_name)
@@ -519,6 +520,52 @@ class Live:
         self._insert(kind, task)
         self.protection.sessions_finished({kind: [task]})
         return task
+
+    # -- runs started through the API (quick backup, job start) ----------------------------------
+
+    def add_run(self, owner, vms, created):
+        """Publish a running job session of ``owner`` (a Backup or Replica job) with one running task per VM.
+
+        Callers hold :attr:`lock`. Returns ``(parent_kind, parent, task_kind, tasks)``; the tasks finish through
+        :meth:`finish_rows` (the actions module decides when and how).
+        """
+        task_kind = 'BackupTaskSession' if owner['job_type'] == 'Backup' else 'ReplicaTaskSession'
+        parent_kind = TASK_PARENTS[task_kind]
+        server = owner['server']
+        parent_id = self._new_id()
+        parent = {
+            'id': parent_id, 'uid': 'urn:veeam:%s:%s' % (parent_kind, parent_id),
+            'name': '%s@%s' % (owner['name'], format_name_time(created)), 'creation': created,
+            'end': None, 'state': 'Working', 'result': 'None', 'progress': 0, 'failure_message': '', 'is_retry': False,
+            'server': server, 'server_uid': server['uid'], 'server_name': server['name'], 'job': owner,
+            'job_uid': owner['uid'], 'job_name': owner['name'], 'job_type': owner['job_type'],
+        }
+        self._insert(parent_kind, parent)
+        tasks = []
+        for number, vm in enumerate(vms):
+            task_id = self._new_id()
+            start = created + (number + 1) * 1000000
+            task = {
+                'id': task_id, 'uid': 'urn:veeam:%s:%s' % (task_kind, task_id),
+                'name': '%s@%s' % (vm['name'], format_name_time(start)), 'vm_name': vm['name'], 'vm_uid': vm['uid'],
+                'job_session': parent, 'job_session_uid': parent['uid'], 'job_session_name': parent['name'],
+                'server': server, 'server_uid': server['uid'], 'server_name': server['name'], 'creation': start,
+                'total_size': vm['size'], 'end': None, 'state': 'InProgress', 'result': 'None', 'reason': '',
+                'job_uid': owner['uid'], 'job_name': owner['name'],
+            }
+            self._insert(task_kind, task)
+            tasks.append(task)
+        return parent_kind, parent, task_kind, tasks
+
+    def finish_rows(self, targets, end_us):
+        """Finish ``(kind, row_id, result, reason)`` task rows at ``end_us`` (callers hold :attr:`lock`)."""
+        by_id = self.dataset.by_id
+        return self._finish([(kind, by_id[kind][row_id], result, reason) for kind, row_id, result, reason in targets], end_us)
+
+    def job_running(self, job):
+        """Whether a session of ``job`` is running (generated, added or started through the API)."""
+        kind = 'BackupJobSession' if job['job_type'] == 'Backup' else 'ReplicaJobSession'
+        return any(row['end'] is None and row.get('job') is job for row in self.dataset.rows[kind])
 
     # -- GET /_emulator/catalog ---------------------------------------------------------------
 

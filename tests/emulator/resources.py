@@ -69,6 +69,8 @@ class Request:
         self.json = json
         self.ctx = ctx
         self.session = session
+        self.body = b''
+        self.content_type = None
 
 
 class Response:
