@@ -544,7 +544,7 @@ class Live:
         tasks = []
         for number, vm in enumerate(vms):
             task_id = self._new_id()
-            start = created + (number + 1) * 1000000
+            start = created + (number + 1) * 1000  # a millisecond apart: even a short run ends after it began
             task = {
                 'id': task_id, 'uid': 'urn:veeam:%s:%s' % (task_kind, task_id),
                 'name': '%s@%s' % (vm['name'], format_name_time(start)), 'vm_name': vm['name'], 'vm_uid': vm['uid'],
