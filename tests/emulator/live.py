@@ -570,9 +570,11 @@ class Live:
     # -- GET /_emulator/catalog ---------------------------------------------------------------
 
     def catalog(self):
-        """The data set's catalog plus the clock, the running task sessions and what protection holds."""
-        self.protection.ensure()
+        """The data set's catalog (restore points not counted) plus the clock, the running task sessions and protection."""
         data = self.dataset.catalog()
+        # Restore points are generated on first use (points.py): counting them here would make every catalog read
+        # pay for them, and the counts would depend on whether anybody had asked yet.
+        data['counts'] = {kind: count for kind, count in data['counts'].items() if kind not in points.LAZY_KINDS}
         data.update(self.protection.catalog())
         with self.lock:
             planned = {(entry[2], entry[3]): entry[0] for entry in self._schedule}

@@ -478,7 +478,7 @@ class Protection:
         return any(row['backup'] is backup and row['vm_name'] == vm_name for row in self.dataset.rows['VmRestorePoint'])
 
     def catalog(self):
-        """Catalog entries about protection (call after materialize)."""
+        """Catalog entries about protection (all from the eager part: no restore point is generated for it)."""
         return {
             'hierarchy_roots': [{'name': r['name'], 'uid': r['uid'], 'backup_server': r['server_name']} for r in self.roots],
             'agent_jobs': [{'name': j['name'], 'uid': j['uid'], 'platform': j['platform'], 'backup_server': j['server_name'],
