@@ -41,6 +41,7 @@ _LOOKUP_TYPES = ('Vm', 'Host', 'Cluster', 'Template', 'VirtualApp', 'Vc', 'Datac
 _POINT_KINDS = ('VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint')
 _POINT_KEYS = ('type', 'vm_name', 'computer_name', 'job_name', 'created', 'point_type')
 _ACTION_KEYS = ('duration', 'collection_lag', 'outcomes', 'clear_log')
+_AGENT_SESSION_KEYS = ('computer_name', 'job_name', 'result', 'created')
 _COLLECT_MESSAGE = 'Data collection started. To view results, go to Sessions.'
 _STARTJOB_TRIGGER = 1.0
 
@@ -377,9 +378,9 @@ class Actions:
             return Response(data={'HierarchyItems': [
                 {'ObjectRef': vm['uid'], 'ObjectType': 'Vm', 'ObjectName': vm['name'], 'Type': 'HierarchyItem'}
                 for vm in items]})
-        body = ''.join('  <HierarchyItem Type="HierarchyItem">\n    <ObjectRef>%s</ObjectRef>\n    <ObjectType>Vm</ObjectType>\n'
-                       '    <ObjectName>%s</ObjectName>\n  </HierarchyItem>\n' % (escape(vm['uid']),
-                                                                                 escape(vm['name'])) for vm in items)
+        template = ('  <HierarchyItem Type="HierarchyItem">\n    <ObjectRef>%s</ObjectRef>\n    <ObjectType>Vm</ObjectType>\n'
+                    '    <ObjectName>%s</ObjectName>\n  </HierarchyItem>\n')
+        body = ''.join(template % (escape(vm['uid']), escape(vm['name'])) for vm in items)
         return Response(xml=render.xml_list('HierarchyItems', [body] if body else []))
 
     # -- control endpoints ---------------------------------------------------------------------------
@@ -388,6 +389,8 @@ class Actions:
         """``GET|POST /_emulator/actions`` and ``POST /_emulator/points``."""
         if name == 'points':
             return self.add_point(payload)
+        if name == 'agent_sessions':
+            return self.add_agent_session(payload)
         if method == 'POST':
             self._configure(payload)
         with self._lock:
@@ -453,6 +456,43 @@ class Actions:
             row = live.protection.add_point(kind, owner, name, uid, created, point_type)
         return {'uid': row['uid'], 'type': kind, name_key: name, 'created': format_utc(created),
                 'backup': row.get('backup_name') or row.get('replica_name')}
+
+    def add_agent_session(self, body):
+        """``POST /_emulator/agent_sessions``: one finished AgentBackup run with an AgentManagement child for a computer."""
+        if not isinstance(body, dict):
+            raise ControlError('The body must be a JSON object such as {"computer_name": "phys-sql-01", "result": "Failed", '
+                               '"created": "-2h"}.')
+        unknown = sorted(set(body) - set(_AGENT_SESSION_KEYS))
+        if unknown:
+            raise ControlError('Unknown key(s) %s. Known: %s.' % (', '.join(unknown), ', '.join(_AGENT_SESSION_KEYS)))
+        computer = body.get('computer_name')
+        if not isinstance(computer, str) or not computer:
+            raise ControlError('computer_name must be a non-empty string, not %s.' % _show(computer))
+        result = body.get('result', 'Success')
+        if result not in RESULTS:
+            raise ControlError('result must be Success, Warning or Failed, not %s.' % _show(result))
+        protection = self.live.protection
+        job_name = body.get('job_name')
+        jobs = protection.agent_jobs
+        if job_name is None:
+            job = next((job for job in jobs if computer in job['computers']), jobs[0])
+        else:
+            job = next((job for job in jobs if isinstance(job_name, str) and job['name'].casefold() == job_name.casefold()),
+                       None)
+            if job is None:
+                raise ControlError('job_name %s is no agent job; known: %s.' % (
+                    _show(job_name), ', '.join(job['name'] for job in jobs)))
+        live = self.live
+        with live.lock:
+            now_us = live.now_us()
+            created = live.when('created', body.get('created', 'now'), now_us)
+            if computer not in job['computers']:
+                job['computers'] = job['computers'] + [computer]
+            parent, children = protection.add_agent_run(job, created, [(computer, result)], self.rng, now_us=now_us)
+            live.insert_rows('BackupJobSession', [parent] + children)
+        child = children[0]
+        return {'uid': child['uid'], 'parent_uid': parent['uid'], 'job_name': job['name'], 'computer_name': computer,
+                'created': format_utc(child['creation']), 'end': format_utc(child['end']), 'result': child['result']}
 
     def _point_owner(self, kind, job_name, name):
         """(job or agent job or None, HierarchyObjRef or None) a new point belongs to."""

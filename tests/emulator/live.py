@@ -557,6 +557,12 @@ class Live:
             tasks.append(task)
         return parent_kind, parent, task_kind, tasks
 
+    def insert_rows(self, kind, rows):
+        """Publish new rows of ``kind`` and the restore points the finished ones made (callers hold :attr:`lock`)."""
+        for row in rows:
+            self._insert(kind, row)
+        self.protection.sessions_finished({kind: rows})
+
     def finish_rows(self, targets, end_us):
         """Finish ``(kind, row_id, result, reason)`` task rows at ``end_us`` (callers hold :attr:`lock`)."""
         by_id = self.dataset.by_id

@@ -184,11 +184,13 @@ class Protection:
                     outcomes.append(outcome)
                 self.add_agent_run(job, start, list(zip(job['computers'], outcomes)), rng)
 
-    def add_agent_run(self, job, start, outcomes, rng, running=False):
+    def add_agent_run(self, job, start, outcomes, rng, running=False, now_us=None):
         """An AgentBackup session with one AgentManagement child per ``(computer, result)``; returns (parent, children).
 
-        ``running`` leaves every child (and the parent) in progress. Rows are returned, not published.
+        ``running`` leaves every child (and the parent) in progress; no end is later than ``now_us`` (default: the
+        data's anchor). Rows are returned, not published.
         """
+        now_us = self.dataset.now_us if now_us is None else now_us
         pid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         parent = self._job_session_row(pid, job, job['name'], 'AgentBackup', start)
         children = []
@@ -200,8 +202,8 @@ class Protection:
             child.update(parent_session=parent, computer_name=computer)
             if not running:
                 end = cursor + rng.randint(2, 50) * MINUTE_US + rng.randint(0, 59999999)
-                end = min(end, self.dataset.now_us - rng.randint(1, 600) * 1000000) if end >= self.dataset.now_us else end
-                end = max(end, cursor + 1000000)
+                end = min(end, now_us - rng.randint(1, 600) * 1000000) if end >= now_us else end
+                end = min(max(end, cursor + 1000000), max(now_us, cursor))
                 child.update(end=end, state='Stopped', result=outcome, progress=100,
                              failure_message=pick_reason(rng, outcome) if outcome == 'Failed' else '')
                 last_end = max(last_end, end)

@@ -60,7 +60,8 @@ ENTITY_SLOTS = (
 )
 _HTTP_STATUS_NAMES = {
     200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden',
-    404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 414: 'RequestUriTooLong', 415: 'UnsupportedMediaType', 500: 'InternalServerError', 501: 'NotImplemented',
+    404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 414: 'RequestUriTooLong', 415: 'UnsupportedMediaType',
+    500: 'InternalServerError', 501: 'NotImplemented',
     502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 }
 

@@ -59,7 +59,7 @@ ROUTES = (
 # "METHOD template" of every implemented route: the keys of the request counters and what faults can be scoped to.
 ROUTE_LABELS = tuple('%s %s' % (method, template) for _regex, template, methods, _auth in ROUTES for method in methods)
 _CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions, GET|POST actions, '
-                 'POST points')
+                 'POST points, POST agent_sessions')
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -294,7 +294,7 @@ class Handler(BaseHTTPRequestHandler):
                 self._send_control(400, {'error': str(exc)})
                 return
             self._send_control(200, answer)
-        elif (name, method) in (('actions', 'GET'), ('actions', 'POST'), ('points', 'POST')):
+        elif (name, method) in (('actions', 'GET'), ('actions', 'POST'), ('points', 'POST'), ('agent_sessions', 'POST')):
             try:
                 answer = server.actions.control(name, method, self._control_json(body, '') if method == 'POST' else None)
             except ControlError as exc:

@@ -164,8 +164,8 @@ def test_quick_backup_refusals(start_emulator):
     for reply, status, words in cases:
         assert reply.status == status and words in reply.json()['Message'], reply.text()
     # A VM in a job that never made a backup of it: no full backup to add an increment to.
-    added = admin.control('POST', 'sessions', {'type': 'BackupTaskSession', 'vm_name': 'fresh-vm-01', 'job_name': 'Fresh Job',
-                                                'result': 'Failed', 'created': '-1h'}).json()
+    body = {'type': 'BackupTaskSession', 'vm_name': 'fresh-vm-01', 'job_name': 'Fresh Job', 'result': 'Failed', 'created': '-1h'}
+    added = admin.control('POST', 'sessions', body).json()
     fresh = query_json(admin, 'BackupTaskSession', 'UID=="%s"' % added['uid'])[0]
     reply = quick_backup(admin, first_server, fresh['VmUid'])
     assert reply.status == 400 and 'no full backup' in reply.json()['Message']
@@ -254,8 +254,8 @@ def test_job_start_runs_every_vm_with_chosen_outcomes(start_emulator):
 def test_name_rule_fails_a_vm_and_no_point_is_made(start_emulator):
     _emulator, admin = start(start_emulator, '--action-duration', '0.1')
     job = idle_backup_targets(admin, 1)[0][0]
-    added = admin.control('POST', 'sessions', {'type': 'BackupTaskSession', 'vm_name': 'app-fail-01', 'job_name': job['name'],
-                                                'created': '-1d'}).json()
+    body = {'type': 'BackupTaskSession', 'vm_name': 'app-fail-01', 'job_name': job['name'], 'created': '-1d'}
+    added = admin.control('POST', 'sessions', body).json()
     row = query_json(admin, 'BackupTaskSession', 'UID=="%s"' % added['uid'])[0]
     before = query_json(admin, 'VmRestorePoint', 'VmDisplayName==app-fail-01')
     assert len(before) == 1
@@ -306,3 +306,26 @@ def test_agent_start_link_is_documented_but_not_emulated(client):
     reply = client.request('POST', '/api/agents/jobs/%s?action=start' % job['uid'].split(':')[-1],
                            headers={'Accept': 'application/json'})
     assert reply.status == 405 and quote('agents') in reply.json()['Message']
+
+
+def test_agent_sessions_control_endpoint(start_emulator):
+    _emulator, admin = start(start_emulator)
+    query_json(admin, 'AgentRestorePoint', pageSize=1)  # points exist before the session is added
+    failed = admin.control('POST', 'agent_sessions', {'computer_name': 'PHYS-SQL-01', 'result': 'Failed', 'created': '-2h'})
+    assert failed.status == 200, failed.text()
+    newest = query_json(admin, 'BackupJobSession', 'JobType==AgentManagement;JobName=="Physical Servers - PHYS-SQL-01"',
+                        pageSize=1, sortDesc='CreationTime')[0]
+    assert (newest['UID'], newest['Result'], newest['State']) == (failed.json()['uid'], 'Failed', 'Stopped')
+    assert 'Related' not in [link['Rel'] for link in newest['Links']]
+    made = admin.control('POST', 'agent_sessions', {'computer_name': 'phys-new-01', 'job_name': 'linux agents'}).json()
+    assert (made['job_name'], made['result']) == ('Linux Agents', 'Success')
+    point = query_json(admin, 'AgentRestorePoint', 'ComputerName==phys-new-01')
+    assert len(point) == 1 and parse_datetime(point[0]['CreationTimeUTC']) == parse_datetime(made['end'])
+    parent = query_json(admin, 'BackupJobSession', 'UID=="%s"' % made['parent_uid'])[0]
+    assert (parent['JobType'], parent['Result']) == ('AgentBackup', 'Success')
+    catalog = admin.control('GET', 'catalog').json()
+    assert 'phys-new-01' in [job for job in catalog['agent_jobs'] if job['name'] == 'Linux Agents'][0]['computers']
+    for bad in ({'computer_name': ''}, {'computer_name': 'x', 'result': 'Meh'}, {'computer_name': 'x', 'job_name': 'Nope'},
+                {'computer_name': 'x', 'created': 'tomorrow'}, {'computer_name': 'x', 'state': 'InProgress'}):
+        reply = admin.control('POST', 'agent_sessions', bad)
+        assert reply.status == 400 and reply.json()['error'], bad
