@@ -258,7 +258,9 @@ class Actions:
             # One data collection covers every backup server (ug_collecting_data_from_backup_servers).
             for run in sorted((run for run in self._pending if run.server_end <= now), key=lambda run: run.server_end):
                 self._apply(run)
-            for task in self._tasks.values():
+            with self._lock:
+                tasks = list(self._tasks.values())
+            for task in tasks:
                 if not task.tracks and task.done_at <= now < task.visible_at:
                     task.visible_at = now
             task = self._new_task(req, 'CollectingBackupServer', done_at=now, visible_at=now, message=_COLLECT_MESSAGE)

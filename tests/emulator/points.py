@@ -95,6 +95,8 @@ class Protection:
         self.retired_vms = []
         self.retired_computers = [_RETIRED_AGENT]
         self.chains = set()
+        # Only jobs of the generated history have points older than their oldest session (jobs added later start fresh).
+        self.history_jobs = {job['id'] for job in dataset.jobs}
         self._make_roots()
         self._make_backups()
         self._make_retired()
@@ -328,6 +330,8 @@ class Protection:
                 oldest.setdefault(job['id'], session['creation'])
         for job in list(dataset.jobs) + self.agent_jobs:
             if job['job_type'] not in ('Backup', 'AgentBackup') or job['id'] not in oldest:
+                continue
+            if job['job_type'] == 'Backup' and job['id'] not in self.history_jobs:
                 continue
             backup = self.backup_for(job)
             agent = job['job_type'] == 'AgentBackup'

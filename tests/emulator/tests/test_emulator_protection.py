@@ -242,3 +242,18 @@ def test_points_are_generated_on_first_use_only():
     assert live.dataset.rows['VmRestorePoint'] == [] and not live.protection.ready
     live.protection.ensure()
     assert live.dataset.rows['VmRestorePoint'] and live.protection.ready
+
+
+@pytest.mark.parametrize('points_first', [False, True], ids=['points-generated-after', 'points-generated-before'])
+def test_added_sessions_make_points_whenever_points_are_generated(points_first):
+    live = Live(Dataset(7, 1500, parse_datetime(NOW)))
+    if points_first:
+        live.protection.ensure()
+    live.add_session({'type': 'BackupTaskSession', 'vm_name': 'fresh-vm-01', 'job_name': 'Fresh Job', 'result': 'Failed',
+                      'created': '-2h'})
+    made = live.add_session({'type': 'BackupTaskSession', 'vm_name': 'fresh-vm-02', 'job_name': 'Fresh Job', 'created': '-1h'})
+    live.protection.ensure()
+    points = {row['vm_name']: row for row in live.dataset.rows['VmRestorePoint'] if row['backup_name'] == 'Fresh Job'}
+    # A job added at run time has no history: only the successful session made a point, the chain's full.
+    assert list(points) == ['fresh-vm-02'] and points['fresh-vm-02']['creation'] == parse_datetime(made['end'])
+    assert (points['fresh-vm-02']['algorithm'], points['fresh-vm-02']['point_type']) == ('Full', 'Full')
