@@ -10,7 +10,6 @@ import json
 import os
 import time
 import xml.etree.ElementTree as ET
-from urllib.parse import quote
 
 import pytest
 
@@ -305,7 +304,7 @@ def test_agent_start_link_is_documented_but_not_emulated(client):
     job = client.control('GET', 'catalog').json()['agent_jobs'][0]
     reply = client.request('POST', '/api/agents/jobs/%s?action=start' % job['uid'].split(':')[-1],
                            headers={'Accept': 'application/json'})
-    assert reply.status == 405 and quote('agents') in reply.json()['Message']
+    assert reply.status == 405 and '/api/agents/jobs/' in reply.json()['Message']
 
 
 def test_agent_sessions_control_endpoint(start_emulator):
