@@ -328,3 +328,20 @@ def test_agent_sessions_control_endpoint(start_emulator):
                 {'computer_name': 'x', 'created': 'tomorrow'}, {'computer_name': 'x', 'state': 'InProgress'}):
         reply = admin.control('POST', 'agent_sessions', bad)
         assert reply.status == 400 and reply.json()['error'], bad
+
+
+def test_job_start_and_collect_tasks_have_the_shape_of_the_docs_examples(start_emulator):
+    _emulator, admin = start(start_emulator, '--action-duration', '0.1')
+    job, _vm, _ref, server_id = idle_backup_targets(admin, 1)[0]
+    collect = ET.fromstring(admin.request('POST', '/api/backupServers/%s?action=collect' % server_id).body)
+    finished = ET.fromstring(admin.get('/api/tasks/' + collect.find(NS + 'TaskId').text).body)
+    assert shape(finished) == shape(docs_example('Task-Collect-Finished.xml'))
+    started = ET.fromstring(admin.request('POST', '/api/jobs/%s?action=start' % job['uid'].split(':')[-1]).body)
+    task_id = started.find(NS + 'TaskId').text
+    assert started.find(NS + 'Operation').text == 'StartJob'
+    wait_task(admin, task_id, 'Finished')
+    served = ET.fromstring(admin.get('/api/tasks/' + task_id).body)
+    tag, attrs, links, children = shape(docs_example('Task-StartJob-Finished.xml'))
+    # The emulator adds the Related link to the job session (only the quick backup example shows one).
+    assert shape(served) == (tag, attrs, links + [('Related', 'BackupJobSession')], children)
+    assert served.find(NS + 'Result').find(NS + 'Message').text == 'Job "%s" triggered to start.' % job['name']
