@@ -306,8 +306,24 @@ def _protection_entity(kind, row, ctx, attrs, tail, ref_path):
 def _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path):
     links = [Link('Alternate', ref_path, kind + 'Reference', row['name'])]
     if kind == 'BackupServer':
+        # Links as in the backupServers/{ID} example: QuickBackup and Start (data collection) are served (actions.py).
+        links += [Link('Edit', ref_path, kind + 'Reference'), Link('Delete', ref_path, kind + 'Reference'),
+                  Link('Down', ref_path + '/jobs', 'JobReferenceList'),
+                  Link('Down', ref_path + '/managedServers', 'ManagedServerReferenceList'),
+                  Link('Down', ref_path + '/repositories', 'RepositoryReferenceList'),
+                  Link('Down', ref_path + '/credentials', 'CredentialsList'), Link('Create', ref_path + '/credentials?action=create'),
+                  Link('Down', ref_path + '/passwords', 'PasswordKeyList'), Link('Create', ref_path + '/passwords?action=create'),
+                  Link('VeeamZip', ref_path + '?action=veeamzip'), Link('QuickBackup', ref_path + '?action=quickbackup'),
+                  Link('Start', ref_path + '?action=collect')]
         elems = [('Description', row['description'], ALWAYS), ('Port', row['port'], ALWAYS), ('Version', row['version'], ALWAYS)]
     elif kind == 'Job':
+        # Links as in the jobs/{ID} example; Start is served (actions.py).
+        links += [Link('Edit', ref_path, 'JobReference', row['name']), Link('Clone', ref_path + '?action=clone'),
+                  Link('ToggleScheduleEnabled', ref_path + '?action=toggleScheduleEnabled'),
+                  Link('Down', ref_path + '/includes', 'ObjectInJobList'),
+                  Link('Down', ref_path + '/backupSessions', 'BackupJobSessionReferenceList'),
+                  Link('Create', ref_path + '/includes', 'ObjectInJob'), Link('Start', ref_path + '?action=start'),
+                  Link('Stop', ref_path + '?action=stop'), Link('Retry', ref_path + '?action=retry')]
         links.insert(0, _server_link(ctx, row))
         elems = [('JobType', row['job_type'], ALWAYS), ('Platform', row['platform'], ALWAYS),
                  ('Description', row['description'], ALWAYS), ('ScheduleConfigured', row['schedule_configured'], ALWAYS),

@@ -66,9 +66,9 @@ def first_id(client, qtype, filter_text=None):
 
 
 # The docs' table lists VmName for a VmRestorePoint, its (older) example does not: the emulator sends it after
-# CreationTimeUTC. The AgentBackupJob example's NextRun, JobScheduleOptions and JobInfo are not emulated.
+# CreationTimeUTC. The job examples' NextRun, JobScheduleOptions and JobInfo are not emulated.
 _EXTRA_CHILDREN = {'VmRestorePoint': ['VmName']}
-_MISSING_CHILDREN = {'AgentBackupJob': ['NextRun', 'JobScheduleOptions', 'JobInfo']}
+_MISSING_CHILDREN = {'AgentBackupJob': ['NextRun', 'JobScheduleOptions', 'JobInfo'], 'Job': ['NextRun', 'JobScheduleOptions']}
 _ENTITIES = (
     ('VmRestorePoint', 'vmRestorePoints', None),
     ('VmReplicaPoint', 'vmReplicaPoints', None),
@@ -79,6 +79,8 @@ _ENTITIES = (
     ('AgentBackupJob', 'agents/jobs', None),
     ('BackupTaskSession', 'backupTaskSessions', 'Result==Success'),
     ('BackupJobSession', 'backupSessions', 'Result==Success;JobType==Backup'),
+    ('BackupServer', 'backupServers', None),
+    ('Job', 'jobs', 'JobType==Backup'),
 )
 
 
