@@ -7,7 +7,9 @@ serve the same shapes (root tag, attributes, links by Rel and Type, child elemen
 
 from __future__ import annotations
 
+import hashlib
 import os
+import uuid
 import xml.etree.ElementTree as ET
 from urllib.parse import quote
 
@@ -15,6 +17,7 @@ import pytest
 
 from emulator.data import Dataset
 from emulator.live import Live
+from emulator.points import derived_id
 from emulator.query import parse_datetime
 
 from conftest import NOW
@@ -259,3 +262,9 @@ def test_added_sessions_make_points_whenever_points_are_generated(points_first):
     # A job added at run time has no history: only the successful session made a point, the chain's full.
     assert list(points) == ['fresh-vm-02'] and points['fresh-vm-02']['creation'] == parse_datetime(made['end'])
     assert (points['fresh-vm-02']['algorithm'], points['fresh-vm-02']['point_type']) == ('Full', 'Full')
+
+
+def test_derived_ids_are_the_version_4_guids_uuid_would_build():
+    for base in ('9b414afe-e957-4d40-a144-7d02de9a041c', 'B\u00fccher', ''):
+        digest = hashlib.md5(('point:' + base).encode('utf-8')).digest()  # nosec: test of an id derivation
+        assert derived_id('point', base) == str(uuid.UUID(bytes=digest, version=4))
