@@ -97,12 +97,14 @@ class Protection:
         self.retired_vms = []
         self.retired_computers = [_RETIRED_AGENT]
         self.chains = set()
-        # Only jobs of the generated history have points older than their oldest session (jobs added later start fresh).
-        self.history_jobs = {job['id'] for job in dataset.jobs}
+        # Only the generated history has points older than its oldest session: jobs, and VMs of a job, added at run time
+        # start fresh. Job id -> the names of the VMs it had at start.
+        self.history = {job['id']: {vm['name'] for vm in job['vms']} for job in dataset.jobs}
         self._make_roots()
         self._make_backups()
         self._make_retired()
         self._make_agents()
+        self.history.update((job['id'], set(job['computers'])) for job in self.agent_jobs)
 
     def _id(self):
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -333,7 +335,7 @@ class Protection:
         for job in list(dataset.jobs) + self.agent_jobs:
             if job['job_type'] not in ('Backup', 'AgentBackup') or job['id'] not in oldest:
                 continue
-            if job['job_type'] == 'Backup' and job['id'] not in self.history_jobs:
+            if job['job_type'] == 'Backup' and job['id'] not in self.history:
                 continue
             backup = self.backup_for(job)
             agent = job['job_type'] == 'AgentBackup'
@@ -342,7 +344,8 @@ class Protection:
                 creation = oldest[job['id']] - week * 7 * DAY_US - rng.randint(0, 3599) * 1000000
                 owner = '%s:week%d' % (job['id'], week)
                 rp, bf = self._container(built, backup, creation, owner, True, rng, job['name'])
-                members = job['computers'] if agent else [vm['name'] for vm in job['vms']]
+                members = [name for name in (job['computers'] if agent else [vm['name'] for vm in job['vms']])
+                           if name in self.history[job['id']]]
                 uids = {} if agent else {vm['name']: vm['uid'] for vm in job['vms']}
                 for offset, member in enumerate(members):
                     at = creation + (offset + 1) * rng.randint(20, 300) * 1000000
