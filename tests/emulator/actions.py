@@ -40,7 +40,7 @@ _LOOKUP_TYPES = ('Vm', 'Host', 'Cluster', 'Template', 'VirtualApp', 'Vc', 'Datac
                  'ComputeResource', 'ResourcePool', 'Tag', 'Category', 'StoragePod')
 _POINT_KINDS = ('VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint')
 _POINT_KEYS = ('type', 'vm_name', 'computer_name', 'job_name', 'created', 'point_type')
-_ACTION_KEYS = ('duration', 'collection_lag', 'outcomes', 'clear_log')
+_ACTION_KEYS = ('duration', 'collection_lag', 'outcomes', 'clear_log', 'finish_now')
 _AGENT_SESSION_KEYS = ('computer_name', 'job_name', 'result', 'created')
 _COLLECT_MESSAGE = 'Data collection started. To view results, go to Sessions.'
 _STARTJOB_TRIGGER = 1.0
@@ -410,6 +410,8 @@ class Actions:
             value = body.get(key)
             if key in body and (isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value < 86400):
                 raise ControlError('%s must be a number of seconds from 0 to 86400, not %s.' % (key, _show(value)))
+        if 'finish_now' in body and not isinstance(body['finish_now'], bool):
+            raise ControlError('finish_now must be true or false, not %s.' % _show(body['finish_now']))
         outcomes = body.get('outcomes', {})
         if not isinstance(outcomes, dict) or not all(isinstance(name, str) and name for name in outcomes):
             raise ControlError('outcomes must be an object {"<VM name>": "Success"|"Warning"|"Failed"|null}.')
@@ -430,6 +432,19 @@ class Actions:
         if body.get('clear_log'):
             with self._lock:
                 self._log = []
+        if body.get('finish_now'):
+            self._finish_now()
+
+    def _finish_now(self):
+        """End every run still going on the backup server now (EM collects it after the current lag)."""
+        live = self.live
+        with live.lock:
+            now = live.clock()
+            for run in self._pending:
+                if run.server_end > now:
+                    run.server_end = now
+                    run.visible_at = now + self.collection_lag
+                    run.entry['server_end'] = format_utc(live.data_time(now))
 
     def add_point(self, body):
         """``POST /_emulator/points``: one restore point without a session (e.g. older than the session window)."""

@@ -117,8 +117,9 @@ def test_task_lifecycle_waits_for_data_collection(start_emulator):
 
 
 def test_one_quick_backup_per_job_at_a_time_and_jobs_in_parallel(start_emulator):
-    _emulator, admin = start(start_emulator, '--action-duration', '1')
-    (job_a, vm_a, ref_a, server_a), (job_b, vm_b, ref_b, server_b) = idle_backup_targets(admin, 2)
+    # Runs last until finish_now ends them, so the proof does not depend on how fast requests are served.
+    _emulator, admin = start(start_emulator, '--action-duration', '3600')
+    (job_a, vm_a, ref_a, server_a), (job_b, _vm_b, ref_b, server_b) = idle_backup_targets(admin, 2)
     other_vm = [name for name in job_a['vms'] if name != vm_a][0]
     other_ref = query_json(admin, 'BackupTaskSession', 'VmDisplayName=="%s"' % other_vm, pageSize=1)[0]['VmUid']
     first = quick_backup(admin, server_a, ref_a).json()['TaskId']
@@ -126,9 +127,12 @@ def test_one_quick_backup_per_job_at_a_time_and_jobs_in_parallel(start_emulator)
     assert refused.status == 409 and job_a['name'] in refused.json()['Message']
     parallel = quick_backup(admin, server_b, ref_b)
     assert parallel.status == 202
+    assert task_of(admin, first)['State'] == 'Running'
+    assert admin.control('POST', 'actions', {'finish_now': True}).status == 200
     wait_task(admin, first, 'Finished')
     second = quick_backup(admin, server_a, other_ref)
     assert second.status == 202
+    admin.control('POST', 'actions', {'finish_now': True})
     wait_task(admin, second.json()['TaskId'], 'Finished')
     wait_task(admin, parallel.json()['TaskId'], 'Finished')
     log = {entry['task_id']: entry for entry in admin.control('GET', 'actions').json()['actions']}
@@ -225,7 +229,7 @@ def test_roles_decide_who_may_back_up_and_start_jobs(start_emulator):
 
 
 def test_job_start_runs_every_vm_with_chosen_outcomes(start_emulator):
-    _emulator, admin = start(start_emulator, '--action-duration', '0.5')
+    _emulator, admin = start(start_emulator, '--action-duration', '3600')
     job = idle_backup_targets(admin, 1)[0][0]
     failing = job['vms'][0]
     assert admin.control('POST', 'actions', {'outcomes': {failing: 'Failed'}}).json()['outcomes'] == {failing: 'Failed'}
@@ -234,6 +238,8 @@ def test_job_start_runs_every_vm_with_chosen_outcomes(start_emulator):
     again = admin.request('POST', '/api/jobs/%s?action=start' % job['uid'].split(':')[-1], headers={'Accept': 'application/json'})
     assert again.status == 409
     task = wait_task(admin, reply.json()['TaskId'], 'Finished')
+    assert admin.get_json(related(task)[0]).json()['State'] == 'Working'
+    admin.control('POST', 'actions', {'finish_now': True})
     assert task['Result'] == {'Success': True, 'Message': 'Job "%s" triggered to start.' % job['name']}
     session_path = related(task)[0]
     deadline = time.monotonic() + POLL_LIMIT
@@ -287,7 +293,7 @@ def test_actions_control_endpoint_validates(start_emulator):
     settings = admin.control('GET', 'actions').json()
     assert (settings['duration'], settings['collection_lag'], settings['actions']) == (5.0, 0.0, [])
     for bad in ({'duration': -1}, {'duration': 'soon'}, {'collection_lag': True}, {'outcomes': {'web-01': 'Maybe'}},
-                {'outcomes': []}, {'speed': 1}, []):
+                {'outcomes': []}, {'speed': 1}, {'finish_now': 'yes'}, []):
         reply = admin.control('POST', 'actions', bad)
         assert reply.status == 400 and reply.json()['error'], bad
     assert admin.control('POST', 'actions', {'duration': 2, 'collection_lag': 1.5}).json()['duration'] == 2.0
