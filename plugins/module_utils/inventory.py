@@ -9,7 +9,10 @@
 the window and keeps per VM the newest session and the newest completed one
 (a plain, JSON-able structure: it is what the inventory cache stores);
 ``hosts`` judges every VM with the gate's own ``verdict.judge_vm`` at the
-moment the inventory is built, so a cached read still ages correctly.
+moment the inventory is built, so a cached read still ages correctly;
+``cache_problem`` says why cached data cannot be used; ``host_name_problem``
+and ``assign_host_names`` decide which VMs can become hosts under which name;
+``may_be_template`` tells the text Ansible could template from plain text.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -138,10 +141,123 @@ def collect(client, inventory_plan, plans=None):
     return data, warnings
 
 
+# The session keys judging reads; each must be text or null in cached data.
+_SESSION_TEXT_KEYS = ('vm_name', 'state', 'result', 'creation_time', 'end_time', 'job_name', 'reason')
+
+
+def _session_problem(session, required):
+    if session is None:
+        return None if not required else 'a VM without its newest session'
+    if not isinstance(session, dict):
+        return 'a session that is not a mapping'
+    for key in _SESSION_TEXT_KEYS:
+        if key not in session:
+            return 'a session without {0}'.format(key)
+        if session[key] is not None and not isinstance(session[key], str):
+            return 'a session whose {0} is not text'.format(key)
+    return None
+
+
+def cache_problem(data, inventory_plan):
+    """Why cached ``data`` cannot answer this plan (a short phrase), or None when it can.
+
+    Checks the whole structure ``collect`` writes - format, sources, every
+    VM's name and sessions with the keys judging reads and their types - so a
+    damaged or foreign cache entry is read again instead of crashing the build
+    or judging on made-up values.
+    """
+    if not isinstance(data, dict):
+        return 'it is not a mapping'
+    if data.get('format') != CACHE_FORMAT:
+        return 'its format is {0}, not {1}'.format(_shown(data.get('format')), CACHE_FORMAT)
+    if data.get('sources') != list(inventory_plan['sources']):
+        return 'it holds the sources {0}, not {1}'.format(_shown(data.get('sources')), list(inventory_plan['sources']))
+    vms = data.get('vms')
+    if not isinstance(vms, list):
+        return 'its vms is not a list'
+    sources = set(inventory_plan['sources'])
+    for vm in vms:
+        if not isinstance(vm, dict) or not isinstance(vm.get('vm_name'), str) or not vm['vm_name']:
+            return 'it holds a VM without a name'
+        found = vm.get('sessions')
+        if not isinstance(found, dict) or not found or not set(found) <= sources:
+            return 'VM {0} has no sessions of the sources read'.format(_shown(vm['vm_name']))
+        for pair in found.values():
+            if not isinstance(pair, list) or len(pair) != 2:
+                return 'VM {0} has sessions that are not a [newest, completed] pair'.format(_shown(vm['vm_name']))
+            problem = _session_problem(pair[0], True) or _session_problem(pair[1], False)
+            if problem:
+                return 'VM {0} has {1}'.format(_shown(vm['vm_name']), problem)
+    return None
+
+
 def usable(data, inventory_plan):
-    """Whether cached ``data`` answers this plan (same format and sources); anything else is read again."""
-    return (isinstance(data, dict) and data.get('format') == CACHE_FORMAT and isinstance(data.get('vms'), list)
-            and data.get('sources') == list(inventory_plan['sources']))
+    """Whether cached ``data`` answers this plan (see ``cache_problem``); anything else is read again."""
+    return cache_problem(data, inventory_plan) is None
+
+
+def may_be_template(text):
+    """Whether Ansible could read ``text`` as a template: it holds a brace or starts with a ``#jinja2:`` override.
+
+    Jinja's delimiters all start or end with a brace, and ansible-core 2.19+
+    treats a ``#jinja2:`` first line as a template whatever follows it.
+    """
+    return '{' in text or '}' in text or text.startswith('#jinja2:')
+
+
+def host_name_problem(name, reserved):
+    """Why ``name`` cannot be a host name (a short phrase), or None when it can.
+
+    ``reserved`` holds names Ansible gives a meaning of its own (``all``,
+    ``ungrouped``, the forms of ``localhost``), compared case-insensitively
+    and without a trailing dot, as name resolution does. A name starting with
+    ``-`` would reach ssh's (or any command's) argument list as an option;
+    control characters (a line break) would forge lines of Ansible's output.
+    """
+    if not isinstance(name, str) or not name.strip():
+        return 'it is empty'
+    if name.casefold().rstrip('.') in set(r.casefold() for r in reserved):
+        return 'Ansible reserves it'
+    if name.startswith('-'):
+        return 'it starts with -, which ssh would read as an option'
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
+        return 'it holds a control character'
+    return None
+
+
+def assign_host_names(candidates, reserved):
+    """Decide each VM's host name: ``(named, left_out)``.
+
+    ``candidates`` is ``[(vm_name, host_name or None)]`` in inventory order.
+    ``named`` is ``[(vm_name, host_name)]`` for the VMs that become hosts;
+    ``left_out`` is ``[(vm_name, why)]`` for the others: no name, a name
+    ``host_name_problem`` refuses, or a name two VMs share - then every VM
+    sharing it is left out, so no host ever carries another VM's sessions.
+    """
+    left_out, usable_names = [], []
+    for vm_name, host_name in candidates:
+        if host_name is None:
+            left_out.append((vm_name, 'no hostnames expression gave it a name'))
+            continue
+        problem = host_name_problem(host_name, reserved)
+        if problem:
+            if host_name != vm_name:
+                problem = 'its host name {0} is refused: {1}'.format(_shown(host_name), problem)
+            left_out.append((vm_name, problem))
+            continue
+        usable_names.append((vm_name, host_name))
+    owners = {}
+    for vm_name, host_name in usable_names:
+        owners.setdefault(host_name, []).append(vm_name)
+    named = []
+    for vm_name, host_name in usable_names:
+        if len(owners[host_name]) > 1:
+            others = [other for other in owners[host_name] if other != vm_name]
+            left_out.append((vm_name, 'its host name {0} is also that of {1}'.format(
+                _shown(host_name), ', '.join(_shown(other) for other in others))))
+        else:
+            named.append((vm_name, host_name))
+    return named, left_out
 
 
 def hosts(data, policy):
