@@ -200,6 +200,7 @@ import re
 from jinja2 import Environment as _JinjaEnvironment, nodes as _jinja_nodes
 from jinja2.defaults import DEFAULT_FILTERS, DEFAULT_TESTS
 from jinja2.exceptions import TemplateSyntaxError
+from jinja2.parser import Parser
 
 from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleParserError
@@ -255,12 +256,15 @@ def _jinja_problem(expression, what):
     if not isinstance(expression, str) or not expression.strip():
         return '{0} must be a Jinja expression (text), not {1}.'.format(what, em_inventory._shown(expression))
     try:
-        tree = _JinjaEnvironment().parse('{{ ' + expression + ' }}')
+        parser = Parser(_JinjaEnvironment(), expression, state='variable')
+        tree = parser.parse_expression()
+        if not parser.stream.eos:
+            parser.fail('unexpected {0!r} after the expression'.format(parser.stream.current.value))
     except TemplateSyntaxError as exc:
         return '{0} {1} is not a Jinja expression: {2}.'.format(what, em_inventory._shown(expression), str(exc.message).rstrip('.'))
     for node_type, builtins, loader, kind in ((_jinja_nodes.Filter, DEFAULT_FILTERS, filter_loader, 'filter'),
                                               (_jinja_nodes.Test, DEFAULT_TESTS, test_loader, 'test')):
-        for node in tree.find_all(node_type):
+        for node in [tree] * isinstance(tree, node_type) + list(tree.find_all(node_type)):
             if node.name in builtins:
                 continue
             try:
@@ -538,7 +542,15 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name in set(self.inventory.hosts) - hosts_before:
             self.inventory.remove_host(self.inventory.get_host(name))
         for name in set(self.inventory.groups) - groups_before:
-            self.inventory.remove_group(self.inventory.groups[name])
+            group = self.inventory.groups[name]
+            for host in list(group.hosts):
+                group.remove_host(host)
+            for parent in list(group.parent_groups):
+                if group in parent.child_groups:
+                    parent.child_groups.remove(group)
+            self.inventory.remove_group(group)
+            if name in self.inventory.groups:  # ansible-core before 2.19 takes the group's name
+                self.inventory.remove_group(name)
 
 
 def _unique(items):
