@@ -301,6 +301,51 @@ def time_fault(value, now):
     return None
 
 
+# At equal creation times the worse session counts as the newer: running, then each result worse than the next.
+_WORSE = {'Success': 0, 'Warning': 1}
+
+
+def newest_rank(session, now):
+    """A sort key that makes "the newest session" independent of the order EM answered in (higher is newer).
+
+    By creation time; a session whose time cannot be trusted (``time_fault``)
+    above every other, so that it is the one judged and no order can hide it;
+    at equal times a running session before a finished one, a worse result
+    before a better one, and at last the UID, so the choice is total.
+    """
+    fault = time_fault(session.get('creation_time'), now)
+    moment = parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
+    result = session.get('result')
+    return (1 if fault else 0, moment, 1 if is_running(session) else 0,
+            _WORSE.get(result, 2) if isinstance(result, str) else 2, str(session.get('uid')))
+
+
+class OrderCheck(object):
+    """Whether the sessions of one answer came newest first so far: the condition for reading no further.
+
+    EM is asked for ``sortDesc`` on the creation time but its order is not
+    trusted: a reader may skip the rest of an answer only while ``holds``.
+    A session whose time cannot be trusted breaks the order for good.
+    """
+
+    def __init__(self, now):
+        self.now = now
+        self.last = None
+        self.holds = True
+
+    def see(self, session):
+        """Note one session in answer order; returns whether the order still holds."""
+        if self.holds:
+            if time_fault(session.get('creation_time'), self.now):
+                self.holds = False
+            else:
+                moment = parse_em_time(session.get('creation_time'))
+                if self.last is not None and moment > self.last:
+                    self.holds = False
+                self.last = moment
+        return self.holds
+
+
 def is_known_state(session, kind):
     """True when the session's State is one EM documents for its kind (case as EM writes it)."""
     return session.get('state') in kind.states

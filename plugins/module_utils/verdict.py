@@ -498,7 +498,7 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
 
     for filter_text, values in requests:
         part = Findings(findings.source, findings.now)
-        order = _OrderCheck(findings.now)
+        order = sessions.OrderCheck(findings.now)
         # The look back may stop once every name it asks for is settled, while the order held.
         needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
         settled = [0]
@@ -564,7 +564,7 @@ class Evidence(object):
             uids = self.names.setdefault(name, set())
             if session.get('vm_uid'):
                 uids.add(str(session['vm_uid']))
-        rank = _rank(session, self.now)
+        rank = sessions.newest_rank(session, self.now)
         if self._newest_rank is None or rank > self._newest_rank:
             self.newest, self._newest_rank = session, rank
         if not sessions.is_running(session) and (self._completed_rank is None or rank > self._completed_rank):
@@ -584,19 +584,6 @@ class Evidence(object):
         if self.completed is not None:
             return True
         return self.newest is not None and self.live and self.newest.get('result') not in (None, 'None')
-
-
-# At equal creation times the worse session is judged: running, then each result worse than the next.
-_WORSE = {'Success': 0, 'Warning': 1}
-
-
-def _rank(session, now):
-    """The sort key ``Evidence`` picks the newest session by (higher is judged first)."""
-    fault = sessions.time_fault(session.get('creation_time'), now)
-    moment = sessions.parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
-    result = session.get('result')
-    return (1 if fault else 0, moment, 1 if sessions.is_running(session) else 0,
-            _WORSE.get(result, 2) if isinstance(result, str) else 2, str(session.get('uid')))
 
 
 class Findings(object):
@@ -647,27 +634,6 @@ class Findings(object):
         """Whether nothing older can change this name's verdict."""
         evidence = self.by_key.get(key)
         return evidence is not None and evidence.settled()
-
-
-class _OrderCheck(object):
-    """Whether the sessions of one request came newest first so far (the condition for stopping early)."""
-
-    def __init__(self, now):
-        self.now = now
-        self.last = None
-        self.holds = True
-
-    def see(self, session):
-        """Note one session in answer order; returns whether the order still holds."""
-        if self.holds:
-            if sessions.time_fault(session.get('creation_time'), self.now):
-                self.holds = False
-            else:
-                moment = sessions.parse_em_time(session.get('creation_time'))
-                if self.last is not None and moment > self.last:
-                    self.holds = False
-                self.last = moment
-        return self.holds
 
 
 def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
