@@ -118,6 +118,12 @@ sessions:
       description: Name of the replication job the session belongs to (taken from the parent session link).
       type: str
       sample: Replication Job 2
+    vm_uid:
+      description:
+        - The VM's own reference (C(VmUid)), which EM sends on backup task sessions since version 13; V(null) where EM
+          sends none. Two VMs whose names differ only in case have different references.
+      type: str
+      sample: urn:VMware:Vm:7f9c8a6e-0e8d-4d39-8a4b-1d2f3e4a5b6c.vm-1234
     job_session_uid:
       description: UID of the parent replication job session.
       type: str
