@@ -21,7 +21,8 @@ __metaclass__ = type
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
-CACHE_FORMAT = 1
+# 2: 'others' keeps what shows that a name means two VMs.
+CACHE_FORMAT = 2
 RUNNING_MODES = ('previous', 'fail')
 DEFAULT_CREATED_AFTER = '7d'
 HOST_VARS = tuple('vbem_' + source for source in verdict.SOURCES)
@@ -84,23 +85,34 @@ def query_params(inventory_plan):
             'limit': 0, 'page_size': inventory_plan['page_size']}
 
 
-def newest_by_vm(found):
-    """``{folded name: [newest, newest completed]}`` from a source's sessions (any order).
+def newest_by_vm(found, now, source='backup'):
+    """``{folded name: {'pair': [newest, newest completed], 'others': [...]}}`` from a source's sessions (any order).
 
-    Sessions without a VM name are skipped: they cannot become a host.
+    The newest sessions are chosen by ``verdict.Evidence`` (by time, whatever
+    EM's order, a session dated in the future above every other), so the
+    inventory judges exactly what the gate would. ``others`` holds one more
+    session for each spelling and ``VmUid`` of the name the pair does not show:
+    what ``verdict.judge_sessions`` needs to see that a name means two VMs
+    (``ambiguous``). Sessions without a VM name are skipped: they cannot become a host.
     """
-    result = {}
+    evidence, seen = {}, {}
     for session in found:
         name = session.get('vm_name')
         if not isinstance(name, str) or not name:
             continue
-        when = sessions.parse_em_time(session.get('creation_time'))
-        pair = result.setdefault(verdict.fold(name), [None, None, None, None])
-        if pair[0] is None or (when is not None and (pair[2] is None or when > pair[2])):
-            pair[0], pair[2] = session, when
-        if not sessions.is_running(session) and (pair[1] is None or (when is not None and (pair[3] is None or when > pair[3]))):
-            pair[1], pair[3] = session, when
-    return dict((key, pair[:2]) for key, pair in result.items())
+        key = verdict.fold(name)
+        if key not in evidence:
+            evidence[key] = verdict.Evidence(now, source == 'cdp')
+            seen[key] = {}
+        evidence[key].add(session)
+        seen[key].setdefault((name, session.get('vm_uid')), session)
+    result = {}
+    for key, found_key in evidence.items():
+        pair = [found_key.newest, found_key.completed]
+        shown = set((s.get('vm_name'), s.get('vm_uid')) for s in pair if s is not None)
+        others = [session for identity, session in seen[key].items() if identity not in shown]
+        result[key] = {'pair': pair, 'others': others}
+    return result
 
 
 def collect(client, inventory_plan, plans=None):
@@ -109,7 +121,8 @@ def collect(client, inventory_plan, plans=None):
     ``plans`` maps source to ``info.plan_session_query`` results made before
     logon (made here when absent). Returns ``(data, warnings)``; ``data`` is
     ``{'format', 'fetched', 'created_after', 'sources', 'vms': [{'vm_name',
-    'sessions': {source: [newest, completed]}}]}``, plain JSON-able values
+    'sessions': {source: [newest, completed]}, 'others': {source: [sessions
+    of other spellings or VmUids of the name]}}]}``, plain JSON-able values
     only, VMs in case-insensitive name order.
     """
     params = query_params(inventory_plan)
@@ -120,17 +133,20 @@ def collect(client, inventory_plan, plans=None):
         source_plan = (plans or {}).get(source)
         result = info.run_session_query(client, kind, params, now=inventory_plan['now'], plan=source_plan)
         warnings.extend(result['warnings'])
-        for key, pair in newest_by_vm(result['sessions']).items():
-            entry = vms.setdefault(key, {'vm_name': None, 'sessions': {}, '_when': None})
+        for key, found in newest_by_vm(result['sessions'], inventory_plan['now'], source).items():
+            entry = vms.setdefault(key, {'vm_name': None, 'sessions': {}, 'others': {}, '_when': None})
+            pair = found['pair']
             entry['sessions'][source] = pair
-            when = sessions.parse_em_time(pair[0].get('creation_time'))
+            if found['others']:
+                entry['others'][source] = found['others']
+            rank = sessions.newest_rank(pair[0], inventory_plan['now'])
             # The host name is EM's spelling in the VM's newest session of any source.
-            if entry['vm_name'] is None or (when is not None and (entry['_when'] is None or when > entry['_when'])):
-                entry['vm_name'], entry['_when'] = pair[0].get('vm_name'), when
+            if entry['_when'] is None or rank > entry['_when']:
+                entry['vm_name'], entry['_when'] = pair[0].get('vm_name'), rank
     ordered = []
     for key in sorted(vms):
         entry = vms[key]
-        ordered.append({'vm_name': entry['vm_name'], 'sessions': entry['sessions']})
+        ordered.append({'vm_name': entry['vm_name'], 'sessions': entry['sessions'], 'others': entry['others']})
     data = {
         'format': CACHE_FORMAT,
         'fetched': query.format_time(inventory_plan['now']),
@@ -188,6 +204,16 @@ def cache_problem(data, inventory_plan):
             problem = _session_problem(pair[0], True) or _session_problem(pair[1], False)
             if problem:
                 return 'VM {0} has {1}'.format(_shown(vm['vm_name']), problem)
+        others = vm.get('others')
+        if not isinstance(others, dict) or not set(others) <= sources:
+            return 'VM {0} has no others of the sources read'.format(_shown(vm['vm_name']))
+        for listed in others.values():
+            if not isinstance(listed, list):
+                return 'VM {0} has others that are not a list'.format(_shown(vm['vm_name']))
+            for session in listed:
+                problem = _session_problem(session, True)
+                if problem:
+                    return 'VM {0} has {1}'.format(_shown(vm['vm_name']), problem)
     return None
 
 
@@ -269,8 +295,10 @@ def hosts(data, policy):
     """
     result = []
     for vm in data['vms']:
-        found = dict((source, tuple(pair)) for source, pair in vm['sessions'].items())
-        judged = verdict.judge_vm(found, policy, requested_name=vm['vm_name'])
+        # The gate's own judge over the sessions kept: the same newest, and every spelling and VmUid of the name.
+        found = dict((source, [s for s in pair if s is not None] + vm['others'].get(source, []))
+                     for source, pair in vm['sessions'].items())
+        judged = verdict.judge_sessions(found, policy, requested_name=vm['vm_name'])
         variables = dict((var, None) for var in HOST_VARS)
         for source, pair in vm['sessions'].items():
             variables['vbem_' + source] = pair[0]

@@ -28,7 +28,7 @@ TYPES = {'backup': ('BackupTaskSession', 'CreationTime', 'UID'), 'replica': ('Re
 
 
 def direct_newest(created_after, sources):
-    """{source: {vm_name: newest entity}} read straight from the API."""
+    """{source: {folded vm_name: newest entity}} read straight from the API."""
     base = os.environ['VEEAM_EM_URL'].rstrip('/') + '/api'
     context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
     credentials = base64.b64encode('{0}:{1}'.format(os.environ['VEEAM_EM_USERNAME'], os.environ['VEEAM_EM_PASSWORD']).encode()).decode()
@@ -48,8 +48,9 @@ def direct_newest(created_after, sources):
                 doc = json.load(answer)
             assert doc['PagingInfo']['PagesCount'] <= 1, 'the direct query needs one page'
             found = newest[source] = {}
+            # EM compares names case-insensitively: CaseDup and casedup are one name (and one host, judged ambiguous).
             for entity in doc['Entities'][query_type + 's'][query_type + 's'] or []:
-                found.setdefault(entity['VmDisplayName'], entity)
+                found.setdefault(entity['VmDisplayName'].casefold(), entity)
     finally:
         request = urllib.request.Request(base + '/logonSessions/' + session_id, method='DELETE', headers=headers)
         urllib.request.urlopen(request, context=context, timeout=30).close()
@@ -76,7 +77,7 @@ def main():
     newest = direct_newest(created_after, sources)
     expected_hosts = set()
     for found in newest.values():
-        expected_hosts.update(name for name in found if safe_host_name(name))
+        expected_hosts.update(e['VmDisplayName'] for e in found.values() if safe_host_name(e['VmDisplayName']))
     problems = []
     if set(hostvars) != expected_hosts:
         problems.append('hosts differ: only in the inventory {0}, only in the API {1}'.format(
@@ -84,7 +85,7 @@ def main():
     for host in sorted(expected_hosts & set(hostvars)):
         variables = hostvars[host]
         for source in ('backup', 'replica', 'cdp'):
-            entity = newest.get(source, {}).get(host)
+            entity = newest.get(source, {}).get(host.casefold())
             session = variables.get('vbem_' + source)
             if entity is None:
                 if session is not None:
@@ -105,7 +106,8 @@ def main():
         results = set(entity['Result'] for entity in newest['backup'].values())
         for result in sorted(results):
             group = listing.get('backup_' + result, {}).get('hosts', [])
-            wanted = sorted(vm for vm, entity in newest['backup'].items() if entity['Result'] == result and safe_host_name(vm))
+            wanted = sorted(entity['VmDisplayName'] for entity in newest['backup'].values()
+                            if entity['Result'] == result and safe_host_name(entity['VmDisplayName']))
             if sorted(group) != wanted:
                 problems.append('group backup_{0} holds {1}, the API says {2}'.format(result, sorted(group), wanted))
         if not {'Success', 'Failed', 'Warning', 'None'} <= results:

@@ -49,6 +49,9 @@ add_session '{{ 7 * 191 }}' Failed
 # shellcheck disable=SC2016  # a template for Ansible, never for the shell
 piped="{{ lookup('pipe', 'id') }}"
 add_session "$piped" Failed "$piped"
+# Name twins (EM matches names case-insensitively): one host, judged ambiguous as the gate judges it.
+add_session CaseDup Success
+add_session casedup Failed
 # VMs that cannot be safe host names: left out with one warning, never a crash or an ssh option.
 for unsafe in all ungrouped localhost "-oProxyCommand=touch $EMULATOR_DIR/ssh-ran"; do
     add_session "$unsafe" Success

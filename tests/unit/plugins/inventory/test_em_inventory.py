@@ -11,6 +11,7 @@ integration target em_inventory runs the same plugin against the emulator.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import sys
 from datetime import datetime, timedelta
 
@@ -117,16 +118,46 @@ def test_newest_and_newest_completed_per_vm_whatever_the_order():
                 normalised('WEB01', '2026-11-30T11:00:00Z', 'None', 'InProgress'),
                 normalised('web01', '2026-11-29T21:00:00Z', 'Warning'),
                 normalised('db01', '2026-11-29T21:00:00Z')]
-    found = inventory.newest_by_vm(sessions)
+    found = inventory.newest_by_vm(sessions, NOW)
     assert sorted(found) == ['db01', 'web01']
-    newest, completed = found['web01']
+    newest, completed = found['web01']['pair']
     assert (newest['vm_name'], newest['state'], completed['result']) == ('WEB01', 'InProgress', 'Warning')
+    # Both spellings are in the pair already: nothing else is kept.
+    assert found['web01']['others'] == [] and found['db01']['others'] == []
+    older = normalised('Web01', '2026-11-27T21:00:00Z')
+    found = inventory.newest_by_vm(sessions + [older], NOW)
+    assert [s['vm_name'] for s in found['web01']['others']] == ['Web01']
 
 
 def test_sessions_without_a_vm_name_are_skipped():
     nameless = normalised('x', '2026-11-29T21:00:00Z')
     nameless['vm_name'] = None
-    assert inventory.newest_by_vm([nameless]) == {}
+    assert inventory.newest_by_vm([nameless], NOW) == {}
+
+
+def test_twins_are_one_host_judged_ambiguous_never_on_the_other_vms_session():
+    twin_a = entity('CaseDup', '2026-11-30T09:00:00Z')
+    twin_b = entity('casedup', '2026-11-30T10:00:00Z', 'Failed')
+    twin_a['VmUid'], twin_b['VmUid'] = 'vm-1', 'vm-2'
+    the_plan = plan()
+    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [twin_a, twin_b]}), the_plan)
+    hosts = dict(inventory.hosts(data, the_plan['policy']))
+    assert list(hosts) == ['casedup']
+    protection = hosts['casedup']['vbem_protection']
+    assert (protection['passed'], protection['code']) == (False, 'ambiguous')
+    assert 'CaseDup' in protection['reason'] and 'casedup' in protection['reason']
+    # The cached form judges the same.
+    assert inventory.cache_problem(data, the_plan) is None
+    assert dict(inventory.hosts(json.loads(json.dumps(data)), the_plan['policy'])) == hosts
+
+
+def test_one_vm_in_two_spellings_with_one_vmuid_is_still_doubted():
+    first = entity('web01', '2026-11-30T09:00:00Z')
+    second = entity('WEB01', '2026-11-30T10:00:00Z')
+    first['VmUid'] = second['VmUid'] = 'vm-1'
+    the_plan = plan()
+    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [first, second]}), the_plan)
+    assert dict(inventory.hosts(data, the_plan['policy']))['WEB01']['vbem_protection']['code'] == 'ambiguous'
 
 
 # -- collect and judge -------------------------------------------------------------------
