@@ -36,7 +36,8 @@ description:
     hosts, groups and variables this source had added.
   - A VM that cannot be a safe host - its name (or the O(hostnames) result) is empty, is C(all) or C(ungrouped), is a
     form of C(localhost) (C(localhost), C(127.0.0.1), C(::1)), starts with C(-) (which ssh would read as an option),
-    or holds a control character, or another VM gets the same host name - is left out of the inventory, and one
+    holds a control character, or could be read as a template (a brace, a C(#jinja2:) start), or another VM gets the
+    same host name - is left out of the inventory, and one
     warning names every VM left out and why. VMs sharing a host name are all left out, so no host ever carries another
     VM's sessions or verdict.
   - Verdicts are made each time the inventory is built, also from cached sessions, so a session that grows older
@@ -254,14 +255,14 @@ def for_inventory(value):
 def _jinja_problem(expression, what):
     """One sentence when ``expression`` cannot be a Jinja expression Ansible evaluates (syntax, filter, test); else None."""
     if not isinstance(expression, str) or not expression.strip():
-        return '{0} must be a Jinja expression (text), not {1}.'.format(what, em_inventory._shown(expression))
+        return '{0} must be a Jinja expression (text), not {1}.'.format(what, em_inventory.shown(expression))
     try:
         parser = Parser(_JinjaEnvironment(), expression, state='variable')
         tree = parser.parse_expression()
         if not parser.stream.eos:
             parser.fail('unexpected {0!r} after the expression'.format(parser.stream.current.value))
     except TemplateSyntaxError as exc:
-        return '{0} {1} is not a Jinja expression: {2}.'.format(what, em_inventory._shown(expression), str(exc.message).rstrip('.'))
+        return '{0} {1} is not a Jinja expression: {2}.'.format(what, em_inventory.shown(expression), str(exc.message).rstrip('.'))
     for node_type, builtins, loader, kind in ((_jinja_nodes.Filter, DEFAULT_FILTERS, filter_loader, 'filter'),
                                               (_jinja_nodes.Test, DEFAULT_TESTS, test_loader, 'test')):
         for node in [tree] * isinstance(tree, node_type) + list(tree.find_all(node_type)):
@@ -273,7 +274,7 @@ def _jinja_problem(expression, what):
                 found = None
             if found is None:
                 return '{0} {1} uses the {2} {3}, which Ansible does not know.'.format(
-                    what, em_inventory._shown(expression), kind, node.name)
+                    what, em_inventory.shown(expression), kind, node.name)
     return None
 
 
@@ -349,10 +350,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 try:
                     boolean(value, strict=True)
                 except TypeError:
-                    return '{0} must be true or false, not {1}.'.format(name, em_inventory._shown(value))
+                    return '{0} must be true or false, not {1}.'.format(name, em_inventory.shown(value))
             elif kind in ('int', 'integer') and (isinstance(value, bool) or not isinstance(value, int)):
                 if not (isinstance(value, str) and value.strip().isdigit()):
-                    return '{0} must be a whole number, not {1}.'.format(name, em_inventory._shown(value))
+                    return '{0} must be a whole number, not {1}.'.format(name, em_inventory.shown(value))
         return (self._mapping_problem(config, 'compose', 'an expression')
                 or self._mapping_problem(config, 'groups', 'a condition')
                 or self._keyed_groups_problem(config.get('keyed_groups'), definitions)
@@ -364,10 +365,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if value is None:
             return None
         if not isinstance(value, dict):
-            return '{0} must map names to {1}, not {2}.'.format(option, meaning, em_inventory._shown(value))
+            return '{0} must map names to {1}, not {2}.'.format(option, meaning, em_inventory.shown(value))
         for name, expression in value.items():
             if not isinstance(name, str) or not name:
-                return '{0} holds the name {1}; each name must be text.'.format(option, em_inventory._shown(name))
+                return '{0} holds the name {1}; each name must be text.'.format(option, em_inventory.shown(name))
             if isinstance(expression, bool) and option == 'groups':
                 continue
             problem = _jinja_problem(expression, '{0}[{1!r}]'.format(option, name))
@@ -380,13 +381,13 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if value is None:
             return None
         if not isinstance(value, list):
-            return 'keyed_groups must be a list of {{key: ..., prefix: ...}} entries, not {0}.'.format(em_inventory._shown(value))
+            return 'keyed_groups must be a list of {{key: ..., prefix: ...}} entries, not {0}.'.format(em_inventory.shown(value))
         allowed = sorted((definitions.get('keyed_groups') or {}).get('suboptions') or
                          ('key', 'prefix', 'separator', 'parent_group', 'default_value', 'trailing_separator'))
         for index, entry in enumerate(value):
             where = 'keyed_groups[{0}]'.format(index)
             if not isinstance(entry, dict):
-                return '{0} must be a mapping with key and prefix, not {1}.'.format(where, em_inventory._shown(entry))
+                return '{0} must be a mapping with key and prefix, not {1}.'.format(where, em_inventory.shown(entry))
             unknown = sorted(str(k) for k in entry if k not in allowed)
             if unknown:
                 return '{0} holds {1}; an entry may hold only {2}.'.format(where, ', '.join(unknown), ', '.join(allowed))
@@ -396,9 +397,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                 return '{0} holds both default_value and trailing_separator; give one of them.'.format(where)
             for text_option in ('prefix', 'separator', 'default_value'):
                 if text_option in entry and not isinstance(entry[text_option], str):
-                    return '{0}.{1} must be text, not {2}.'.format(where, text_option, em_inventory._shown(entry[text_option]))
+                    return '{0}.{1} must be text, not {2}.'.format(where, text_option, em_inventory.shown(entry[text_option]))
             if 'trailing_separator' in entry and not isinstance(entry['trailing_separator'], bool):
-                return '{0}.trailing_separator must be true or false, not {1}.'.format(where, em_inventory._shown(entry['trailing_separator']))
+                return '{0}.trailing_separator must be true or false, not {1}.'.format(where, em_inventory.shown(entry['trailing_separator']))
             problem = _jinja_problem(entry['key'], where + '.key')
             if not problem and 'parent_group' in entry:
                 problem = InventoryModule._template_problem(entry['parent_group'], where + '.parent_group')
@@ -409,11 +410,11 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     @staticmethod
     def _template_problem(text, what):
         if not isinstance(text, str):
-            return '{0} must be text, not {1}.'.format(what, em_inventory._shown(text))
+            return '{0} must be text, not {1}.'.format(what, em_inventory.shown(text))
         try:
             _JinjaEnvironment().parse(text)
         except TemplateSyntaxError as exc:
-            return '{0} {1} is not a valid template: {2}.'.format(what, em_inventory._shown(text), str(exc.message).rstrip('.'))
+            return '{0} {1} is not a valid template: {2}.'.format(what, em_inventory.shown(text), str(exc.message).rstrip('.'))
         return None
 
     @staticmethod
@@ -421,7 +422,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         if value is None:
             return None
         if not isinstance(value, list) or not value:
-            return 'hostnames must be a non-empty list of Jinja expressions, not {0}.'.format(em_inventory._shown(value))
+            return 'hostnames must be a non-empty list of Jinja expressions, not {0}.'.format(em_inventory.shown(value))
         for index, expression in enumerate(value):
             problem = _jinja_problem(expression, 'hostnames[{0}]'.format(index))
             if problem:
@@ -474,7 +475,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             if isinstance(name, bool) or not isinstance(name, (str, int, float)):
                 if strict and name is not None:
                     raise AnsibleParserError('hostnames expression {0!r} gave {1} for VM {2!r}, not a name.'.format(
-                        expression, em_inventory._shown(name), vm_name))
+                        expression, em_inventory.shown(name), vm_name))
                 continue
             name = str(name).strip()
             if name:
@@ -489,7 +490,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         candidates = [(vm_name, self._host_name(vm_name, variables, strict)) for vm_name, variables in judged]
         named, left_out = em_inventory.assign_host_names(candidates, RESERVED_HOST_NAMES)
         if left_out:
-            shown = '; '.join('{0}: {1}'.format(em_inventory._shown(vm), why) for vm, why in left_out[:_LEFT_OUT_SHOWN])
+            shown = '; '.join('{0}: {1}'.format(em_inventory.shown(vm), why) for vm, why in left_out[:_LEFT_OUT_SHOWN])
             more = len(left_out) - _LEFT_OUT_SHOWN
             self.display.warning('{0}: {1} VM{2} left out of the inventory because {3} cannot be a safe host name - {4}{5}. '
                                  'The hostnames option can give {6} a usable name.'.format(

@@ -28,7 +28,8 @@ DEFAULT_CREATED_AFTER = '7d'
 HOST_VARS = tuple('vbem_' + source for source in verdict.SOURCES)
 
 
-def _shown(value, limit=60):
+def shown(value, limit=60):
+    """``repr`` of a value for a one-sentence message, shortened to ``limit`` characters."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
@@ -55,7 +56,7 @@ def plan(options, now=None):
     running = options.get('running') or 'previous'
     if running not in RUNNING_MODES:
         raise EmError('running must be one of {0} in an inventory (it cannot wait for a session), not {1}.'.format(
-            ', '.join(RUNNING_MODES), _shown(running)))
+            ', '.join(RUNNING_MODES), shown(running)))
     max_age = options.get('max_age') if options.get('max_age') is not None else verdict.DEFAULT_MAX_AGE
     # Policy checks max_age on its own; check the window against it here so the
     # sentence names created_after, the option the user actually set.
@@ -75,7 +76,7 @@ def plan(options, now=None):
     page_size = options.get('page_size')
     page_size = verdict.DEFAULT_PAGE_SIZE if page_size is None else page_size
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= verdict.MAX_PAGE_SIZE:
-        raise EmError('page_size must be a whole number from 1 to {0}, not {1}.'.format(verdict.MAX_PAGE_SIZE, _shown(page_size)))
+        raise EmError('page_size must be a whole number from 1 to {0}, not {1}.'.format(verdict.MAX_PAGE_SIZE, shown(page_size)))
     return {'now': now, 'policy': policy, 'sources': list(policy.sources), 'created_after': start, 'page_size': page_size}
 
 
@@ -185,9 +186,9 @@ def cache_problem(data, inventory_plan):
     if not isinstance(data, dict):
         return 'it is not a mapping'
     if data.get('format') != CACHE_FORMAT:
-        return 'its format is {0}, not {1}'.format(_shown(data.get('format')), CACHE_FORMAT)
+        return 'its format is {0}, not {1}'.format(shown(data.get('format')), CACHE_FORMAT)
     if data.get('sources') != list(inventory_plan['sources']):
-        return 'it holds the sources {0}, not {1}'.format(_shown(data.get('sources')), list(inventory_plan['sources']))
+        return 'it holds the sources {0}, not {1}'.format(shown(data.get('sources')), list(inventory_plan['sources']))
     vms = data.get('vms')
     if not isinstance(vms, list):
         return 'its vms is not a list'
@@ -197,23 +198,23 @@ def cache_problem(data, inventory_plan):
             return 'it holds a VM without a name'
         found = vm.get('sessions')
         if not isinstance(found, dict) or not found or not set(found) <= sources:
-            return 'VM {0} has no sessions of the sources read'.format(_shown(vm['vm_name']))
+            return 'VM {0} has no sessions of the sources read'.format(shown(vm['vm_name']))
         for pair in found.values():
             if not isinstance(pair, list) or len(pair) != 2:
-                return 'VM {0} has sessions that are not a [newest, completed] pair'.format(_shown(vm['vm_name']))
+                return 'VM {0} has sessions that are not a [newest, completed] pair'.format(shown(vm['vm_name']))
             problem = _session_problem(pair[0], True) or _session_problem(pair[1], False)
             if problem:
-                return 'VM {0} has {1}'.format(_shown(vm['vm_name']), problem)
+                return 'VM {0} has {1}'.format(shown(vm['vm_name']), problem)
         others = vm.get('others')
         if not isinstance(others, dict) or not set(others) <= sources:
-            return 'VM {0} has no others of the sources read'.format(_shown(vm['vm_name']))
+            return 'VM {0} has no others of the sources read'.format(shown(vm['vm_name']))
         for listed in others.values():
             if not isinstance(listed, list):
-                return 'VM {0} has others that are not a list'.format(_shown(vm['vm_name']))
+                return 'VM {0} has others that are not a list'.format(shown(vm['vm_name']))
             for session in listed:
                 problem = _session_problem(session, True)
                 if problem:
-                    return 'VM {0} has {1}'.format(_shown(vm['vm_name']), problem)
+                    return 'VM {0} has {1}'.format(shown(vm['vm_name']), problem)
     return None
 
 
@@ -238,7 +239,9 @@ def host_name_problem(name, reserved):
     ``ungrouped``, the forms of ``localhost``), compared case-insensitively
     and without a trailing dot, as name resolution does. A name starting with
     ``-`` would reach ssh's (or any command's) argument list as an option;
-    control characters (a line break) would forge lines of Ansible's output.
+    control characters (a line break) would forge lines of Ansible's output;
+    a name Ansible could read as a template (``may_be_template``) is refused
+    too.
     """
     if not isinstance(name, str) or not name.strip():
         return 'it is empty'
@@ -248,6 +251,10 @@ def host_name_problem(name, reserved):
         return 'it starts with -, which ssh would read as an option'
     if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name):
         return 'it holds a control character'
+    if may_be_template(name):
+        # Kept as a host it would have to stay unsafe, and ansible-core before 2.19 writes an unsafe host name
+        # as an object in the groups of ansible-inventory --list, which AWX's import cannot read.
+        return 'it could be read as a template'
     return None
 
 
@@ -268,7 +275,7 @@ def assign_host_names(candidates, reserved):
         problem = host_name_problem(host_name, reserved)
         if problem:
             if host_name != vm_name:
-                problem = 'its host name {0} is refused: {1}'.format(_shown(host_name), problem)
+                problem = 'its host name {0} is refused: {1}'.format(shown(host_name), problem)
             left_out.append((vm_name, problem))
             continue
         usable_names.append((vm_name, host_name))
@@ -280,7 +287,7 @@ def assign_host_names(candidates, reserved):
         if len(owners[host_name]) > 1:
             others = [other for other in owners[host_name] if other != vm_name]
             left_out.append((vm_name, 'its host name {0} is also that of {1}'.format(
-                _shown(host_name), ', '.join(_shown(other) for other in others))))
+                shown(host_name), ', '.join(shown(other) for other in others))))
         else:
             named.append((vm_name, host_name))
     return named, left_out

@@ -61,7 +61,8 @@ def safe_host_name(name):
     """The plugin's documented rule, restated: VMs with these names are left out of the inventory."""
     reserved = ('all', 'ungrouped', 'localhost', '127.0.0.1', '::1')
     return (name.strip() != '' and name.casefold().rstrip('.') not in reserved and not name.startswith('-')
-            and not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name))
+            and not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name)
+            and '{' not in name and '}' not in name and not name.startswith('#jinja2:'))
 
 
 def untrusted_as_text(value):

@@ -43,12 +43,15 @@ if len(sys.argv) > 3:
 print(json.dumps(body))' "$@")" >/dev/null
 }
 
-# VMs whose names look like templates: they must stay text everywhere (the
-# second one would write the output of id into the inventory if templated).
+# Text that looks like a template must stay text everywhere (the lookup
+# would write the output of id into the inventory if templated): in a
+# reason, and in VM names, which cannot be host names as they are (left out
+# with the others below) but can be through hostnames.
 add_session '{{ 7 * 191 }}' Failed
 # shellcheck disable=SC2016  # a template for Ansible, never for the shell
 piped="{{ lookup('pipe', 'id') }}"
 add_session "$piped" Failed "$piped"
+add_session jinja-reason-01 Failed "$piped"
 # Name twins (EM matches names case-insensitively): one host, judged ambiguous as the gate judges it.
 add_session CaseDup Success
 add_session casedup Failed
@@ -91,10 +94,11 @@ cat "$EMULATOR_DIR/first.err"
 [ "$(em_stat logons)" = 1 ] && [ "$(em_stat logoffs)" = 1 ]
 "$EMULATOR_PYTHON" check_inventory.py "$EMULATOR_DIR/first.json" "$created_after" backup replica cdp
 first_err=$(joined "$EMULATOR_DIR/first.err")
-grep -qF '4 VMs are left out of the inventory' <<<"$first_err"
+grep -qF '6 VMs are left out of the inventory' <<<"$first_err"
 grep -qF "'-oProxyCommand=touch $EMULATOR_DIR/ssh-ran': it starts with -, which ssh would read as an option" <<<"$first_err"
 grep -qF "'all': Ansible reserves it; 'localhost': Ansible reserves it; 'ungrouped': Ansible reserves it" <<<"$first_err"
-[ "$(grep -c 'left out of the inventory' "$EMULATOR_DIR/first.err")" = 1 ]
+grep -qF "'{{ 7 * 191 }}': it could be read as a template; \"$piped\": it could be read as a template" <<<"$first_err"
+[ "$(grep -oF 'left out of the inventory' <<<"$first_err" | wc -l)" = 1 ]
 
 # The export as AWX's inventory import reads it: plain values, and only text
 # that could be a template marked unsafe - with --list and --list --export.
@@ -121,6 +125,7 @@ plugin: vbem.enterprise_manager.em_inventory
 sources: $sources
 created_after: "$created_after"
 hostnames:
+  - "'braces-' ~ vbem_backup.uid[-12:] if '{' in vbem_vm_name else ''"
   - "vbem_cdp.vm_name | default('', true) | upper"
   - "vbem_vm_name | lower | replace(' ', '-') ~ '.corp.example.com'"
 keyed_groups:
@@ -142,14 +147,19 @@ expected = {}
 for variables in hostvars.values():
     vm = text(variables['vbem_vm_name'])
     cdp = variables.get('vbem_cdp')
-    expected[vm] = text(cdp['vm_name']).upper() if cdp else vm.lower().replace(' ', '-') + '.corp.example.com'
+    if '{' in vm:
+        expected[vm] = 'braces-' + text(variables['vbem_backup']['uid'])[-12:]
+    else:
+        expected[vm] = text(cdp['vm_name']).upper() if cdp else vm.lower().replace(' ', '-') + '.corp.example.com'
 named = dict((text(v['vbem_vm_name']), host) for host, v in hostvars.items())
 assert named == expected, sorted(set(named.items()) ^ set(expected.items()))[:10]
 # Every VM of the plain build is a host, and so are those whose EM names were unsafe but whose
 # host names are not; the two that share dup-host.corp.example.com and the one whose name still
 # starts with - are left out.
 unsafe_vm = [vm for vm in named if vm.startswith('-')]
-assert set(named) == set(plain) | {'all', 'ungrouped', 'localhost'}, sorted(set(named) ^ set(plain))
+piped = "{{ lookup('pipe', 'id') }}"
+assert set(named) == set(plain) | {'all', 'ungrouped', 'localhost', '{{ 7 * 191 }}', piped}, sorted(set(named) ^ set(plain))
+assert text(hostvars[named[piped]]['vbem_backup']['reason']) == piped
 assert not unsafe_vm and 'Dup Host' not in named and 'dup-host' not in named
 assert any(name.isupper() for name in hostvars) and any(name.endswith('.corp.example.com') for name in hostvars)
 assert all(text(v['composed_name']) == text(v['vbem_vm_name']) for v in hostvars.values())
@@ -164,7 +174,7 @@ grep -qF "is refused: it starts with -, which ssh would read as an option" <<<"$
 # The FQDN names intersect with another inventory's groups.
 failed_host=$("$EMULATOR_PYTHON" -c 'import json, sys
 listing = json.load(open(sys.argv[1]))
-print(sorted(h for h in listing["backup_Failed"]["hosts"] if h.endswith(".corp.example.com") and "{" not in h)[0])' "$EMULATOR_DIR/fqdn.json")
+print(sorted(h for h in listing["backup_Failed"]["hosts"] if h.endswith(".corp.example.com"))[0])' "$EMULATOR_DIR/fqdn.json")
 printf '[db]\n%s\nnot-in-em.corp.example.com\n' "$failed_host" >"$EMULATOR_DIR/hosts.ini"
 ansible -i "$fqdn" -i "$EMULATOR_DIR/hosts.ini" 'backup_Failed:&db' --list-hosts >"$EMULATOR_DIR/intersect.out"
 cat "$EMULATOR_DIR/intersect.out"
