@@ -587,7 +587,7 @@ class EmClient(object):
             if response is None or response.status_code != 200:
                 raise EmError('The session token is not one EM issued (it is not base64 of a SessionId) and EM did not say '
                               'which logon session it belongs to, so nothing was logged off.')
-            items = parsing.extract_items(parsing.parse_body(response.content))
+            items = parsing.extract_items(self._parse(response.url, response))
             ids = [parsing.ci_get(item, 'SessionId') for item in items if isinstance(item, dict)]
             session_id = ids[0] if len(ids) == 1 and ids[0] else None
             if not session_id:
@@ -686,7 +686,8 @@ class EmClient(object):
         try:
             return parsing.parse_body(response.content)
         except EmError as exc:
-            raise self._not_an_answer('GET', url, response, str(exc)[:1].lower() + str(exc)[1:])
+            problem = str(exc).replace('The server answered with ', 'it is ', 1)
+            raise self._not_an_answer('GET', url, response, problem[:1].lower() + problem[1:])
 
     def get(self, path, allow_missing=False):
         """GET an API path or URL and return the parsed body (JSON-shaped dict/list).

@@ -270,7 +270,7 @@ def parse_body(body):
         # the same result as normalise_keys afterwards, at a fraction of the cost.
         return json.loads(stripped.decode('utf-8'), object_hook=_canonical_dict)
     except (ValueError, UnicodeDecodeError):
-        raise EmError('The server answered with a body that is neither JSON nor XML (it starts with {0!r}).'.format(stripped[:40].decode('utf-8', 'replace')))
+        raise EmError('The server answered with a body that is neither JSON nor XML.')
 
 
 def error_message(body):
@@ -419,7 +419,7 @@ def describe_body(content, content_type):
     if not text:
         return '{0} with an empty body'.format(shown_type)
     cut = text[:BODY_SHOWN]
-    return "{0}, starting '{1}'{2}".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if len(text) > BODY_SHOWN else '')
+    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if len(text) > BODY_SHOWN else '')
 
 
 def _plural(query_type):
@@ -534,11 +534,11 @@ def query_page_items(doc, query_type, collection_key=None, page=None, page_size=
     elif entities is None and 'Entities' in doc and numbers is not None and numbers[2] == 0:
         # "Entities": null with PagesCount 0: an empty result in a shape EM may use (undocumented).
         items = []
-    elif entities is not None:
+    elif entities is not None or 'Entities' in doc:
         raise AnswerError('its Entities wrapper is {0}, not an object'.format(_kind_of(entities)))
     else:
         keys = ', '.join(sorted(str(k) for k in doc)[:6])
-        raise AnswerError('it has no Entities wrapper (its keys: {0})'.format(keys or 'none'))
+        raise AnswerError('it has no Entities wrapper ({0})'.format('its keys: ' + keys if keys else 'it is an empty object'))
     for item in items:
         if not isinstance(item, dict):
             raise AnswerError('its {0} list holds {1} where entities belong'.format(expected, _kind_of(item)))
@@ -556,8 +556,8 @@ def query_page_items(doc, query_type, collection_key=None, page=None, page_size=
         raise AnswerError('it holds {0} items on page {1} but its PagingInfo says PagesCount {2}'.format(
             count, page_num, pages_count))
     if page_num < pages_count and count < min(size, page_size or size):
-        raise AnswerError('page {0} holds only {1} items (PageSize {2}) yet its PagingInfo says {3} pages'.format(
-            page_num, count, size, pages_count))
+        raise AnswerError('page {0} holds only {1} item{2} (PageSize {3}) yet its PagingInfo says {4} pages'.format(
+            page_num, count, '' if count == 1 else 's', size, pages_count))
     return items, pages_count
 
 

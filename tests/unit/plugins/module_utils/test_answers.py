@@ -131,12 +131,12 @@ def test_raw_types_take_their_only_slot_when_the_plural_is_not_known():
 
 @pytest.mark.parametrize('doc, words', [
     (None, 'the body is empty'),
-    ({}, 'no Entities wrapper'),
+    ({}, 'no Entities wrapper (it is an empty object)'),
     ([item(1), item(2)], 'a list of 2 items, not a QueryResult'),
     ('Maintenance', 'a string'),
     ({'Body': 'Service unavailable'}, 'no Entities wrapper (its keys: Body)'),
     ({'PagingInfo': {'PageNum': 1, 'PageSize': 10, 'PagesCount': 1}}, 'no Entities wrapper'),
-    ({'Entities': None, 'Refs': None, 'PagingInfo': {'PageNum': 1, 'PageSize': 10, 'PagesCount': 1}}, 'no Entities wrapper'),
+    ({'Entities': None, 'Refs': None, 'PagingInfo': {'PageNum': 1, 'PageSize': 10, 'PagesCount': 1}}, 'Entities wrapper is null'),
     ({'Entities': [item(1)]}, 'Entities wrapper is a list'),
     ({'Entities': 'x'}, 'Entities wrapper is a string'),
     ({'Refs': {'Refs': [item(1)]}, 'Entities': None}, 'references (Refs)'),
@@ -189,6 +189,7 @@ def test_items_that_are_not_entities_are_refused(bad):
     (3, 2, 10, 1, 2, 10, 'on page 2 but its PagingInfo says PagesCount 1'),
     (4, 1, 10, 5, 1, 10, 'page 1 holds only 4 items (PageSize 10) yet its PagingInfo says 5 pages'),
     (0, 1, 10, 2, 1, 10, 'page 1 holds only 0 items'),
+    (1, 2, 10, 3, 2, 10, 'page 2 holds only 1 item (PageSize 10) yet'),
 ])
 def test_paging_contradictions(items, page, size, count, asked_page, asked_size, words):
     doc = page_doc([item(i) for i in range(items)], page=page, size=size, count=count)
@@ -273,4 +274,4 @@ def test_describe_body(content, content_type, expected):
 
 def test_describe_body_cuts_long_bodies():
     shown = describe_body(b'<p>' + b'x' * 500 + b'</p>', 'text/html')
-    assert shown == "text/html, starting '<p>" + 'x' * (BODY_SHOWN - 3) + "'..."
+    assert shown == "text/html, starting '<p>" + 'x' * (BODY_SHOWN - 3) + "...'"
