@@ -427,7 +427,7 @@ def _fetch_split(client, kind, params, filters, local, concurrency, now):
 def _fetch_by_id(client, kind, params):
     """The entity GET behind ``id``: ``[session]``, ``[]`` with missing_ok, else EmError."""
     guid = sessions.parse_uid(params['id'], kind.uid_type)
-    entity = client.get_entity(kind.entity_path, guid)
+    entity = client.get_entity(kind.entity_path, guid, kind.query_type)
     if entity is None:
         if params.get('missing_ok'):
             return []

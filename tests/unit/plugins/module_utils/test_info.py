@@ -57,7 +57,7 @@ class FakeClient(object):
         start = (page - 1) * page_size
         return items[start:start + page_size], -(-len(items) // page_size)
 
-    def get_entity(self, entity_path, guid):
+    def get_entity(self, entity_path, guid, query_type=None):
         self.queries.append((entity_path, guid))
         return self.entities.get(guid)
 
