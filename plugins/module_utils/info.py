@@ -13,6 +13,7 @@ running sessions. Module files are then an argument spec, one call and
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
@@ -146,6 +147,31 @@ def outcome_filters(params):
         return {}
     return dict((option, set(str(v).casefold() for v in _as_list(params.get(option))))
                 for option in OUTCOME_OPTIONS if _as_list(params.get(option)))
+
+
+# A comparison on Result or State in a raw filter (quoted values removed first).
+_OUTCOME_FIELD_RE = re.compile(r'(?<![A-Za-z0-9_])(Result|State)\s*(?:==|!=|<=|>=|<|>)', re.IGNORECASE)
+_QUOTED_RE = re.compile(r'"(?:[^"]|"")*"')
+
+
+def check_outcome_filter(params):
+    """Refuse a raw filter on Result or State together with latest_per_vm/latest_per_job.
+
+    EM applies ``filter`` before the newest session of each VM (job) is
+    picked, so ``Result=="Success"`` there would bring back a VM's older
+    success over its newer failure: the trap ``outcome_filters`` closes for
+    the ``result`` and ``state`` options. Raises EmError with one sentence.
+    """
+    latest_key = _latest_key(params)
+    if not latest_key or not params.get('filter'):
+        return
+    match = _OUTCOME_FIELD_RE.search(_QUOTED_RE.sub('""', str(params['filter'])))
+    if match:
+        option = 'latest_per_vm' if latest_key == 'vm_name' else 'latest_per_job'
+        raise EmError('filter compares {0}, which EM applies before {1} picks the newest session of each {2}, so an older '
+                      'session could stand in for a newer one that failed; give the {3} option instead, which judges '
+                      'the newest session.'.format(match.group(1), option, 'VM' if latest_key == 'vm_name' else 'job',
+                                                   match.group(1).lower()))
 
 
 def _identity(session, latest_key):
@@ -460,6 +486,7 @@ def plan_session_query(client, kind, params, now=None):
     if not isinstance(kind, sessions.SessionKind):
         kind = sessions.KINDS[kind]
     params = validate.session_params(kind, params, now)
+    check_outcome_filter(params)
     now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
     _paging(params)
     if params.get('id'):

@@ -34,6 +34,9 @@ What EM says is checked, not trusted:
   one only under that folding, not under plain lower-casing (``STRASSE``
   asked, ``Straße`` found), is a casefold twin and also ``ambiguous``. On
   doubt the gate fails closed; a VM never passes on another VM's session.
+  Identity is judged on the sessions read: when EM spells a name otherwise
+  than it was asked (or several spellings of it are asked), the whole look
+  back is read for it, so that a second VM with only older sessions shows.
 
 ``plan_protection`` checks the gate's input before logging on;
 ``protection_report`` then reads, with one logged-on client, what the
@@ -511,7 +514,7 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
             return [info.normalise_session(item, kind, {}) for item in items], pages_count
 
         def accept(session, part=part, order=order, settled=settled):
-            _check_window(kind, params, session)
+            _check_window(kind, dict(params, now=findings.now), session)
             order.see(session)
             if (not local or info.local_match(session, local)) and part.visit(session, wanted):
                 settled[0] += 1
@@ -524,11 +527,14 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
 def _check_window(kind, params, session):
     """Refuse a session outside the creation times asked for: in the look back, a fresh one would pass its VM.
 
-    A time that cannot be read is left to judging (``bad_time``).
+    A time that cannot be trusted at all is left to judging (``bad_time``,
+    ``future_time``), which fails its VM alone.
     """
+    if sessions.time_fault(session.get('creation_time'), params['now']):
+        return
     moment = sessions.parse_em_time(session.get('creation_time'))
     after, before = params.get('created_after'), params.get('created_before')
-    if moment is None or (moment >= after and (before is None or moment < before)):
+    if moment >= after and (before is None or moment < before):
         return
     span = 'from {0}{1}'.format(_moment(after), ' to before {0}'.format(_moment(before)) if before is not None else '')
     raise EmError('EM answered a query for {0} sessions created {1} with one created at {2} ({3}): the answer is not what '
@@ -671,7 +677,8 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic):
     for _key, name in plan['targets']:
         asked.setdefault(fold(name), set()).add(name)
     doubtful = [key for key in by_fold
-                if any(spelling not in asked[key] for source in policy.sources for spelling in findings[source].evidence(key).names)]
+                if any(spelling != name for source in policy.sources for spelling in findings[source].evidence(key).names
+                       for name in asked[key])]
     # The bounded look back: each request stops once every name it looks for is settled (while EM's order holds).
     for source in policy.sources:
         found = findings[source]

@@ -37,17 +37,12 @@ options:
     type: str
     choices: [creation_time, end_time, name, vm_name, state, result, total_size]
     default: creation_time
-  latest_per_vm:
-    description:
-      - Keep only the newest session of each VM. O(limit) then counts VMs.
-      - EM is queried newest first; O(sort) and O(order) then order the kept sessions.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - vbem.enterprise_manager.attributes
   - vbem.enterprise_manager.attributes.info_module
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.latest_per_vm
   - vbem.enterprise_manager.query.entity
   - vbem.enterprise_manager.query.wait
 seealso:

@@ -382,3 +382,31 @@ def test_limit_across_batches_cuts_the_merged_list_and_says_truncated():
     assert len(result['sessions']) == 10 and result['truncated'] is True
     times = sorted((row['CreationTimeUTC'] for row in em.entities['BackupTaskSession']), reverse=True)[:10]
     assert [s['creation_time'] for s in result['sessions']] == times
+
+
+@pytest.mark.parametrize('params, field', [
+    ({'latest_per_vm': True, 'filter': 'Result=="Success"'}, 'Result'),
+    ({'latest_per_vm': True, 'filter': 'TotalSize>0;(result != "Failed")'}, 'result'),
+    ({'latest_per_vm': True, 'filter': 'State=="Completed"'}, 'State'),
+])
+def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_vm(params, field):
+    with pytest.raises(EmError) as info:
+        plan_session_query(FakeClient(), 'backup_task', params, now=NOW)
+    assert str(info.value) == ('filter compares {0}, which EM applies before latest_per_vm picks the newest session of each VM, '
+                               'so an older session could stand in for a newer one that failed; give the {1} option instead, '
+                               'which judges the newest session.'.format(field, field.lower()))
+
+
+def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_job():
+    with pytest.raises(EmError) as info:
+        plan_session_query(FakeClient(), 'backup_job', {'latest_per_job': True, 'filter': 'Result==Failed'}, now=NOW)
+    assert 'before latest_per_job picks the newest session of each job' in str(info.value)
+
+
+@pytest.mark.parametrize('params', [
+    {'latest_per_vm': True, 'filter': 'VmDisplayName=="Result==1"'},  # inside a quoted value
+    {'latest_per_vm': True, 'filter': 'JobResultCode>0'},  # another field whose name holds the word
+    {'filter': 'Result=="Success"'},  # without latest_per_vm the filter picks nothing else
+])
+def test_a_raw_filter_that_does_not_judge_the_newest_is_taken(params):
+    plan_session_query(FakeClient(), 'backup_task', params, now=NOW)

@@ -633,6 +633,23 @@ def test_two_vms_whose_names_differ_in_case_are_ambiguous_and_named():
     assert result['vms']['casedup']['sources']['backup']['session'] is None
 
 
+def test_every_spelling_asked_for_is_checked_against_the_other_vms():
+    # CaseDup asked too: its exact spelling must not spare CASEDUP the look back that finds casedup.
+    em = FakeEm()
+    em.add('BackupTaskSession', 'CaseDup', '2026-11-30T01:00:00Z', vm_uid='urn:VMware:Vm:r1.vm-1')
+    em.add('BackupTaskSession', 'casedup', '2026-11-28T01:00:00Z', result='Failed', vm_uid='urn:VMware:Vm:r1.vm-2')
+    result = report(em, ['CASEDUP', 'CaseDup', 'casedup'])
+    assert [result['vms'][name]['code'] for name in ('CASEDUP', 'CaseDup', 'casedup')] == ['ambiguous'] * 3
+
+
+def test_a_name_spelt_as_em_spells_it_with_no_other_spelling_in_the_window_is_not_looked_back_for():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'CaseDup', '2026-11-30T01:00:00Z', vm_uid='urn:VMware:Vm:r1.vm-1')
+    em.add('BackupTaskSession', 'casedup', '2026-11-28T01:00:00Z', result='Failed', vm_uid='urn:VMware:Vm:r1.vm-2')
+    result = report(em, ['CaseDup'])
+    assert result['vms']['CaseDup']['code'] == 'passed' and len(em.requests) == 1
+
+
 def test_two_vm_uids_under_one_spelling_are_ambiguous():
     twins = [session(vm='web01', uid='1', created='2026-11-30T10:00:00Z'), session(vm='web01', uid='2')]
     twins[0]['vm_uid'], twins[1]['vm_uid'] = 'urn:VMware:Vm:r1.vm-1', 'urn:VMware:Vm:r2.vm-1'
