@@ -309,6 +309,8 @@ tampered() {  # RULE (JSON)
     control tamper clear
     cat "$EMULATOR_DIR/tampered.err"
     if grep -q Traceback "$EMULATOR_DIR/tampered.err"; then exit 1; fi
+    # One EM error, said once by the plugin (ansible-core 2.19+ prints a warning and its cause: two copies at most).
+    [ "$(grep -oF "paged_em.yml: GET " <<<"$(joined "$EMULATOR_DIR/tampered.err")" | wc -l)" -le 2 ]
     "$EMULATOR_PYTHON" - "$rc" "$EMULATOR_DIR/tampered.json" "$EMULATOR_DIR/honest.json" <<'PY'
 import json, sys
 rc, tampered, honest = int(sys.argv[1]), sys.argv[2], sys.argv[3]
