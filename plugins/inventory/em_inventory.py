@@ -245,7 +245,8 @@ def for_inventory(value):
     if isinstance(value, (list, tuple)):
         return [for_inventory(item) for item in value]
     if isinstance(value, str):
-        text = str(value)
+        # str.__str__, not str(): ansible-core before 2.19 keeps a derived string (a compose or hostnames result) unsafe.
+        text = str.__str__(value)
         if em_inventory.may_be_template(text):
             return wrap_var(text)
         return trust_as_template(text) if trust_as_template else text
@@ -477,7 +478,7 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
                     raise AnsibleParserError('hostnames expression {0!r} gave {1} for VM {2!r}, not a name.'.format(
                         expression, em_inventory.shown(name), vm_name))
                 continue
-            name = str(name).strip()
+            name = str.__str__(str(name)).strip()
             if name:
                 return name
         return None
