@@ -39,7 +39,8 @@ def call_task(label, group, case):
                 {'name': '{0} keep what the plugin said'.format(label),
                  'ansible.builtin.set_fact': {'outcome': {
                      'failed': '{{ listing.rc != 0 }}',
-                     'msg': "{{ listing.stderr | regex_search('%s_em\\.yml: ([^\\n]*)', '\\1') | default(['the build did not fail: ' ~ listing.stdout[:200]], true) | first }}" % label}}},
+                     'msg': ("{{ listing.stderr | regex_search('%s_em\\.yml: ([^\\n]*)', '\\1')"
+                             " | default(['the build did not fail: ' ~ listing.stdout[:200]], true) | first }}") % label}}},
             ],
         }
     if group == 'backup_gate':
