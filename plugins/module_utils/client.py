@@ -587,7 +587,7 @@ class EmClient(object):
             if response is None or response.status_code != 200:
                 raise EmError('The session token is not one EM issued (it is not base64 of a SessionId) and EM did not say '
                               'which logon session it belongs to, so nothing was logged off.')
-            items = parsing.extract_items(parsing.parse_body(response.content))
+            items = parsing.extract_items(self._parse(response.url, response))
             ids = [parsing.ci_get(item, 'SessionId') for item in items if isinstance(item, dict)]
             session_id = ids[0] if len(ids) == 1 and ids[0] else None
             if not session_id:
@@ -632,12 +632,12 @@ class EmClient(object):
             self._check_cancelled()
             raise self._error(method, url, reason=self._failure_reason(url, attempt, tries, self.timeout, connect))
 
-    def get(self, path, allow_missing=False):
-        """GET an API path or URL and return the parsed body (JSON-shaped dict/list).
+    def _get_response(self, path, allow_missing=False):
+        """GET an API path or URL; returns ``(url, response)`` with status 200, or ``(url, None)`` for an allowed 404.
 
-        A 401 on a session we own means it expired (15 minutes idle): log on
-        again once and repeat. With ``allow_missing`` a 404 returns None; any
-        other unexpected status raises EmError.
+        A 401 on a session we own means it expired (15 minutes idle): the old
+        session is logged off (EM may still count it) and we log on again once
+        and repeat. Any other unexpected status raises EmError.
         """
         url = self.url(path)
         with self._lock:
@@ -648,28 +648,88 @@ class EmClient(object):
             # Several page fetches may see the expiry at once: only the first logs on again.
             with self._relogon_lock:
                 if self._generation == generation:
-                    self.warnings.append('The EM logon session expired; logged on again.')
-                    self.logon()
+                    self._relogon()
                 token = self._token
             response = self._send('GET', url, token=token)
         if response.status_code == 404 and allow_missing:
-            return None
+            return url, None
         if response.status_code != 200:
             raise self._error('GET', url, response)
-        return parsing.parse_body(response.content)
+        return url, response
 
-    def get_entity(self, entity_path, guid):
-        """GET ``/<entity_path>/<guid>?format=Entity``; returns the entity dict, or None on 404."""
-        return self.get('{0}/{1}?format=Entity'.format(entity_path.strip('/'), guid), allow_missing=True)
+    def _relogon(self):
+        """Replace an expired session: log the old one off (tolerating its failure), then log on again.
+
+        EM answered 401, so the session is most likely gone; but a 401 can
+        also come from a proxy or a token EM lost track of for a moment, and a
+        session left open counts against EM's concurrent-logon limit. The
+        DELETE answers 401/404 for a session that is already gone, which is
+        the proof; any other failure is only a warning.
+        """
+        session_id, token = self.session_id, self._take_token()
+        if token:
+            ok, detail = self._delete_session(token, session_id, logoff_budget(self.timeout))
+            if not ok:
+                self.warnings.append(self._scrub('{0}; the expired EM logon session may stay open until {1} ends it.'.format(
+                    detail, IDLE_TIMEOUT)))
+        self.warnings.append('The EM logon session expired; logged on again.')
+        self.logon()
+
+    def _not_an_answer(self, method, url, response, problem):
+        """The one sentence for an answer that is not what was asked: the URL, what is wrong, and what EM sent."""
+        sent = parsing.describe_body(response.content, response.headers.get('Content-Type'))
+        message = '{0} {1} answered HTTP {2} with something that is not the answer asked for: {3}; EM sent {4}.'.format(
+            method, self._shown(url), response.status_code, str(problem).rstrip('.'), sent)
+        return EmError(self._scrub(message), url=self._shown(url), status=response.status_code)
+
+    def _parse(self, url, response):
+        try:
+            return parsing.parse_body(response.content)
+        except EmError as exc:
+            problem = str(exc).replace('The server answered with ', 'it is ', 1)
+            raise self._not_an_answer('GET', url, response, problem[:1].lower() + problem[1:])
+
+    def get(self, path, allow_missing=False):
+        """GET an API path or URL and return the parsed body (JSON-shaped dict/list).
+
+        With ``allow_missing`` a 404 returns None; any other unexpected status,
+        or a body that is neither JSON nor XML, raises EmError.
+        """
+        url, response = self._get_response(path, allow_missing)
+        if response is None:
+            return None
+        return self._parse(url, response)
+
+    def get_entity(self, entity_path, guid, query_type=None):
+        """GET ``/<entity_path>/<guid>?format=Entity``; returns the entity dict, or None on 404.
+
+        The answer must be the entity asked for (an object whose UID ends in
+        ``guid``); anything else is one sentence naming what EM sent.
+        """
+        url, response = self._get_response('{0}/{1}?format=Entity'.format(entity_path.strip('/'), guid), allow_missing=True)
+        if response is None:
+            return None
+        doc = self._parse(url, response)
+        try:
+            return parsing.check_entity(doc, query_type or entity_path.strip('/'), guid)
+        except parsing.AnswerError as exc:
+            raise self._not_an_answer('GET', url, response, exc)
 
     def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1,
                    collection_key=None):
-        """Fetch one page of ``/api/query``; returns ``(items, pages_count)`` (pages_count None when absent)."""
-        url = query.query_url(self.base_url, query_type, filter_text, sort_field, descending, page_size, page)
-        doc = self.get(url)
-        items = parsing.extract_items(doc, collection_key)
-        _num, _size, pages_count = parsing.paging_info(doc)
-        return items, pages_count
+        """Fetch one page of ``/api/query``; returns ``(items, pages_count)`` (pages_count None when absent).
+
+        The page is checked (``parsing.query_page_items``): an answer that is
+        not a query result for ``query_type`` or contradicts its own
+        PagingInfo is one sentence naming what EM sent, never an empty page.
+        """
+        url, response = self._get_response(
+            query.query_url(self.base_url, query_type, filter_text, sort_field, descending, page_size, page))
+        doc = self._parse(url, response)
+        try:
+            return parsing.query_page_items(doc, query_type, collection_key, page, page_size)
+        except parsing.AnswerError as exc:
+            raise self._not_an_answer('GET', url, response, exc)
 
 
 def _tls_failure(exc):

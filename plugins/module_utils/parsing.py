@@ -270,7 +270,7 @@ def parse_body(body):
         # the same result as normalise_keys afterwards, at a fraction of the cost.
         return json.loads(stripped.decode('utf-8'), object_hook=_canonical_dict)
     except (ValueError, UnicodeDecodeError):
-        raise EmError('The server answered with a body that is neither JSON nor XML (it starts with {0!r}).'.format(stripped[:40].decode('utf-8', 'replace')))
+        raise EmError('The server answered with a body that is neither JSON nor XML.')
 
 
 def error_message(body):
@@ -386,3 +386,196 @@ def link_dicts(entity, rel=None):
         else:
             result.append(dict((k.lower(), ci_get(link, k)) for k in _LINK_KEYS))
     return result
+
+
+class AnswerError(EmError):
+    """An answer that is not what was asked (not a query result, a contradictory page, another entity).
+
+    The message is a phrase saying what is wrong with it; the client turns it
+    into one sentence that also names the URL and what EM sent.
+    """
+
+
+# Shown characters of a body in a sentence: enough to recognise a proxy page or an error text.
+BODY_SHOWN = 60
+# Bidirectional controls and other invisibles that would reorder or hide text in a message.
+_UNSAFE_CHARS = re.compile('[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]')
+
+
+def describe_body(content, content_type):
+    """What EM sent, as a phrase for a sentence: ``text/html, starting '<html><body>...'``.
+
+    The content type is the header as sent (``no content type`` when absent);
+    the body is shown by its first ``BODY_SHOWN`` characters with whitespace
+    runs folded, control and bidirectional characters replaced by ``?``.
+    """
+    shown_type = ' '.join(str(content_type).split()) if content_type else 'no content type'
+    if len(shown_type) > BODY_SHOWN:
+        shown_type = shown_type[:BODY_SHOWN] + '...'
+    shown_type = _UNSAFE_CHARS.sub('?', shown_type)
+    if isinstance(content, bytes):
+        content = content.decode('utf-8', 'replace')
+    text = ' '.join((content or '').lstrip('\ufeff').split())
+    if not text:
+        return '{0} with an empty body'.format(shown_type)
+    cut = text[:BODY_SHOWN]
+    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if len(text) > BODY_SHOWN else '')
+
+
+def _plural(query_type):
+    """EM's wrapper name for a query type: ``BackupTaskSession`` -> ``BackupTaskSessions``, ``Repository`` -> ``Repositories``."""
+    if query_type.endswith('y') and query_type[-2:-1] not in 'aeiou':
+        return query_type[:-1] + 'ies'
+    return query_type + 's'
+
+
+def _kind_of(value):
+    if value is None:
+        return 'null'
+    if isinstance(value, list):
+        return 'a list of {0} item{1}'.format(len(value), '' if len(value) == 1 else 's')
+    if isinstance(value, dict):
+        return 'an object'
+    return 'a {0}'.format(type(value).__name__.replace('str', 'string').replace('int', 'number').replace('float', 'number'))
+
+
+def _slot_items(slot, key):
+    """The list in one ``Entities`` slot: ``null``, ``[...]``, ``{"X": [...]}`` or ``{"X": null}``; AnswerError otherwise."""
+    if slot is None:
+        return []
+    if isinstance(slot, list):
+        return slot
+    if isinstance(slot, dict):
+        inner = ci_get(slot, key, False)
+        if inner is None:
+            return []
+        if isinstance(inner, list):
+            return inner
+        if inner is False and not slot:
+            return []
+        others = ', '.join(sorted(str(k) for k in slot)) or 'nothing'
+        raise AnswerError('its {0} wrapper holds {1} instead of a {0} list'.format(
+            key, _kind_of(inner) if inner is not False else others))
+    raise AnswerError('its {0} wrapper is {1}, not a list'.format(key, _kind_of(slot)))
+
+
+def _non_empty(slot):
+    """True when an Entities slot carries at least one item."""
+    if isinstance(slot, list):
+        return bool(slot)
+    if isinstance(slot, dict):
+        return any(_non_empty(value) if isinstance(value, (list, dict)) else value is not None for value in slot.values())
+    return slot is not None
+
+
+def _paging_numbers(doc):
+    """``(page_num, page_size, pages_count)`` of a page's PagingInfo, None when absent; AnswerError when malformed."""
+    if 'PagingInfo' not in doc and ci_get(doc, 'PagingInfo', False) is False:
+        return None
+    info = ci_get(doc, 'PagingInfo')
+    if not isinstance(info, dict):
+        raise AnswerError('its PagingInfo is {0}, not an object'.format(_kind_of(info)))
+    numbers = []
+    for key in ('PageNum', 'PageSize', 'PagesCount'):
+        value = ci_get(info, key)
+        if isinstance(value, bool) or not isinstance(value, (int, str)) or not str(value).strip().isdigit():
+            raise AnswerError('its PagingInfo has {0} {1} instead of a whole number'.format(
+                key, 'no' if value is None else repr(value)))
+        numbers.append(int(value))
+    return tuple(numbers)
+
+
+def query_page_items(doc, query_type, collection_key=None, page=None, page_size=None):
+    """The items and the page count of one ``/api/query?format=Entities`` page, checked; AnswerError otherwise.
+
+    Accepted, as EM and the documentation show them: the double-wrapped
+    ``{"Entities": {"X": {"X": [...]}}, "PagingInfo": {...}}`` (any key case,
+    from JSON or XML), the slot single-wrapped (``"X": [...]``) or ``null``
+    (no hits), and the plain collection shape ``{"X": [...]}``.
+    ``collection_key`` is the wrapper the query type answers in; without it
+    (types the collection has no table for) EM's plural of the type is
+    expected, and an answer with exactly one non-empty slot is taken.
+
+    Refused: no body, anything but an object, no ``Entities`` wrapper (``{}``,
+    an HTML page read as XML, references), the items under another type's
+    wrapper, an item that is not an object, and a page that contradicts its
+    own PagingInfo: another page number than the one asked, more items than
+    the page size (its own or the one asked), items on a page past
+    ``PagesCount``, or a short page that claims more pages follow.
+
+    Returns ``(items, pages_count)``; ``pages_count`` is None without
+    PagingInfo (the caller then reads on until a short page).
+    """
+    if doc is None:
+        raise AnswerError('the body is empty')
+    if not isinstance(doc, dict):
+        raise AnswerError('it is {0}, not a QueryResult object'.format(_kind_of(doc)))
+    expected = collection_key or _plural(query_type)
+    entities = ci_get(doc, 'Entities')
+    numbers = _paging_numbers(doc)
+    if isinstance(entities, dict):
+        own = ci_get(entities, expected, False)
+        others = [str(key) for key, slot in entities.items() if str(key).lower() != expected.lower() and _non_empty(slot)]
+        if own is not False:
+            items = _slot_items(own, expected)
+            if others:
+                raise AnswerError('it carries {0} {1} {2}'.format(', '.join(sorted(others)), 'besides the' if items else
+                                                                  'instead of', expected + (' asked for' if items else '')))
+        elif collection_key is None and len(others) <= 1:
+            items = _slot_items(entities[others[0]], others[0]) if others else []
+        elif others:
+            raise AnswerError('it carries {0} instead of {1}'.format(', '.join(sorted(others)), expected))
+        else:
+            raise AnswerError('its Entities wrapper has no {0}'.format(expected))
+    elif entities is None and ci_get(doc, expected) is not None:
+        items = _slot_items(ci_get(doc, expected), expected)
+    elif entities is None and ci_get(doc, 'Refs') is not None:
+        raise AnswerError('it holds references (Refs) where entities were asked for')
+    elif entities is None and 'Entities' in doc and numbers is not None and numbers[2] == 0:
+        # "Entities": null with PagesCount 0: an empty result in a shape EM may use (undocumented).
+        items = []
+    elif entities is not None or 'Entities' in doc:
+        raise AnswerError('its Entities wrapper is {0}, not an object'.format(_kind_of(entities)))
+    else:
+        keys = ', '.join(sorted(str(k) for k in doc)[:6])
+        raise AnswerError('it has no Entities wrapper ({0})'.format('its keys: ' + keys if keys else 'it is an empty object'))
+    for item in items:
+        if not isinstance(item, dict):
+            raise AnswerError('its {0} list holds {1} where entities belong'.format(expected, _kind_of(item)))
+    if numbers is None:
+        return items, None
+    page_num, size, pages_count = numbers
+    count = len(items)
+    if page is not None and page_num != page:
+        raise AnswerError('it says it is page {0} of {1} where page {2} was asked for'.format(page_num, pages_count, page))
+    if page_size is not None and count > page_size:
+        raise AnswerError('it holds {0} items where at most {1} (pageSize) were asked for'.format(count, page_size))
+    if count > size:
+        raise AnswerError('it holds {0} items but its PagingInfo says PageSize {1}'.format(count, size))
+    if count and page_num > pages_count:
+        raise AnswerError('it holds {0} items on page {1} but its PagingInfo says PagesCount {2}'.format(
+            count, page_num, pages_count))
+    if page_num < pages_count and count < min(size, page_size or size):
+        raise AnswerError('page {0} holds only {1} item{2} (PageSize {3}) yet its PagingInfo says {4} pages'.format(
+            page_num, count, '' if count == 1 else 's', size, pages_count))
+    return items, pages_count
+
+
+def check_entity(doc, query_type, guid):
+    """The entity an entity GET answered, checked to be the one asked for; AnswerError otherwise.
+
+    EM's entity is an object whose ``UID`` (or ``Id``) ends in the GUID asked
+    for; anything else (an empty body, ``{}``, a list, a proxy page, another
+    session) is not the answer.
+    """
+    if doc is None:
+        raise AnswerError('the body is empty')
+    if not isinstance(doc, dict):
+        raise AnswerError('it is {0}, not a {1} entity'.format(_kind_of(doc), query_type))
+    ids = [value for value in (ci_get(doc, 'UID'), ci_get(doc, 'Id')) if isinstance(value, str) and value.strip()]
+    if not ids:
+        raise AnswerError('it is not a {0} entity (no UID)'.format(query_type))
+    wanted = str(guid).lower()
+    if not any(value.lower().rsplit(':', 1)[-1] == wanted for value in ids):
+        raise AnswerError('it is another entity ({0}) than the {1} {2} asked for'.format(ids[0][:80], query_type, guid))
+    return doc

@@ -352,6 +352,12 @@ def _collector_paused():
             gc.enable()
 
 
+def _repeated_page(claimed_last, page):
+    said = 'said page {0} was the last, yet'.format(claimed_last) if claimed_last is not None else 'sent no PagingInfo and'
+    return EmError('EM {0} page {1} came back with only items already read, so its paging cannot be trusted.'.format(
+        said, page))
+
+
 def fetch_pages(fetch_page, page_size, limit=0, concurrency=DEFAULT_CONCURRENCY, accept=None, key=None):
     """Walk a paged query and return a PageResult.
 
@@ -376,18 +382,23 @@ def _walk_pages(fetch_page, page_size, limit, concurrency, accept, key):
     seen = set()
 
     def consume(items):
+        """Take a page's items; returns how many were new (not seen on an earlier page)."""
+        new = 0
         for item in items or []:
             marker = key(item) if key else None
             if marker is not None:
                 if marker in seen:
                     continue
                 seen.add(marker)
+            new += 1
             if accept is None or accept(item):
                 collected.append(item)
+        return new
 
     items, pages_count = fetch_page(1)
     consume(items)
     fetched = 1
+    last_items = items
     last_full = len(items or []) >= page_size
     known = pages_count is not None
 
@@ -408,9 +419,13 @@ def _walk_pages(fetch_page, page_size, limit, concurrency, accept, key):
         # Without a page count only the last page read tells whether another exists.
         while more_pages() and want_more():
             page_items, _count = fetch_page(fetched + 1)
-            consume(page_items)
-            last_full = len(page_items or []) >= page_size
             fetched += 1
+            if not known and page_items and (page_items == last_items or consume(page_items) == 0):
+                raise _repeated_page(None, fetched)
+            if known:
+                consume(page_items)
+            last_items = page_items
+            last_full = len(page_items or []) >= page_size
     else:
         pending = deque()
         next_page = fetched + 1
@@ -426,6 +441,8 @@ def _walk_pages(fetch_page, page_size, limit, concurrency, accept, key):
                     break
                 page_items, _count = pending.popleft().result()
                 consume(page_items)
+                last_items = page_items
+                last_full = len(page_items or []) >= page_size
                 fetched += 1
         finally:
             for future in pending:
@@ -433,7 +450,25 @@ def _walk_pages(fetch_page, page_size, limit, concurrency, accept, key):
             if pool is not None:
                 pool.shutdown(wait=True)
 
-    truncated = bool(limit) and (len(collected) > limit or more_pages())
+    hidden = False
+    if known and fetched >= pages_count and last_full:
+        # A full page that claims to be the last may hide more (PagesCount is
+        # EM's word, not a fact): read on until a short page. With an honest EM
+        # and an exact multiple of page_size this costs one empty page.
+        while True:
+            page_items, _count = fetch_page(fetched + 1)
+            fetched += 1
+            if not want_more():
+                # The limit is reached: this page only tells whether there was more.
+                hidden = bool(page_items)
+                break
+            if page_items and (page_items == last_items or consume(page_items) == 0):
+                raise _repeated_page(pages_count, fetched)
+            if len(page_items or []) < page_size:
+                break
+            last_items = page_items
+
+    truncated = bool(limit) and (len(collected) > limit or more_pages() or hidden)
     if limit:
         collected = collected[:limit]
     return PageResult(collected, truncated, fetched, pages_count)

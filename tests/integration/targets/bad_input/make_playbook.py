@@ -22,6 +22,27 @@ STATS = "lookup('ansible.builtin.url', em_url ~ '/_emulator/stats', ca_path=em_c
 
 def call_task(label, group, case):
     """The task that makes the bad call."""
+    if group == 'em_inventory':
+        # An inventory runs in its own process: write the file, build it with ansible-inventory as a user would
+        # (a failed build made an error), and take the plugin's sentence, the one line after the file's name.
+        path = "{{ lookup('ansible.builtin.env', 'EMULATOR_DIR') }}/%s_em.yml" % label
+        return {
+            'name': '{0} {1} with {2}'.format(label, group, yaml.safe_dump(case['file'], default_flow_style=True).strip()),
+            'block': [
+                {'name': '{0} write the inventory file'.format(label),
+                 'ansible.builtin.copy': {'content': yaml.safe_dump(dict({'plugin': COLLECTION + '.em_inventory'}, **case['file'])),
+                                          'dest': path, 'mode': '0600'}},
+                {'name': '{0} build the inventory'.format(label),
+                 'ansible.builtin.command': {'argv': ['ansible-inventory', '-i', path, '--list']},
+                 'environment': {'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'true'},
+                 'register': 'listing', 'changed_when': False, 'failed_when': False},
+                {'name': '{0} keep what the plugin said'.format(label),
+                 'ansible.builtin.set_fact': {'outcome': {
+                     'failed': '{{ listing.rc != 0 }}',
+                     'msg': ("{{ listing.stderr | regex_search('%s_em\\.yml: ([^\\n]*)', '\\1')"
+                             " | default(['the build did not fail: ' ~ listing.stdout[:200]], true) | first }}") % label}}},
+            ],
+        }
     if group == 'backup_gate':
         # A role fails in one of its own tasks: catch that task's result as the outcome.
         return {

@@ -9,10 +9,10 @@ Usage: python check_inventory.py INVENTORY_JSON CREATED_AFTER SOURCE...
 The direct query uses nothing of the collection: urllib, one logon, one
 query per source sorted newest first, logoff. For each source the first
 session of a VM is its newest. Checks: the hosts are exactly the VMs with a
-session in the window; each host's vbem_<source> is that VM's newest session
-(or null); backup_<Result> groups hold exactly the VMs whose newest backup
-has that result; every host has vbem_protection; every string from EM is
-marked untrusted in the listing.
+session in the window, but for names that cannot be safe host names; each
+host's vbem_<source> is that VM's newest session (or null) and vbem_vm_name its
+name; backup_<Result> groups hold exactly the VMs whose newest backup has that
+result; every host has vbem_protection.
 """
 
 import base64
@@ -28,7 +28,7 @@ TYPES = {'backup': ('BackupTaskSession', 'CreationTime', 'UID'), 'replica': ('Re
 
 
 def direct_newest(created_after, sources):
-    """{source: {vm_name: newest entity}} read straight from the API."""
+    """{source: {folded vm_name: newest entity}} read straight from the API."""
     base = os.environ['VEEAM_EM_URL'].rstrip('/') + '/api'
     context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
     credentials = base64.b64encode('{0}:{1}'.format(os.environ['VEEAM_EM_USERNAME'], os.environ['VEEAM_EM_PASSWORD']).encode()).decode()
@@ -48,16 +48,25 @@ def direct_newest(created_after, sources):
                 doc = json.load(answer)
             assert doc['PagingInfo']['PagesCount'] <= 1, 'the direct query needs one page'
             found = newest[source] = {}
+            # EM compares names case-insensitively: CaseDup and casedup are one name (and one host, judged ambiguous).
             for entity in doc['Entities'][query_type + 's'][query_type + 's'] or []:
-                found.setdefault(entity['VmDisplayName'], entity)
+                found.setdefault(entity['VmDisplayName'].casefold(), entity)
     finally:
         request = urllib.request.Request(base + '/logonSessions/' + session_id, method='DELETE', headers=headers)
         urllib.request.urlopen(request, context=context, timeout=30).close()
     return newest
 
 
+def safe_host_name(name):
+    """The plugin's documented rule, restated: VMs with these names are left out of the inventory."""
+    reserved = ('all', 'ungrouped', 'localhost', '127.0.0.1', '::1')
+    return (name.strip() != '' and name.casefold().rstrip('.') not in reserved and not name.startswith('-')
+            and not any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in name)
+            and '{' not in name and '}' not in name and not name.startswith('#jinja2:'))
+
+
 def untrusted_as_text(value):
-    """ansible-inventory writes strings not trusted as templates as {"__ansible_unsafe": "..."}: every EM string."""
+    """ansible-inventory writes text that could be a template as {"__ansible_unsafe": "..."} (check_export.py checks which)."""
     return value['__ansible_unsafe'] if list(value) == ['__ansible_unsafe'] else value
 
 
@@ -65,13 +74,11 @@ def main():
     with open(sys.argv[1], encoding='utf-8') as handle:
         listing = json.load(handle, object_hook=untrusted_as_text)
     created_after, sources = sys.argv[2], sys.argv[3:]
-    with open(sys.argv[1], encoding='utf-8') as handle:
-        raw = json.load(handle)['_meta']['hostvars']
     hostvars = listing['_meta']['hostvars']
     newest = direct_newest(created_after, sources)
     expected_hosts = set()
     for found in newest.values():
-        expected_hosts.update(found)
+        expected_hosts.update(e['VmDisplayName'] for e in found.values() if safe_host_name(e['VmDisplayName']))
     problems = []
     if set(hostvars) != expected_hosts:
         problems.append('hosts differ: only in the inventory {0}, only in the API {1}'.format(
@@ -79,7 +86,7 @@ def main():
     for host in sorted(expected_hosts & set(hostvars)):
         variables = hostvars[host]
         for source in ('backup', 'replica', 'cdp'):
-            entity = newest.get(source, {}).get(host)
+            entity = newest.get(source, {}).get(host.casefold())
             session = variables.get('vbem_' + source)
             if entity is None:
                 if session is not None:
@@ -91,10 +98,8 @@ def main():
                     host, source, session and (session['uid'], session['result'], session['state']), uid, entity['Result'], entity['State']))
             if session and session['vm_name'] != host:
                 problems.append('{0}: vbem_{1}.vm_name is {2!r}'.format(host, source, session['vm_name']))
-        for source in ('backup', 'replica', 'cdp'):
-            session = raw[host].get('vbem_' + source)
-            if session is not None and session['vm_name'] != {'__ansible_unsafe': host}:
-                problems.append('{0}: vbem_{1}.vm_name is not marked untrusted: {2!r}'.format(host, source, session['vm_name']))
+        if variables.get('vbem_vm_name') != host:
+            problems.append('{0}: vbem_vm_name is {1!r}'.format(host, variables.get('vbem_vm_name')))
         protection = variables.get('vbem_protection') or {}
         if set(protection) != {'passed', 'code', 'reason', 'sources'} or not protection['reason']:
             problems.append('{0}: vbem_protection is {1!r}'.format(host, protection))
@@ -102,7 +107,8 @@ def main():
         results = set(entity['Result'] for entity in newest['backup'].values())
         for result in sorted(results):
             group = listing.get('backup_' + result, {}).get('hosts', [])
-            wanted = sorted(vm for vm, entity in newest['backup'].items() if entity['Result'] == result)
+            wanted = sorted(entity['VmDisplayName'] for entity in newest['backup'].values()
+                            if entity['Result'] == result and safe_host_name(entity['VmDisplayName']))
             if sorted(group) != wanted:
                 problems.append('group backup_{0} holds {1}, the API says {2}'.format(result, sorted(group), wanted))
         if not {'Success', 'Failed', 'Warning', 'None'} <= results:

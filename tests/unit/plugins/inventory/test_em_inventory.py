@@ -11,12 +11,13 @@ integration target em_inventory runs the same plugin against the emulator.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import json
 import sys
 from datetime import datetime, timedelta
 
 import pytest
 
-from ansible.errors import AnsibleParserError
+from ansible.errors import AnsibleError, AnsibleParserError
 from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
@@ -117,16 +118,46 @@ def test_newest_and_newest_completed_per_vm_whatever_the_order():
                 normalised('WEB01', '2026-11-30T11:00:00Z', 'None', 'InProgress'),
                 normalised('web01', '2026-11-29T21:00:00Z', 'Warning'),
                 normalised('db01', '2026-11-29T21:00:00Z')]
-    found = inventory.newest_by_vm(sessions)
+    found = inventory.newest_by_vm(sessions, NOW)
     assert sorted(found) == ['db01', 'web01']
-    newest, completed = found['web01']
+    newest, completed = found['web01']['pair']
     assert (newest['vm_name'], newest['state'], completed['result']) == ('WEB01', 'InProgress', 'Warning')
+    # Both spellings are in the pair already: nothing else is kept.
+    assert found['web01']['others'] == [] and found['db01']['others'] == []
+    older = normalised('Web01', '2026-11-27T21:00:00Z')
+    found = inventory.newest_by_vm(sessions + [older], NOW)
+    assert [s['vm_name'] for s in found['web01']['others']] == ['Web01']
 
 
 def test_sessions_without_a_vm_name_are_skipped():
     nameless = normalised('x', '2026-11-29T21:00:00Z')
     nameless['vm_name'] = None
-    assert inventory.newest_by_vm([nameless]) == {}
+    assert inventory.newest_by_vm([nameless], NOW) == {}
+
+
+def test_twins_are_one_host_judged_ambiguous_never_on_the_other_vms_session():
+    twin_a = entity('CaseDup', '2026-11-30T09:00:00Z')
+    twin_b = entity('casedup', '2026-11-30T10:00:00Z', 'Failed')
+    twin_a['VmUid'], twin_b['VmUid'] = 'vm-1', 'vm-2'
+    the_plan = plan()
+    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [twin_a, twin_b]}), the_plan)
+    hosts = dict(inventory.hosts(data, the_plan['policy']))
+    assert list(hosts) == ['casedup']
+    protection = hosts['casedup']['vbem_protection']
+    assert (protection['passed'], protection['code']) == (False, 'ambiguous')
+    assert 'CaseDup' in protection['reason'] and 'casedup' in protection['reason']
+    # The cached form judges the same.
+    assert inventory.cache_problem(data, the_plan) is None
+    assert dict(inventory.hosts(json.loads(json.dumps(data)), the_plan['policy'])) == hosts
+
+
+def test_one_vm_in_two_spellings_with_one_vmuid_is_still_doubted():
+    first = entity('web01', '2026-11-30T09:00:00Z')
+    second = entity('WEB01', '2026-11-30T10:00:00Z')
+    first['VmUid'] = second['VmUid'] = 'vm-1'
+    the_plan = plan()
+    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [first, second]}), the_plan)
+    assert dict(inventory.hosts(data, the_plan['policy']))['WEB01']['vbem_protection']['code'] == 'ambiguous'
 
 
 # -- collect and judge -------------------------------------------------------------------
@@ -214,6 +245,72 @@ def test_cache_is_used_only_for_the_same_sources_and_format():
     assert not inventory.usable('garbage', plan())
 
 
+def _damaged(change):
+    data, _warnings = inventory.collect(em(), plan())
+    change(data)
+    return inventory.cache_problem(data, plan())
+
+
+@pytest.mark.parametrize('change, words', [
+    (lambda d: d.pop('vms'), 'its vms is not a list'),
+    (lambda d: d['vms'].append({'vm_name': 'x'}), "VM 'x' has no sessions of the sources read"),
+    (lambda d: d['vms'].append('web01'), 'it holds a VM without a name'),
+    (lambda d: d['vms'][0].update(vm_name=7), 'it holds a VM without a name'),
+    (lambda d: d['vms'][0]['sessions'].update(backup=[None, None]), 'a VM without its newest session'),
+    (lambda d: d['vms'][0]['sessions'].update(backup={'newest': 1}), 'not a [newest, completed] pair'),
+    (lambda d: d['vms'][0]['sessions']['backup'][0].pop('creation_time'), 'a session without creation_time'),
+    (lambda d: d['vms'][0]['sessions']['backup'][0].update(result=['Success']), 'a session whose result is not text'),
+    (lambda d: d['vms'][0]['sessions'].update(cdp=d['vms'][0]['sessions']['backup']), 'has no sessions of the sources read'),
+])
+def test_a_damaged_cache_entry_is_named_not_judged(change, words):
+    assert words in _damaged(change)
+
+
+def test_an_intact_cache_entry_has_no_problem():
+    assert _damaged(lambda d: None) is None
+
+
+# -- host names --------------------------------------------------------------------------
+
+RESERVED = ('all', 'ungrouped', 'localhost', '127.0.0.1', '::1')
+
+
+@pytest.mark.parametrize('name, words', [
+    ('all', 'Ansible reserves it'), ('ungrouped', 'Ansible reserves it'), ('LOCALHOST', 'Ansible reserves it'),
+    ('localhost.', 'Ansible reserves it'), ('::1', 'Ansible reserves it'),
+    ('-oProxyCommand=id', 'starts with -'), ('', 'it is empty'), ('   ', 'it is empty'),
+    ('web\n01', 'control character'), ('web\x1b[31m', 'control character'),
+    ("{{ lookup('pipe', 'id') }}", 'could be read as a template'), ('#jinja2:x', 'could be read as a template'),
+])
+def test_names_that_cannot_be_safe_host_names(name, words):
+    assert words in inventory.host_name_problem(name, RESERVED)
+
+
+@pytest.mark.parametrize('name', ['web01', 'web;01', 'file server 01', 'a==b', 'lab<test>', 'Bücher-DB', 'allow', 'x-all'])
+def test_names_that_can_be_host_names(name):
+    assert inventory.host_name_problem(name, RESERVED) is None
+
+
+def test_assign_host_names_leaves_out_unsafe_unnamed_and_shared_names():
+    named, left_out = inventory.assign_host_names(
+        [('web01', 'web01.corp'), ('WEB 01', 'web01.corp'), ('db01', 'db01.corp'), ('all', 'all'), ('x', None),
+         ('lab', '-lab')], RESERVED)
+    assert named == [('db01', 'db01.corp')]
+    assert dict(left_out) == {
+        'all': 'Ansible reserves it',
+        'x': 'no hostnames expression gave it a name',
+        'lab': "its host name '-lab' is refused: it starts with -, which ssh would read as an option",
+        'web01': "its host name 'web01.corp' is also that of 'WEB 01'",
+        'WEB 01': "its host name 'web01.corp' is also that of 'web01'",
+    }
+
+
+@pytest.mark.parametrize('text, template', [('web01', False), ('{{ 7 * 191 }}', True), ('a}b', True), ('{% if %}', True),
+                                            ('#jinja2:variable_start_string:"[["', True), ('50% done #1', False)])
+def test_may_be_template(text, template):
+    assert inventory.may_be_template(text) is template
+
+
 # -- the plugin --------------------------------------------------------------------------
 
 @pytest.fixture
@@ -228,9 +325,20 @@ def write(tmp_path, name, text):
 
 
 @pytest.mark.parametrize('name, accepted', [('vbem_em.yml', True), ('prod.em.yaml', True), ('em.yml', True),
+                                            ('em_inventory.yml', True), ('prod_em_inventory.yaml', True),
                                             ('inventory.yml', False), ('em.yml.bak', False), ('em.json', False)])
 def test_verify_file_accepts_names_ending_in_em_yml(plugin, tmp_path, name, accepted):
     assert plugin.verify_file(write(tmp_path, name, 'plugin: vbem.enterprise_manager.em_inventory\n')) is accepted
+
+
+def test_a_misnamed_file_that_names_the_plugin_gets_a_warning_with_the_endings(plugin, tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(plugin.display, 'warning', warnings.append)
+    assert plugin.verify_file(write(tmp_path, 'backup.yml', '# EM\nplugin: "vbem.enterprise_manager.em_inventory"\n')) is False
+    assert len(warnings) == 1
+    assert 'reads only files whose names end in em.yml, em.yaml, em_inventory.yml, em_inventory.yaml' in warnings[0]
+    assert plugin.verify_file(write(tmp_path, 'hosts.yml', 'plugin: amazon.aws.aws_ec2\n')) is False
+    assert len(warnings) == 1
 
 
 def plugin_module(plugin):
@@ -250,6 +358,34 @@ def test_unknown_options_are_refused_before_any_contact(plugin, tmp_path, monkey
     path = write(tmp_path, 'typo_em.yml', 'plugin: vbem.enterprise_manager.em_inventory\nmax_agee: 24h\n')
     with pytest.raises(AnsibleParserError, match=r'typo_em\.yml: unknown option max_agee \(did you mean max_age\?\); see ansible-doc'):
         plugin.parse(InventoryData(), DataLoader(), path, cache=False)
+
+
+@pytest.mark.parametrize('lines, words', [
+    (['cache: maybe'], 'cache must be true or false, not \'maybe\''),
+    (['strict: 2'], 'strict must be true or false, not 2'),
+    (['validate_certs: sometimes'], 'validate_certs must be true or false'),
+    # ansible-core refuses these itself, with its own sentence (worded by version), before the plugin reads its options.
+    (['cache_timeout: soon'], ("Config 'cache_timeout'", 'setting: cache_timeout (from Direct)')),
+    (['compose: [a]'], ("Config 'compose'", 'setting: compose (from Direct)')),
+    (['compose: {last: "vbem_backup.end_time |"}'], "compose['last'] 'vbem_backup.end_time |' is not a Jinja expression"),
+    (['compose: {last: "vbem_backup | nosuchfilter"}'], 'uses the filter nosuchfilter, which Ansible does not know'),
+    (['groups: {bad: "vbem_backup is nosuchtest"}'], 'uses the test nosuchtest, which Ansible does not know'),
+    (['groups: {bad: "(vbem_protection.passed"}'], "groups['bad'] '(vbem_protection.passed' is not a Jinja expression"),
+    (['keyed_groups: vbem_backup.result'], 'keyed_groups must be a list'),
+    (['keyed_groups: [{prefx: backup, key: vbem_backup.result}]'], 'keyed_groups[0] holds prefx; an entry may hold only'),
+    (['keyed_groups: [{prefix: backup}]'], 'keyed_groups[0] has no key'),
+    (['keyed_groups: [{key: "vbem_backup.result }}"}]'], 'keyed_groups[0].key'),
+    (['keyed_groups: [{key: a, default_value: x, trailing_separator: false}]'], 'holds both default_value and trailing_separator'),
+    (['hostnames: []'], 'hostnames must be a non-empty list of Jinja expressions'),
+    (['hostnames: ["vbem_vm_name | lowerr"]'], 'hostnames[0] \'vbem_vm_name | lowerr\' uses the filter lowerr'),
+])
+def test_inventory_file_mistakes_are_refused_before_any_contact(plugin, tmp_path, monkeypatch, lines, words):
+    monkeypatch.setattr(plugin_module(plugin), 'get_client', _no_em)
+    path = write(tmp_path, 'bad_em.yml', '\n'.join(['plugin: vbem.enterprise_manager.em_inventory'] + lines + ['']))
+    with pytest.raises(AnsibleError) as caught:
+        plugin.parse(InventoryData(), DataLoader(), path, cache=False)
+    assert any(alternative in str(caught.value) for alternative in ((words,) if isinstance(words, str) else words))
+    assert '\n' not in str(caught.value)
 
 
 def _no_em(adapter):
@@ -286,3 +422,71 @@ def test_second_cached_parse_needs_no_client(plugin, tmp_path, monkeypatch):
         assert sorted(h.name for h in data.groups['backup_Warning'].get_hosts()) == ['lab<test>']
         assert sorted(h.name for h in data.groups['unprotected'].get_hosts()) == ['lab<test>', 'old01', 'web01']
         assert data.hosts['web01'].vars['last_job'] == 'SQL Daily'
+
+
+def _build(plugin, tmp_path, monkeypatch, name, *lines):
+    client = em(query.utcnow())
+    monkeypatch.setattr(plugin_module(plugin), 'get_client', lambda adapter: client)
+    path = write(tmp_path, name, '\n'.join(('plugin: vbem.enterprise_manager.em_inventory', 'url: https://em.example.com:9398',
+                                            'username: u', 'password: p') + lines + ('',)))
+    data = InventoryData()
+    plugin.parse(data, DataLoader(), path, cache=False)
+    return data
+
+
+def test_hostnames_first_non_empty_expression_names_the_host(plugin, tmp_path, monkeypatch):
+    data = _build(plugin, tmp_path, monkeypatch, 'fqdn_em_inventory.yml',
+                  'hostnames:', '  - "vbem_backup.result == \'Warning\' and \'\' or \'\'"',
+                  '  - "vm_name | upper if vbem_backup.result == \'Failed\' else \'\'"',
+                  '  - "vbem_vm_name | lower ~ \'.corp.example.com\'"')
+    assert sorted(data.hosts) == ['WEB01', 'db01.corp.example.com', 'lab<test>.corp.example.com', 'old01.corp.example.com']
+    assert data.hosts['WEB01'].vars['vbem_vm_name'] == 'web01'
+
+
+def test_a_vm_without_a_hostname_is_left_out_with_one_warning(plugin, tmp_path, monkeypatch):
+    warnings = []
+    monkeypatch.setattr(plugin.display, 'warning', warnings.append)
+    data = _build(plugin, tmp_path, monkeypatch, 'fqdn_em.yml', 'hostnames: ["vbem_backup.result == \'Failed\' and \'x\' or \'\'"]')
+    assert sorted(data.hosts) == ['x']
+    assert len(warnings) == 1 and '3 VMs are left out of the inventory' in warnings[0]
+
+
+def test_a_strict_compose_error_leaves_no_partial_inventory(plugin, tmp_path, monkeypatch):
+    data = InventoryData()
+    data.add_host('web01')
+    data.set_variable('web01', 'mine', 1)
+    client = em(query.utcnow())
+    monkeypatch.setattr(plugin_module(plugin), 'get_client', lambda adapter: client)
+    path = write(tmp_path, 'strict_em.yml', '\n'.join((
+        'plugin: vbem.enterprise_manager.em_inventory', 'url: https://em.example.com:9398', 'username: u', 'password: p',
+        'strict: true', 'keyed_groups: [{key: vbem_backup.result, prefix: backup}]',
+        # db01 sorts before lab<test>, old01 and web01: some hosts are added before the error.
+        'compose: {size: "1 // (0 if vbem_vm_name == \'old01\' else 1)"}', '')))
+    with pytest.raises(AnsibleError, match='Could not set size for host old01'):
+        plugin.parse(data, DataLoader(), path, cache=False)
+    assert sorted(data.hosts) == ['web01']
+    assert data.hosts['web01'].vars == {'mine': 1, 'inventory_file': None, 'inventory_dir': None} or \
+        set(data.hosts['web01'].vars) <= {'mine', 'inventory_file', 'inventory_dir'}
+    assert sorted(data.groups) == ['all', 'ungrouped']
+
+
+def test_only_text_that_could_be_a_template_is_marked_unsafe(plugin):
+    mark = plugin_module(plugin).for_inventory
+    marked = mark({'vm_name': "{{ lookup('pipe', 'id') }}", 'job': 'SQL Daily', 'size': 3, 'list': ['a', '{{ b }}']})
+    unsafe = [marked['vm_name'], marked['list'][1]]
+    plain = [marked['job'], marked['list'][0]]
+    for value in unsafe:
+        assert not _trusted(value)
+    for value in plain:
+        assert _trusted(value)
+    assert marked['size'] == 3
+
+
+def _trusted(value):
+    """Whether ansible-core would template this string: trusted on 2.19+, not AnsibleUnsafe before."""
+    try:
+        from ansible.template import is_trusted_as_template
+    except ImportError:
+        from ansible.utils.unsafe_proxy import AnsibleUnsafe
+        return not isinstance(value, AnsibleUnsafe)
+    return is_trusted_as_template(value)

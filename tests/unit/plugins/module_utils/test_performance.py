@@ -98,7 +98,8 @@ class SlowPages(object):
             time.sleep(0.01)
             if page == self.fail_on:
                 raise EmError('page {0} failed'.format(page))
-            return ['p%03d-%d' % (page, i) for i in range(10)], self.pages
+            # Like EM, a page past the last one is empty (a full last page is read past).
+            return ['p%03d-%d' % (page, i) for i in range(10 if page <= self.pages else 0)], self.pages
         finally:
             with self.lock:
                 self.active -= 1
@@ -109,8 +110,8 @@ def test_no_more_pages_than_concurrency_are_read_at_once_and_items_keep_page_ord
     pages = SlowPages(12)
     result = fetch_pages(pages, 10, concurrency=concurrency)
     assert result.items == ['p%03d-%d' % (p, i) for p in range(1, 13) for i in range(10)]
-    assert 1 <= pages.peak <= concurrency and sorted(pages.started) == list(range(1, 13))
-    assert result.pages_fetched == 12 and result.truncated is False
+    assert 1 <= pages.peak <= concurrency and sorted(pages.started) == list(range(1, 14))
+    assert result.pages_fetched == 13 and result.truncated is False
 
 
 def test_pages_after_the_first_are_read_at_the_same_time():
@@ -123,7 +124,7 @@ def test_pages_after_the_first_are_read_at_the_same_time():
         if page == 2:
             # Page 3 can only start while page 2 is still being read if pages overlap.
             waited.append(page_three_started.wait(5))
-        return ['p%d' % page], 4
+        return ['p%d' % page] if page <= 4 else [], 4
 
     assert fetch_pages(fetch, 1, concurrency=2).items == ['p1', 'p2', 'p3', 'p4']
     assert waited == [True]

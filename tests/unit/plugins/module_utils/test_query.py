@@ -231,7 +231,7 @@ def test_accept_filters_client_side_and_limit_counts_accepted_items():
 
 def test_duplicates_that_moved_between_pages_are_dropped():
     def fetch(page):
-        return ({1: ['a', 'b'], 2: ['b', 'c']}[page], 2)
+        return ({1: ['a', 'b'], 2: ['b', 'c']}.get(page, []), 2)
     assert fetch_pages(fetch, 2, key=lambda item: item).items == ['a', 'b', 'c']
 
 
@@ -425,3 +425,54 @@ def test_times_beyond_what_a_datetime_holds_get_one_sentence(text):
     with pytest.raises(TimeRangeError) as caught:
         parse_time(text, datetime(2026, 11, 30, 12, 0, 0))
     assert str(caught.value) == 'The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text)
+
+
+class LyingPages(Pages):
+    """Pages whose count claims fewer pages than the items fill."""
+
+    def __init__(self, total, page_size, claimed):
+        super(LyingPages, self).__init__(total, page_size)
+        self.claimed = claimed
+
+    def __call__(self, page):
+        items, _count = super(LyingPages, self).__call__(page)
+        return items, self.claimed
+
+
+@pytest.mark.parametrize('concurrency', [1, 4])
+def test_full_page_claiming_to_be_last_is_followed_until_a_short_page(concurrency):
+    pages = LyingPages(35, 10, claimed=1)
+    result = fetch_pages(pages, 10, concurrency=concurrency)
+    assert result.items == pages.items and sorted(pages.requested) == [1, 2, 3, 4]
+    assert result.truncated is False
+
+
+def test_exact_multiple_costs_one_empty_page_and_is_complete():
+    pages = Pages(30, 10)
+    result = fetch_pages(pages, 10)
+    assert result.items == pages.items and sorted(pages.requested) == [1, 2, 3, 4]
+
+
+def test_short_last_page_is_not_followed():
+    pages = Pages(25, 10)
+    fetch_pages(pages, 10)
+    assert sorted(pages.requested) == [1, 2, 3]
+
+
+def test_limit_reached_on_a_full_claimed_last_page_probes_once_for_truncation():
+    lying = LyingPages(35, 10, claimed=2)
+    result = fetch_pages(lying, 10, limit=20)
+    assert result.items == lying.items[:20] and result.truncated is True and sorted(lying.requested) == [1, 2, 3]
+    honest = Pages(20, 10)
+    result = fetch_pages(honest, 10, limit=20)
+    assert result.truncated is False and sorted(honest.requested) == [1, 2, 3]
+
+
+@pytest.mark.parametrize('count', [1, None])
+def test_a_page_repeated_forever_is_refused_not_looped(count):
+    def fetch(page):
+        return ['x%d' % i for i in range(10)], count
+    with pytest.raises(EmError, match='only items already read'):
+        fetch_pages(fetch, 10, key=lambda item: item)
+    with pytest.raises(EmError, match='only items already read'):
+        fetch_pages(fetch, 10)
