@@ -398,8 +398,11 @@ class AnswerError(EmError):
 
 # Shown characters of a body in a sentence: enough to recognise a proxy page or an error text.
 BODY_SHOWN = 60
-# Bidirectional controls and other invisibles that would reorder or hide text in a message.
-_UNSAFE_CHARS = re.compile('[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]')
+# Bidirectional marks, embeddings, overrides and isolates (a regex character class body): in EM text they
+# could reorder what surrounds them wherever it is shown.
+BIDI_CONTROLS = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069'
+# What a message never shows as it is: control characters, bidi controls and other invisibles.
+_UNSAFE_CHARS = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200d\ufeff' + BIDI_CONTROLS + ']')
 
 
 def describe_body(content, content_type):
