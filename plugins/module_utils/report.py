@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import csv
 import io
+import os
 import re
 import unicodedata
 from datetime import datetime, timedelta
@@ -71,6 +72,8 @@ def plan(sources, window, now=None):
     now = query.parse_time(now) if now is not None else query.utcnow()
     try:
         start = query.parse_time(window, now)
+    except query.TimeZoneError as exc:
+        raise EmError('report_window {0!r} {1}.'.format(str(window), exc.detail))
     except EmError:
         raise EmError('report_window {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time '
                       '(2026-11-01T00:00:00Z).'.format(str(window)))
@@ -83,6 +86,35 @@ def plan(sources, window, now=None):
         'created_after': query.format_time(start),
         'created_before': query.format_time(now),
     }
+
+
+def check_report_dir(value, cwd=None):
+    """The absolute, resolved folder a report is written to; EmError with one sentence when it cannot be.
+
+    Checked before any logon: an empty or non-string value, a NUL byte, an
+    existing file (not a folder), a folder that cannot be written, or a new
+    folder whose nearest existing parent is not a writable folder. A relative
+    path is taken from ``cwd`` (default: the current directory); symbolic
+    links are resolved (a dangling one names the folder to create).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise EmError('report_dir must be the folder to write report.html and sessions.csv into, not {0}.'.format(
+            _shown(value)))
+    if '\x00' in value:
+        raise EmError('report_dir {0} holds a NUL character, which no path can hold.'.format(_shown(value)))
+    path = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(value)))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise EmError('report_dir {0} is a file, not a folder; give a folder to write report.html and sessions.csv '
+                      'into.'.format(_shown(value)))
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise EmError('report_dir {0} cannot be created: {1} is a file, not a folder.'.format(_shown(value), _shown(existing)))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = 'is not writable' if existing == path else 'cannot be created: {0} is not writable'.format(_shown(existing))
+        raise EmError('report_dir {0} {1} by this user.'.format(_shown(value), what))
+    return path
 
 
 def utc_key(value):
