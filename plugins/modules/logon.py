@@ -20,7 +20,7 @@ description:
   - The token is never shown in this task's output, at any verbosity, even without C(no_log) - the result is hidden like
     a C(no_log) result - but the registered variable carries it B(in clear) for the tasks that follow. Printing that
     variable prints the token - C(ansible.builtin.debug) with C(var) or C(msg) (at any verbosity), C(set_stats), a
-    template or a file written from it - so give every task that prints it C(no_log: true), or print the result without
+    template or a file written from it - so set C(no_log) to V(true) on every task that prints it, or print the result without
     its RV(session_token) key as the examples show.
   - EM limits concurrent logon sessions. A session that is not logged off stays open until EM's idle timeout
     (15 minutes without a request) ends it.
