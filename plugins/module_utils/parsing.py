@@ -416,13 +416,17 @@ def describe_body(content, content_type):
     if len(shown_type) > BODY_SHOWN:
         shown_type = shown_type[:BODY_SHOWN] + '...'
     shown_type = _UNSAFE_CHARS.sub('?', shown_type)
+    # Only the start matters; a proxy page can be megabytes.
+    content = content or b''
+    longer = len(content) > BODY_SHOWN * 64
+    content = content[:BODY_SHOWN * 64]
     if isinstance(content, bytes):
         content = content.decode('utf-8', 'replace')
-    text = ' '.join((content or '').lstrip('\ufeff').split())
-    if not text:
+    text = ' '.join(content.lstrip('\ufeff').split())
+    if not text and not longer:
         return '{0} with an empty body'.format(shown_type)
     cut = text[:BODY_SHOWN]
-    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if len(text) > BODY_SHOWN else '')
+    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if longer or len(text) > BODY_SHOWN else '')
 
 
 def _plural(query_type):
