@@ -33,6 +33,14 @@ options:
     description:
       - The end of the window, as ISO-8601. Defaults to the current UTC time.
     type: str
+  report_dir:
+    description:
+      - The folder the report will be written to, checked now so that a bad one fails before any logon - an existing
+        file, a folder this user cannot write, or a new folder under something that is not a writable folder.
+      - A relative path is taken from the controller's current directory (where the play was started). A folder that does
+        not exist yet is not created here.
+      - When given, RV(_value.report_dir) holds it as an absolute path.
+    type: str
 seealso:
   - plugin: vbem.enterprise_manager.session_report
     plugin_type: filter
@@ -74,18 +82,25 @@ _value:
     created_before:
       description: End of the window, UTC, C(YYYY-MM-DDTHH:MM:SSZ).
       type: str
+    report_dir:
+      description: O(report_dir), absolute, with symbolic links resolved.
+      type: str
+      returned: when O(report_dir) is given
 '''
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import plan
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import check_report_dir, plan
 
 
-def session_report_query(sources, window, now=None):
-    """Filter: the checked report plan (see ``report.plan``)."""
+def session_report_query(sources, window, now=None, report_dir=None):
+    """Filter: the checked report plan (see ``report.plan``), with the checked report folder when given."""
     try:
-        return plan(sources, window, now)
+        result = plan(sources, window, now)
+        if report_dir is not None:
+            result['report_dir'] = check_report_dir(report_dir)
+        return result
     except EmError as exc:
         raise AnsibleFilterError(str(exc))
 

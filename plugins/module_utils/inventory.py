@@ -48,6 +48,8 @@ def plan(options, now=None):
         raise EmError('created_after is empty; give a relative age such as 7d or an ISO-8601 date-time.')
     try:
         start = query.parse_time(created_after, now)
+    except query.TimeZoneError as exc:
+        raise EmError('created_after {0!r} {1}.'.format(str(created_after), exc.detail))
     except EmError:
         raise EmError('created_after {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 date-time '
                       '(2026-11-23T00:00:00Z).'.format(str(created_after)))

@@ -398,8 +398,11 @@ class AnswerError(EmError):
 
 # Shown characters of a body in a sentence: enough to recognise a proxy page or an error text.
 BODY_SHOWN = 60
-# Bidirectional controls and other invisibles that would reorder or hide text in a message.
-_UNSAFE_CHARS = re.compile('[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]')
+# Bidirectional marks, embeddings, overrides and isolates (a regex character class body): in EM text they
+# could reorder what surrounds them wherever it is shown.
+BIDI_CONTROLS = '\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069'
+# What a message never shows as it is: control characters, bidi controls and other invisibles.
+_UNSAFE_CHARS = re.compile('[\x00-\x1f\x7f-\x9f\u200b-\u200d\ufeff' + BIDI_CONTROLS + ']')
 
 
 def describe_body(content, content_type):
@@ -413,13 +416,17 @@ def describe_body(content, content_type):
     if len(shown_type) > BODY_SHOWN:
         shown_type = shown_type[:BODY_SHOWN] + '...'
     shown_type = _UNSAFE_CHARS.sub('?', shown_type)
+    # Only the start matters; a proxy page can be megabytes.
+    content = content or b''
+    longer = len(content) > BODY_SHOWN * 64
+    content = content[:BODY_SHOWN * 64]
     if isinstance(content, bytes):
         content = content.decode('utf-8', 'replace')
-    text = ' '.join((content or '').lstrip('\ufeff').split())
-    if not text:
+    text = ' '.join(content.lstrip('\ufeff').split())
+    if not text and not longer:
         return '{0} with an empty body'.format(shown_type)
     cut = text[:BODY_SHOWN]
-    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if len(text) > BODY_SHOWN else '')
+    return "{0}, starting '{1}{2}'".format(shown_type, _UNSAFE_CHARS.sub('?', cut), '...' if longer or len(text) > BODY_SHOWN else '')
 
 
 def _plural(query_type):

@@ -54,6 +54,22 @@ class TimeRangeError(EmError):
     """A well-formed time that lies outside what a datetime can hold (before year 1 or after 9999)."""
 
 
+# Every time zone on Earth lies within these offsets (Pacific/Kiritimati +14:00, Etc/GMT+12 -12:00).
+MAX_UTC_OFFSET = timedelta(hours=14)
+
+
+class TimeZoneError(EmError):
+    """A well-formed time whose UTC offset no time zone has (beyond +-14:00, or 60 minutes or more).
+
+    ``detail`` completes a sentence that starts with the option's name and value.
+    """
+
+    def __init__(self, text, zone):
+        self.detail = ('has the UTC offset {0}, which no time zone has (they lie between -14:00 and +14:00); write '
+                       'the time in UTC with Z or with its zone\'s real offset').format(zone)
+        super(TimeZoneError, self).__init__('The time {0!r} {1}.'.format(text, self.detail))
+
+
 def _out_of_range(text):
     return TimeRangeError('The time {0!r} reaches outside the years 1 to 9999; give a date or an age within them.'.format(text))
 
@@ -80,6 +96,8 @@ def parse_time(value, now=None):
     """
     if isinstance(value, datetime):
         if value.tzinfo is not None:
+            if abs(value.utcoffset()) > MAX_UTC_OFFSET:
+                raise TimeZoneError(value.isoformat(), value.strftime('%z'))
             return value.replace(tzinfo=None) - value.utcoffset()
         return value
     if isinstance(value, date):
@@ -100,7 +118,11 @@ def parse_time(value, now=None):
                               int((fraction or '0')[:6].ljust(6, '0')))
             if zone and zone not in ('Z', 'z'):
                 digits = zone[1:].replace(':', '')
+                if int(digits[2:]) >= 60:
+                    raise TimeZoneError(text.strip(), zone)
                 offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
+                if offset > MAX_UTC_OFFSET:
+                    raise TimeZoneError(text.strip(), zone)
                 moment = moment - offset if zone[0] == '+' else moment + offset
             return moment
         except OverflowError:

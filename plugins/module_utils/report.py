@@ -17,12 +17,15 @@ __metaclass__ = type
 
 import csv
 import io
+import os
+import re
 import unicodedata
 from datetime import datetime, timedelta
 from html import escape
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import BIDI_CONTROLS
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import is_running, parse_em_time
 
 SOURCES = ('backup', 'replica', 'cdp')
@@ -69,6 +72,8 @@ def plan(sources, window, now=None):
     now = query.parse_time(now) if now is not None else query.utcnow()
     try:
         start = query.parse_time(window, now)
+    except query.TimeZoneError as exc:
+        raise EmError('report_window {0!r} {1}.'.format(str(window), exc.detail))
     except EmError:
         raise EmError('report_window {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time '
                       '(2026-11-01T00:00:00Z).'.format(str(window)))
@@ -81,6 +86,35 @@ def plan(sources, window, now=None):
         'created_after': query.format_time(start),
         'created_before': query.format_time(now),
     }
+
+
+def check_report_dir(value, cwd=None):
+    """The absolute, resolved folder a report is written to; EmError with one sentence when it cannot be.
+
+    Checked before any logon: an empty or non-string value, a NUL byte, an
+    existing file (not a folder), a folder that cannot be written, or a new
+    folder whose nearest existing parent is not a writable folder. A relative
+    path is taken from ``cwd`` (default: the current directory); symbolic
+    links are resolved (a dangling one names the folder to create).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise EmError('report_dir must be the folder to write report.html and sessions.csv into, not {0}.'.format(
+            _shown(value)))
+    if '\x00' in value:
+        raise EmError('report_dir {0} holds a NUL character, which no path can hold.'.format(_shown(value)))
+    path = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(value)))
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise EmError('report_dir {0} is a file, not a folder; give a folder to write report.html and sessions.csv '
+                      'into.'.format(_shown(value)))
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        raise EmError('report_dir {0} cannot be created: {1} is a file, not a folder.'.format(_shown(value), _shown(existing)))
+    if not os.access(existing, os.W_OK | os.X_OK):
+        what = 'is not writable' if existing == path else 'cannot be created: {0} is not writable'.format(_shown(existing))
+        raise EmError('report_dir {0} {1} by this user.'.format(_shown(value), what))
+    return path
 
 
 def utc_key(value):
@@ -221,6 +255,22 @@ class Aggregate(object):
 def _e(value):
     """HTML-escape anything EM sent (names such as ``lab<test>`` and ``exchange&mail`` exist)."""
     return escape('' if value is None else str(value), quote=True)
+
+
+_BIDI = re.compile('[' + BIDI_CONTROLS + ']')
+# First-strong isolate and pop directional isolate: plain-text isolation, for attributes.
+_FSI, _PDI = u'\u2068', u'\u2069'
+
+
+def _em(value):
+    """EM text as element content: escaped and inside ``<bdi>``, so its bidi controls (U+202E...) reorder nothing around it."""
+    text = _e(value)
+    return '<bdi>' + text + '</bdi>' if text else ''
+
+
+def _em_plain(value):
+    """EM text inside an attribute (no element can isolate it there): bidi controls dropped, the rest isolated by FSI/PDI."""
+    return _FSI + _BIDI.sub('', '' if value is None else str(value)) + _PDI
 
 
 def _n(number):
@@ -484,8 +534,9 @@ def _badge(category):
     return '<span class="badge {0}">{1}</span>'.format(category, _e(OUTCOME_LABELS[category]))
 
 
-def _td(label, content, cls=None, raw=False):
-    text = content if raw else _e(content)
+def _td(label, content, cls=None, raw=False, em=False):
+    """A table cell; ``em`` marks content EM sent, which is isolated (``<bdi>``)."""
+    text = content if raw else (_em(content) if em else _e(content))
     classes = [cls] if cls else []
     if text == '':
         classes.append('empty')
@@ -493,8 +544,8 @@ def _td(label, content, cls=None, raw=False):
 
 
 def _summary(when, source, session):
-    """When, type and job in one line: what a phone shows instead of three narrow cells."""
-    parts = [_minute(when) + ' UTC' if when else '', SOURCE_LABELS[source], session.get('job_name') or '']
+    """When, type and job in one line (HTML, the job isolated): what a phone shows instead of three narrow cells."""
+    parts = [_e(_minute(when) + ' UTC') if when else '', _e(SOURCE_LABELS[source]), _em(session.get('job_name'))]
     return ' \u00b7 '.join(part for part in parts if part)
 
 
@@ -528,16 +579,16 @@ def _vm_section(agg, max_rows):
         result = _badge(vm['outcome'])
         last = vm['last_completed']
         if vm['outcome'] == 'Running' and last is not None:
-            result += '<span class="was">last completed: {0}</span>'.format(_e(last.get('result')))
+            result += '<span class="was">last completed: {0}</span>'.format(_em(last.get('result')))
         reason = session.get('reason') or (last.get('reason') if last is not None and vm['outcome'] == 'Running' else '')
         out.append('<tr>' + ''.join((
-            _td('VM', session.get('vm_name'), 'lead'),
+            _td('VM', session.get('vm_name'), 'lead', em=True),
             _td('Result', result, 'res', raw=True),
             _td('When (UTC)', _minute(vm['when']), 'when meta'),
             _td('Type', SOURCE_LABELS[vm['source']], 'meta'),
-            _td('Job', session.get('job_name'), 'job meta'),
-            _td('Summary', _summary(vm['when'], vm['source'], session), 'sum'),
-            _td('Reason', reason, 'reason'),
+            _td('Job', session.get('job_name'), 'job meta', em=True),
+            _td('Summary', _summary(vm['when'], vm['source'], session), 'sum', raw=True),
+            _td('Reason', reason, 'reason', em=True),
         )) + '</tr>')
     out.append('</tbody></table>')
     out.append(_cap_note(len(shown), len(vms), 'VM rows'))
@@ -560,12 +611,12 @@ def _problem_section(agg, max_rows):
     for source, session, when in shown:
         out.append('<tr>' + ''.join((
             _td('Result', _badge(outcome(session)), 'res', raw=True),
-            _td('VM', session.get('vm_name'), 'lead'),
+            _td('VM', session.get('vm_name'), 'lead', em=True),
             _td('When (UTC)', _minute(when), 'when meta'),
             _td('Type', SOURCE_LABELS[source], 'meta'),
-            _td('Job', session.get('job_name'), 'job meta'),
-            _td('Summary', _summary(when, source, session), 'sum'),
-            _td('Reason', session.get('reason') or '(EM gave no reason)', 'reason'),
+            _td('Job', session.get('job_name'), 'job meta', em=True),
+            _td('Summary', _summary(when, source, session), 'sum', raw=True),
+            _td('Reason', session.get('reason') or '(EM gave no reason)', 'reason', em=True),
         )) + '</tr>')
     out.append('</tbody></table>')
     out.append(_cap_note(len(shown), len(problems), 'failed and warning sessions'))
@@ -607,13 +658,13 @@ def _job_section(agg):
     out.append('<table class="cards"><thead><tr><th>Job</th><th>Type</th><th class="num">Sessions</th>' + ''.join(
         '<th class="num">{0}</th>'.format(_e(OUTCOME_LABELS[o])) for o in OUTCOMES) + '<th>Share</th></tr></thead><tbody>')
     for job in agg.by_job:
-        cells = [_td('Job', job['job_name'], 'lead job'), _td('Type', SOURCE_LABELS[job['source']], 'kind'),
+        cells = [_td('Job', job['job_name'], 'lead job', em=True), _td('Type', SOURCE_LABELS[job['source']], 'kind'),
                  _td('Sessions', _n(job['total']), 'num')]
         for name in OUTCOMES:
             value = job[name]
             cells.append('<td data-label="{0}" class="num{1}">{2}</td>'.format(
                 _e(OUTCOME_LABELS[name]), '' if value else ' zero', _n(value)))
-        label = '{0}: '.format(job['job_name']) + ', '.join('{0} {1}'.format(_n(job[o]), OUTCOME_LABELS[o].lower()) for o in OUTCOMES)
+        label = '{0}: '.format(_em_plain(job['job_name'])) + ', '.join('{0} {1}'.format(_n(job[o]), OUTCOME_LABELS[o].lower()) for o in OUTCOMES)
         cells.append('<td data-label="Share" class="barcell"><svg class="mini" viewBox="0 0 1000 10" preserveAspectRatio="none" '
                      'role="img" aria-label="{0}">{1}</svg></td>'.format(
                          _e(label), _svg_segments(job, job['total'], 1000.0 / (job['total'] or 1), 10)))

@@ -183,6 +183,8 @@ def moment(value, option, now=None):
     except query.TimeRangeError:
         raise EmError('{0} {1} reaches outside the years 1 to 9999; give a date or an age within them.'.format(
             option, _shown(value)))
+    except query.TimeZoneError as exc:
+        raise EmError('{0} {1} {2}.'.format(option, _shown(value), exc.detail))
     except EmError:
         raise EmError('{0} must be {1}, not {2}.'.format(option, _TIME_FORMS, _shown(value)))
 

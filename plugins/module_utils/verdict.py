@@ -96,6 +96,8 @@ def _span(text, option, now):
         cutoff = query.parse_time(text, now)
     except query.TimeRangeError:
         raise EmError('{0} {1!r} reaches outside the years 1 to 9999; give an age or a date within them.'.format(option, text))
+    except query.TimeZoneError as exc:
+        raise EmError('{0} {1!r} {2}.'.format(option, text, exc.detail))
     except EmError:
         raise EmError('{0} {1!r} is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time '
                       '(2026-11-29T06:00:00Z).'.format(option, text))

@@ -17,8 +17,11 @@ description:
     collection and to the P(vbem.enterprise_manager.em_query#lookup) lookup, so that many tasks share one logon instead
     of logging on and off each; end it with M(vbem.enterprise_manager.logoff) in the C(always) section of a C(block)
     (see the examples).
-  - The token is never shown in the task's output, at any verbosity, even without C(no_log) - the result is hidden like a
-    C(no_log) result - but a registered variable carries it for the tasks that follow.
+  - The token is never shown in this task's output, at any verbosity, even without C(no_log) - the result is hidden like
+    a C(no_log) result - but the registered variable carries it B(in clear) for the tasks that follow. Printing that
+    variable prints the token - C(ansible.builtin.debug) with C(var) or C(msg) (at any verbosity), C(set_stats), a
+    template or a file written from it - so set C(no_log) to V(true) on every task that prints it, or print the result without
+    its RV(session_token) key as the examples show.
   - EM limits concurrent logon sessions. A session that is not logged off stays open until EM's idle timeout
     (15 minutes without a request) ends it.
 author:
@@ -95,6 +98,10 @@ EXAMPLES = r'''
         state: Working
       register: running
 
+    - name: Show what logon returned, without the token (debug var=em would print the token in clear)
+      ansible.builtin.debug:
+        msg: "{{ em | dict2items | rejectattr('key', 'equalto', 'session_token') | items2dict }}"
+
     - name: Names of VMs with a warning, from the lookup on the same logon
       ansible.builtin.set_fact:
         warned: "{{ query('vbem.enterprise_manager.em_query', 'BackupTaskSession', result='Warning', created_after='24h',
@@ -111,7 +118,8 @@ session_token:
   description:
     - The token of the new logon session (the C(X-RestSvcSessionId) value), for O(session_token) of the other modules,
       the lookup and M(vbem.enterprise_manager.logoff).
-    - Never shown in the task's output; only the registered variable carries it. Treat it as a password until logged off.
+    - Never shown in this task's output; the registered variable carries it in clear, so C(debug) of that variable
+      prints it - use C(no_log) on such tasks. Treat it as a password until logged off.
   returned: success
   type: str
   sample: "********"

@@ -77,8 +77,8 @@ class Rule:
             raise TamperError('Each tamper rule must be a JSON object.')
         unknown = set(body) - _RULE_KEYS
         if unknown:
-            raise TamperError('Unknown tamper rule key(s): %s. Known: %s.' % (', '.join(sorted(unknown)),
-                                                                                ', '.join(sorted(_RULE_KEYS))))
+            raise TamperError('Unknown tamper rule key(s): %s. Known: %s.' % (
+                ', '.join(sorted(unknown)), ', '.join(sorted(_RULE_KEYS))))
         self.spec = copy.deepcopy(body)
         self.applied = 0
         routes = body.get('routes')
@@ -321,7 +321,6 @@ def _rewrap(rule, data, items, kind):
     return data
 
 
-
 def apply(tamper, label, sub_path, query_string, default_page_size, call, response):
     """The server's hook: rewrite one /api answer by the current rules.
 
@@ -340,8 +339,8 @@ def apply(tamper, label, sub_path, query_string, default_page_size, call, respon
     page_size = _int(params.get('pagesize'), default_page_size)
     kept = [(n, v) for n, v in parse_qsl(query_string, keep_blank_values=True) if n.lower() not in ('page', 'pagesize')]
     query_key = repr(sorted(kept))
-    whole = '&'.join('%s=%s' % (quote(n, safe=''), quote(v, safe='')) for n, v in kept + [('pageSize', '1000000000'),
-                                                                                           ('page', '1')])
+    everything = kept + [('pageSize', '1000000000'), ('page', '1')]
+    whole = '&'.join('%s=%s' % (quote(n, safe=''), quote(v, safe='')) for n, v in everything)
     return tamper.rewrite(label, kind, response, page, page_size, lambda: call(whole), query_key)
 
 

@@ -57,6 +57,16 @@ def call_task(label, group, case):
             'rescue': [{'name': '{0} keep what the role said'.format(label),
                         'ansible.builtin.set_fact': {'outcome': "{{ ansible_failed_result | combine({'failed': true}) }}"}}],
         }
+    if group == 'session_report_query':
+        return {
+            'name': '{0} {1} filter with {2}'.format(label, group, yaml.safe_dump(
+                dict(case['options'], window=case['window']), default_flow_style=True).strip()),
+            'ansible.builtin.set_fact': {
+                'outcome_value': "{{ case_input | %s.session_report_query(case_window, **case_options) }}" % COLLECTION},
+            'vars': {'case_input': case['input'], 'case_window': case['window'], 'case_options': case['options']},
+            'register': 'outcome',
+            'ignore_errors': True,
+        }
     if group == 'em_query':
         return {
             'name': '{0} {1} lookup with {2}'.format(label, group, yaml.safe_dump(case['options'], default_flow_style=True).strip()),

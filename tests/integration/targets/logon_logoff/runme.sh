@@ -11,6 +11,17 @@ python=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
 ansible-playbook -i ../../inventory playbook.yml -vvvv "$@" | tee "$EMULATOR_DIR/output.log"
 "$python" ../setup_emulator/scan_secrets.py "$EMULATOR_DIR/output.log"
 
+# The registered result of logon holds the token: the documented ways to look at it print none at -vvv ...
+ansible-playbook -i ../../inventory token_debug.yml -vvv "$@" >"$EMULATOR_DIR/token_debug.log"
+"$python" ../setup_emulator/scan_secrets.py "$EMULATOR_DIR/token_debug.log"
+# ... and debug var= without no_log prints it, as the documentation warns.
+ansible-playbook -i ../../inventory token_debug.yml -vvv -e print_in_clear=true "$@" >"$EMULATOR_DIR/token_clear.log"
+if "$python" ../setup_emulator/scan_secrets.py "$EMULATOR_DIR/token_clear.log" >"$EMULATOR_DIR/token_clear.scan" 2>&1; then
+    echo 'debug var= printed no token: the warning in the logon documentation is out of date' >&2
+    exit 1
+fi
+grep -q 'holds a session token' "$EMULATOR_DIR/token_clear.scan"
+
 # AWX sends optional credential fields left empty as empty strings.
 em_ca=$VEEAM_EM_CA_PATH
 EM_TEST_CA=$em_ca VEEAM_EM_CA_PATH='' VEEAM_EM_VALIDATE_CERTS='' VEEAM_EM_TIMEOUT='' \

@@ -275,3 +275,8 @@ def test_describe_body(content, content_type, expected):
 def test_describe_body_cuts_long_bodies():
     shown = describe_body(b'<p>' + b'x' * 500 + b'</p>', 'text/html')
     assert shown == "text/html, starting '<p>" + 'x' * (BODY_SHOWN - 3) + "...'"
+
+
+def test_describe_body_reads_only_the_start_of_a_huge_body():
+    shown = describe_body(b'<html>' + b' ' * 10000000 + b'x', 'text/html')
+    assert shown == "text/html, starting '<html>...'"

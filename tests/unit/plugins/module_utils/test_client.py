@@ -561,6 +561,61 @@ def test_a_caller_token_is_never_logged_off(em):
     assert (stats['logons'], stats['logoffs'], stats['active_sessions']) == (1, 1, 0)
 
 
+# -- a 401 mid-run: the old session is logged off (or proved dead) before logging on again ---------------
+
+def test_a_401_mid_run_logs_the_old_session_off_before_logging_on_again(em):
+    em.faults(error_routes=['GET /api/query'], fail_next=1, fail_status=401)
+    with em.client(sleep=no_sleep) as client:
+        first = client.session_id
+        items, _count = client.query_page('BackupTaskSession', page_size=1)
+        assert len(items) == 1 and client.session_id != first
+    stats = em.stats()
+    # EM still held the first session (the 401 came from elsewhere): both are logged off.
+    assert (stats['logons'], stats['logoffs'], stats['expired_sessions'], stats['active_sessions']) == (2, 2, 0, 0)
+    assert client.warnings == ['The EM logon session expired; logged on again.']
+
+
+def test_a_session_expired_on_em_is_proved_dead_by_its_logoff_and_replaced(em):
+    with em.client(sleep=no_sleep) as client:
+        em.faults(expire_sessions=True)
+        client.query_page('BackupTaskSession', page_size=1)
+    stats = em.stats()
+    assert (stats['logons'], stats['logoffs'], stats['expired_sessions'], stats['active_sessions']) == (2, 1, 1, 0)
+    # One DELETE for the dead session (its 401 proves it gone), one at the end.
+    assert stats['requests']['DELETE /api/logonSessions/{id}'] == 2
+    assert client.warnings == ['The EM logon session expired; logged on again.']
+
+
+def test_a_failed_logoff_of_the_replaced_session_is_a_warning_not_a_failure(em, monkeypatch):
+    monkeypatch.setattr(client_module, 'LOGOFF_BUDGET_MIN', 0.5)
+    monkeypatch.setattr(client_module, 'LOGOFF_BUDGET_MAX', 0.5)
+    em.faults(error_routes=['GET /api/query'], fail_next=1, fail_status=401,
+              drop_routes=['DELETE /api/logonSessions/{id}'], drop_connections=0.999)
+    with em.client(sleep=no_sleep) as client:
+        first = client.session_id
+        items, _count = client.query_page('BackupTaskSession', page_size=1)
+        assert len(items) == 1
+    em.faults(clear=True, expire_sessions=True)
+    failed = [w for w in client.warnings if w.startswith('DELETE {0}/api/logonSessions/{1}... failed'.format(em.url, first[:8]))]
+    assert len(failed) == 1
+    assert failed[0].endswith("the expired EM logon session may stay open until EM's idle timeout (15 minutes) ends it.")
+    assert client.warnings.index(failed[0]) < client.warnings.index('The EM logon session expired; logged on again.')
+    assert em.stats()['logons'] == 2
+
+
+def test_a_401_on_a_caller_token_is_an_error_and_logs_nothing_off(em):
+    with em.client() as owner:
+        token = owner.hand_over()
+    em.faults(error_routes=['GET /api/query'], fail_next=1, fail_status=401)
+    with pytest.raises(EmError, match='HTTP 401'):
+        with em.client(username=None, password=None, session_token=token) as borrower:
+            borrower.query_page('BackupTaskSession', page_size=1)
+    stats = em.stats()
+    assert (stats['logons'], stats['logoffs'], stats['active_sessions']) == (1, 0, 1)
+    assert 'DELETE /api/logonSessions/{id}' not in stats['requests']
+    assert client_module.get_client(EmOptionAdapter.from_dict(em.options(session_token=token))).logoff_session() is True
+
+
 # -- signals and a vanished parent, in a child process (handlers belong to a main thread) ----------------
 
 CHILD = r'''

@@ -12,7 +12,8 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import (
-    OPERATORS, TimeRangeError, build_filter, condition, encoded_length, fetch_pages, format_time, parse_time, query_url, quote, split_conditions,
+    OPERATORS, TimeRangeError, TimeZoneError, build_filter, condition, encoded_length, fetch_pages, format_time, parse_time,
+    query_url, quote, split_conditions,
 )
 from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import matches, predicate
 
@@ -476,3 +477,38 @@ def test_a_page_repeated_forever_is_refused_not_looped(count):
         fetch_pages(fetch, 10, key=lambda item: item)
     with pytest.raises(EmError, match='only items already read'):
         fetch_pages(fetch, 10)
+
+
+# -- UTC offsets no time zone has are refused, never converted ------------------------------------------
+
+@pytest.mark.parametrize('text, zone', [
+    ('2026-01-01T00:00:00+15:00', '+15:00'),
+    ('2026-01-01T00:00:00-14:01', '-14:01'),
+    ('2026-01-01T00:00:00+1401', '+1401'),
+    ('2026-01-01T00:00:00+05:60', '+05:60'),
+    ('2026-01-01T00:00:00-23:59', '-23:59'),
+    ('2026-01-01T00:00+99:99', '+99:99'),
+    ('2026-01-01 00:00:00 +24:00', '+24:00'),
+])
+def test_an_offset_no_time_zone_has_is_refused(text, zone):
+    with pytest.raises(TimeZoneError) as info:
+        parse_time(text)
+    assert 'has the UTC offset {0}, which no time zone has'.format(zone) in str(info.value)
+    assert info.value.detail.startswith('has the UTC offset ' + zone)
+
+
+@pytest.mark.parametrize('text, expected', [
+    ('2026-01-01T00:00:00+14:00', datetime(2025, 12, 31, 10, 0)),
+    ('2026-01-01T00:00:00-14:00', datetime(2026, 1, 1, 14, 0)),
+    ('2026-01-01T00:00:00+05:45', datetime(2025, 12, 31, 18, 15)),
+    ('2026-01-01T00:00:00-0930', datetime(2026, 1, 1, 9, 30)),
+    ('2026-01-01T00:00:00+00:00', datetime(2026, 1, 1)),
+])
+def test_every_real_offset_is_converted(text, expected):
+    assert parse_time(text) == expected
+
+
+def test_an_aware_datetime_beyond_fourteen_hours_is_refused():
+    with pytest.raises(TimeZoneError, match=r'\+1500'):
+        parse_time(datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=15))))
+    assert parse_time(datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=-14)))) == datetime(2026, 1, 1, 14, 0)

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from datetime import datetime
+from html.parser import HTMLParser
 
 import pytest
 
@@ -140,7 +141,7 @@ def test_a_running_newest_session_is_listed_last_with_its_previous_result():
                 task(vm='bad01', result='Failed')]
     result = build(sessions)
     assert [(v['vm_name'], v['outcome']) for v in result['vms_not_ok']] == [('bad01', 'Failed'), ('run01', 'Running')]
-    assert 'last completed: Success' in result['html']
+    assert 'last completed: <bdi>Success</bdi>' in result['html']
 
 
 def test_same_vm_in_two_sources_is_judged_per_source():
@@ -341,3 +342,82 @@ def test_table_aligns_wide_characters():
 def test_table_clips_long_job_names():
     lines = build([task(job='J' * 60)])['table']
     assert any(line.startswith('J' * 35 + '~ ') for line in lines)
+
+
+# -- bidirectional controls in EM text cannot reorder a row --------------------------------------
+
+BIDI = (u'\u202a', u'\u202b', u'\u202c', u'\u202d', u'\u202e', u'\u2066', u'\u2067', u'\u2068', u'\u2069',
+        u'\u200e', u'\u200f', u'\u061c')
+
+
+class _Isolation(HTMLParser):
+    """Records every text run with whether it sits inside <bdi>, and every attribute value."""
+
+    def __init__(self):
+        HTMLParser.__init__(self, convert_charrefs=True)
+        self.stack = []
+        self.texts = []
+        self.attributes = []
+
+    def handle_starttag(self, tag, attrs):
+        self.attributes.extend(value or '' for _name, value in attrs)
+        if tag not in ('meta', 'br', 'rect', 'i'):
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        while self.stack:
+            if self.stack.pop() == tag:
+                break
+
+    def handle_data(self, data):
+        self.texts.append((data, 'bdi' in self.stack))
+
+
+def _bidi_sessions():
+    """Sessions whose every EM string carries one bidi control, with a marker to find it again."""
+    sessions = []
+    for number, char in enumerate(BIDI):
+        for result in ('Failed', 'Warning', 'None'):
+            state = 'Working' if result == 'None' else 'Completed'
+            sessions.append(task(vm=u'VM{0}{1}x'.format(number, char), job=u'JOB{0}{1}y'.format(number, char),
+                                 reason=u'REASON{0}{1}z'.format(number, char) if result != 'None' else None,
+                                 result=result, state=state, created='2026-11-29T2{0}:00:00Z'.format(number % 4)))
+    # A running newest session shows the last completed result too: EM text as well.
+    sessions.append(task(vm=u'VMrun\u202e', job=u'JOBrun\u202e', result='Failed', reason=u'old\u202e',
+                         created='2026-11-28T21:00:00Z'))
+    sessions.append(task(vm=u'VMrun\u202e', job=u'JOBrun\u202e', result='None', state='Working', created='2026-11-29T23:00:00Z'))
+    return sessions
+
+
+def test_every_em_string_in_the_html_sits_in_an_isolating_element():
+    sessions = _bidi_sessions()
+    parser = _Isolation()
+    parser.feed(build(sessions, max_rows=0)['html'])
+    strings = set()
+    for session in sessions:
+        strings.update(value for value in (session['vm_name'], session['job_name'], session['reason']) if value)
+    found = dict.fromkeys(strings, 0)
+    for text, isolated in parser.texts:
+        if any(char in text for char in BIDI):
+            assert isolated, 'a bidi control outside <bdi>: %r' % text
+        for value in strings:
+            if value in text:
+                assert isolated and text == value, 'EM text not alone in its <bdi>: %r' % text
+                found[value] += 1
+    assert all(found.values()), 'EM strings missing from the page: %r' % [v for v, n in found.items() if not n]
+
+
+def test_em_text_in_attributes_is_isolated_and_stripped_of_bidi_controls():
+    parser = _Isolation()
+    parser.feed(build(_bidi_sessions())['html'])
+    labels = [value for value in parser.attributes if 'JOB' in value]
+    assert labels, 'the job bars carry no label'
+    for value in labels:
+        inner = value[value.index(u'\u2068') + 1:value.index(u'\u2069')]
+        assert inner.startswith('JOB') and not any(char in inner for char in BIDI)
+        assert value.count(u'\u2068') == value.count(u'\u2069') == 1
+
+
+def test_a_right_to_left_override_in_a_vm_name_cannot_swallow_the_next_cell():
+    html = build([task(vm=u'evil\u202e', result='Failed', reason='disk full')])['html']
+    assert u'<td data-label="VM" class="lead"><bdi>evil\u202e</bdi></td>' in html
