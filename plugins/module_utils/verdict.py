@@ -48,7 +48,8 @@ names with nothing usable in the window, one bounded look back to tell
 Other callers (the inventory) judge sessions they read themselves: collect
 each source's sessions, in any order, into a ``Findings(source, now)`` with
 ``visit``, then call ``judge_vm({source: findings.evidence(key)}, policy,
-requested_name)`` for each folded name ``key``; or, for one VM,
+requested_name)`` for each folded name ``key`` (``Evidence.as_data`` and
+``Evidence.from_data`` carry it through a cache); or, for one VM,
 ``judge_sessions({source: [sessions]}, policy, requested_name)``.
 """
 
@@ -584,6 +585,23 @@ class Evidence(object):
             self.newest, self._newest_rank = other.newest, other._newest_rank
         if other.completed is not None and (self._completed_rank is None or other._completed_rank > self._completed_rank):
             self.completed, self._completed_rank = other.completed, other._completed_rank
+
+    def as_data(self):
+        """Plain JSON-able values (for a cache): ``{'newest', 'completed', 'names': {spelling: [VmUids]}}``."""
+        return {'newest': self.newest, 'completed': self.completed,
+                'names': dict((name, sorted(uids)) for name, uids in self.names.items())}
+
+    @classmethod
+    def from_data(cls, data, now, live=False):
+        """The evidence ``as_data`` described, judged against ``now``."""
+        evidence = cls(now, live)
+        for key in ('newest', 'completed'):
+            session = data.get(key)
+            if session is not None:
+                setattr(evidence, key, session)
+                setattr(evidence, '_{0}_rank'.format(key), sessions.newest_rank(session, now))
+        evidence.names = dict((name, set(uids)) for name, uids in (data.get('names') or {}).items())
+        return evidence
 
     def settled(self):
         """Whether nothing older can change the verdict: a session not running, or a live CDP one, is known."""
