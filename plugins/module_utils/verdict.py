@@ -197,8 +197,8 @@ def _distrusted(source, session, policy):
     kind = sessions.KINDS[SOURCE_KINDS[source]]
     if not sessions.is_known_state(session, kind):
         return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
-                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type,
-                                                    ', '.join(kind.states)), session)
+                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
+                        session)
     return None
 
 
@@ -498,31 +498,37 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
     names recorded.
     """
     requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
-    sort_field = kind.field('creation_time')
-
     for filter_text, values in requests:
-        part = Findings(findings.source, findings.now)
-        order = sessions.OrderCheck(findings.now)
         # The look back may stop once every name it asks for is settled, while the order held.
         needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
-        settled = [0]
+        findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
+                                     wanted, needed))
 
-        def fetch_page(page, filter_text=filter_text, order=order, needed=needed, settled=settled):
-            if needed is not None and page > 1 and settled[0] >= needed and order.holds:
-                return [], None  # nothing unread can be newer: no request
-            items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
-                                                   collection_key=kind.collection_key)
-            return [info.normalise_session(item, kind, {}) for item in items], pages_count
 
-        def accept(session, part=part, order=order, settled=settled):
-            _check_window(kind, dict(params, now=findings.now), session)
-            order.see(session)
-            if (not local or info.local_match(session, local)) and part.visit(session, wanted):
-                settled[0] += 1
-            return False  # the findings keep what judging needs; nothing else is collected
+def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed):
+    """Read one request of a scan into new ``Findings``; with ``needed``, pages after the one that
+    settled that many names are skipped while the order held."""
+    part = Findings(findings.source, findings.now)
+    order = sessions.OrderCheck(findings.now)
+    settled = [0]
+    sort_field = kind.field('creation_time')
 
-        query.fetch_pages(fetch_page, plan['page_size'], 0, plan['concurrency'], accept=accept, key=lambda s: s.get('uid'))
-        findings.merge(part)
+    def fetch_page(page):
+        if needed is not None and page > 1 and settled[0] >= needed and order.holds:
+            return [], None  # nothing unread can be newer: no request
+        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
+                                               collection_key=kind.collection_key)
+        return [info.normalise_session(item, kind, {}) for item in items], pages_count
+
+    def accept(session):
+        _check_window(kind, params, session)
+        order.see(session)
+        if (not local or info.local_match(session, local)) and part.visit(session, wanted):
+            settled[0] += 1
+        return False  # the findings keep what judging needs; nothing else is collected
+
+    query.fetch_pages(fetch_page, plan['page_size'], 0, plan['concurrency'], accept=accept, key=lambda s: s.get('uid'))
+    return part
 
 
 def _check_window(kind, params, session):

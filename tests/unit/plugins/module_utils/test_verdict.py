@@ -858,7 +858,6 @@ def test_look_back_stops_early_in_every_batch_when_the_names_are_split():
     assert len(lookback_pages) == batches
 
 
-
 # --- EM's answer order is not trusted ---
 
 @pytest.mark.parametrize('order', ['asked', 'reverse', 'shuffle'])
