@@ -48,7 +48,8 @@ names with nothing usable in the window, one bounded look back to tell
 Other callers (the inventory) judge sessions they read themselves: collect
 each source's sessions, in any order, into a ``Findings(source, now)`` with
 ``visit``, then call ``judge_vm({source: findings.evidence(key)}, policy,
-requested_name)`` for each folded name ``key``; or, for one VM,
+requested_name)`` for each folded name ``key`` (``Evidence.as_data`` and
+``Evidence.from_data`` carry it through a cache); or, for one VM,
 ``judge_sessions({source: [sessions]}, policy, requested_name)``.
 """
 
@@ -198,8 +199,8 @@ def _distrusted(source, session, policy):
     kind = sessions.KINDS[SOURCE_KINDS[source]]
     if not sessions.is_known_state(session, kind):
         return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
-                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type,
-                                                    ', '.join(kind.states)), session)
+                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
+                        session)
     return None
 
 
@@ -499,31 +500,37 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
     names recorded.
     """
     requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
-    sort_field = kind.field('creation_time')
-
     for filter_text, values in requests:
-        part = Findings(findings.source, findings.now)
-        order = sessions.OrderCheck(findings.now)
         # The look back may stop once every name it asks for is settled, while the order held.
         needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
-        settled = [0]
+        findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
+                                     wanted, needed))
 
-        def fetch_page(page, filter_text=filter_text, order=order, needed=needed, settled=settled):
-            if needed is not None and page > 1 and settled[0] >= needed and order.holds:
-                return [], None  # nothing unread can be newer: no request
-            items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
-                                                   collection_key=kind.collection_key)
-            return [info.normalise_session(item, kind, {}) for item in items], pages_count
 
-        def accept(session, part=part, order=order, settled=settled):
-            _check_window(kind, dict(params, now=findings.now), session)
-            order.see(session)
-            if (not local or info.local_match(session, local)) and part.visit(session, wanted):
-                settled[0] += 1
-            return False  # the findings keep what judging needs; nothing else is collected
+def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed):
+    """Read one request of a scan into new ``Findings``; with ``needed``, pages after the one that
+    settled that many names are skipped while the order held."""
+    part = Findings(findings.source, findings.now)
+    order = sessions.OrderCheck(findings.now)
+    settled = [0]
+    sort_field = kind.field('creation_time')
 
-        query.fetch_pages(fetch_page, plan['page_size'], 0, plan['concurrency'], accept=accept, key=lambda s: s.get('uid'))
-        findings.merge(part)
+    def fetch_page(page):
+        if needed is not None and page > 1 and settled[0] >= needed and order.holds:
+            return [], None  # nothing unread can be newer: no request
+        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
+                                               collection_key=kind.collection_key)
+        return [info.normalise_session(item, kind, {}) for item in items], pages_count
+
+    def accept(session):
+        _check_window(kind, params, session)
+        order.see(session)
+        if (not local or info.local_match(session, local)) and part.visit(session, wanted):
+            settled[0] += 1
+        return False  # the findings keep what judging needs; nothing else is collected
+
+    query.fetch_pages(fetch_page, plan['page_size'], 0, plan['concurrency'], accept=accept, key=lambda s: s.get('uid'))
+    return part
 
 
 def _check_window(kind, params, session):
@@ -586,6 +593,23 @@ class Evidence(object):
             self.newest, self._newest_rank = other.newest, other._newest_rank
         if other.completed is not None and (self._completed_rank is None or other._completed_rank > self._completed_rank):
             self.completed, self._completed_rank = other.completed, other._completed_rank
+
+    def as_data(self):
+        """Plain JSON-able values (for a cache): ``{'newest', 'completed', 'names': {spelling: [VmUids]}}``."""
+        return {'newest': self.newest, 'completed': self.completed,
+                'names': dict((name, sorted(uids)) for name, uids in self.names.items())}
+
+    @classmethod
+    def from_data(cls, data, now, live=False):
+        """The evidence ``as_data`` described, judged against ``now``."""
+        evidence = cls(now, live)
+        for key in ('newest', 'completed'):
+            session = data.get(key)
+            if session is not None:
+                setattr(evidence, key, session)
+                setattr(evidence, '_{0}_rank'.format(key), sessions.newest_rank(session, now))
+        evidence.names = dict((name, set(uids)) for name, uids in (data.get('names') or {}).items())
+        return evidence
 
     def settled(self):
         """Whether nothing older can change the verdict: a session not running, or a live CDP one, is known."""

@@ -858,7 +858,6 @@ def test_look_back_stops_early_in_every_batch_when_the_names_are_split():
     assert len(lookback_pages) == batches
 
 
-
 # --- EM's answer order is not trusted ---
 
 @pytest.mark.parametrize('order', ['asked', 'reverse', 'shuffle'])
@@ -995,3 +994,16 @@ def test_a_split_job_list_still_finds_each_vms_newest_session_across_requests():
     assert len(em.filters()) > 2
     assert result['vms']['vm1']['reason'] == 'Success at 2026-11-30 03:00 UTC in job ' + jobs[-1]
     assert result['vms']['vm2']['reason'] == 'newest backup 2026-11-28 03:00 UTC (Success) is older than 24h'
+
+
+def test_evidence_survives_a_json_cache_and_judges_alike():
+    import json
+    found = verdict.Findings('backup', NOW)
+    for item in [session(vm='CaseDup', uid='1'), session(vm='casedup', uid='2', created='2026-11-30T10:00:00Z', result='Failed')]:
+        item['vm_uid'] = 'urn:VMware:Vm:r.vm-' + item['uid']
+        found.visit(item)
+    cached = json.loads(json.dumps(found.evidence('casedup').as_data()))
+    again = verdict.Evidence.from_data(cached, NOW)
+    direct = judge_vm({'backup': found.evidence('casedup')}, policy(), 'casedup')
+    assert judge_vm({'backup': again}, policy(), 'casedup') == direct and direct['code'] == 'ambiguous'
+    assert again.newest['uid'] == '2' and cached['names'] == {'CaseDup': ['urn:VMware:Vm:r.vm-1'], 'casedup': ['urn:VMware:Vm:r.vm-2']}
