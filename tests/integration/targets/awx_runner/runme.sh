@@ -74,6 +74,20 @@ print(stats['logons'], stats['logoffs'], stats['active_sessions'])
 PY
 }
 
+# The job's inventory: two hosts whose VMs pass, one whose VM fails.
+fleet_inventory() {
+    cat <<EOF
+[passing]
+web01.example.com backup_gate_vm_name=awx-web01
+db01.example.com backup_gate_vm_name=awx-db01
+[failing]
+app01.example.com backup_gate_vm_name=awx-app01
+[all:vars]
+ansible_connection=local
+ansible_python_interpreter=$python
+EOF
+}
+
 # run_job NAME GATE_HOSTS RC EXPECTATIONS_JSON
 run_job() {
     local name=$1 gate_hosts=$2 rc=$3 expectations=$4
@@ -92,16 +106,7 @@ PY
     ANSIBLE_COLLECTIONS_PATH="$private/requirements_collections" \
         ansible-galaxy collection install --offline -p "$private/requirements_collections" "$tarball" >/dev/null
 
-    cat >"$private/inventory/hosts" <<EOF
-[passing]
-web01.example.com backup_gate_vm_name=awx-web01
-db01.example.com backup_gate_vm_name=awx-db01
-[failing]
-app01.example.com backup_gate_vm_name=awx-app01
-[all:vars]
-ansible_connection=local
-ansible_python_interpreter=$python
-EOF
+    fleet_inventory >"$private/inventory/hosts"
     # What a survey would hand over.
     printf 'gate_hosts: %s\nbackup_gate_max_age: 24h\nbackup_gate_fail: host\n' "$gate_hosts" >"$private/env/extravars"
     cat >"$private/project/pre_change_gate.yml" <<'EOF'
@@ -166,16 +171,7 @@ run_job mixed all 2 '{"status": "failed", "rc": 2, "ok": ["web01.example.com", "
 #    try_credential.py run (ansible-runner with the credential), and through
 #    ansible-playbook, with patterns that only look like they match.
 mkdir -p "$work/zero"
-cat >"$work/zero/hosts" <<EOF
-[passing]
-web01.example.com backup_gate_vm_name=awx-web01
-db01.example.com backup_gate_vm_name=awx-db01
-[failing]
-app01.example.com backup_gate_vm_name=awx-app01
-[all:vars]
-ansible_connection=local
-ansible_python_interpreter=$python
-EOF
+fleet_inventory >"$work/zero/hosts"
 "$python" - "$work/zero/credential.json" <<'PY'
 import json, os, sys
 json.dump({'url': os.environ['VEEAM_EM_URL'], 'username': os.environ['VEEAM_EM_USERNAME'],
