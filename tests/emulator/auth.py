@@ -8,6 +8,30 @@ import threading
 import time
 import uuid
 
+# EM's roles (ug_em_about_accounts_and_roles): what the emulator checks on actions.
+ROLES = ('PortalAdministrator', 'PortalUser', 'RestoreOperator')
+_ROLES_LOWER = {role.lower(): role for role in ROLES}
+
+
+def parse_users(text):
+    """``name:password:role,...`` -> ``[(name, password, role)]``; ValueError with one sentence when malformed.
+
+    Roles: PortalAdministrator, PortalUser, RestoreOperator (any case, spaces ignored: "Portal User").
+    """
+    users = []
+    for item in (text or '').split(','):
+        if not item.strip():
+            continue
+        parts = item.strip().split(':')
+        if len(parts) < 3 or not parts[0] or not parts[-1]:
+            raise ValueError('each --users entry is name:password:role, not %r' % item.strip())
+        name, password, role = parts[0], ':'.join(parts[1:-1]), parts[-1]
+        canonical = _ROLES_LOWER.get(role.replace(' ', '').lower())
+        if canonical is None:
+            raise ValueError('role %r of user %r is not one of %s' % (role, name, ', '.join(ROLES)))
+        users.append((name, password, canonical))
+    return users
+
 
 class AuthError(Exception):
     """An authentication failure with the HTTP status and EM message to send."""
@@ -26,9 +50,10 @@ class LogonSession:
     session never used is one whose 201 answer its creator probably never got.
     """
 
-    __slots__ = ('session_id', 'token', 'username', 'last_used', 'created', 'used', 'state')
+    __slots__ = ('session_id', 'token', 'username', 'last_used', 'created', 'used', 'state', 'role')
 
-    def __init__(self, session_id, username, now):
+    def __init__(self, session_id, username, now, role='PortalAdministrator'):
+        self.role = role
         self.session_id = session_id
         self.token = base64.b64encode(session_id.encode('ascii')).decode('ascii')
         self.username = username
@@ -41,9 +66,13 @@ class LogonSession:
 class SessionStore:
     """Thread-safe registry of logon sessions and the counters about them."""
 
-    def __init__(self, username, password, idle_timeout=900.0, max_sessions=50, clock=time.monotonic):
+    def __init__(self, username, password, idle_timeout=900.0, max_sessions=50, clock=time.monotonic, users=()):
         self.username = username
         self.password = password
+        # name (lower case) -> (name as configured, password, role); the --username account is a Portal Administrator.
+        self.accounts = {username.lower(): (username, password, 'PortalAdministrator')}
+        for name, user_password, role in users:
+            self.accounts[name.lower()] = (name, user_password, role)
         self.idle_timeout = float(idle_timeout)
         self.max_sessions = int(max_sessions)
         self.clock = clock
@@ -87,8 +116,9 @@ class SessionStore:
     def logon(self, authorization):
         """Validate a Basic ``Authorization`` header and create a session."""
         user, password = _parse_basic(authorization)
+        account = self.accounts.get(user.lower()) if user is not None else None
         with self._lock:
-            if user is None or user.lower() != self.username.lower() or password != self.password:
+            if account is None or password != account[1]:
                 self.failed_logons += 1
                 raise AuthError(401, 'Authentication failed: the user name or password is incorrect.' if user is not None
                                 else 'Authorization header expected but not found.', challenge=True)
@@ -98,7 +128,7 @@ class SessionStore:
                 self.failed_logons += 1
                 raise AuthError(503, 'The maximum number of concurrent logon sessions (%d) has been reached. '
                                 'Log off unused sessions or wait until they expire.' % self.max_sessions)
-            session = LogonSession(str(uuid.uuid4()), self.username, now)
+            session = LogonSession(str(uuid.uuid4()), account[0], now, account[2])
             self._by_token[session.token] = session
             self._records[session.token] = session
             self.logons += 1

@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 
+from .auth import parse_users
 from .data import Dataset
 from .query import parse_datetime
 from .server import EmulatorServer, make_ssl_context
@@ -24,6 +25,13 @@ def _now(text):
         return parse_datetime(text)
     except ValueError:
         raise argparse.ArgumentTypeError('expected an ISO-8601 UTC time such as 2025-08-15T06:00:00Z') from None
+
+
+def _users(text):
+    try:
+        return parse_users(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser():
@@ -42,6 +50,14 @@ def build_parser():
     add('--now', type=_now, default=None, help='anchor time of the data, ISO-8601 UTC (default: now, truncated to the hour)')
     add('--username', default=DEFAULT_USERNAME, help='accepted user name, case-insensitive (default %s)' % DEFAULT_USERNAME)
     add('--password', default=DEFAULT_PASSWORD, help='accepted password (default %s)' % DEFAULT_PASSWORD)
+    add('--users', type=_users, default=(), metavar='NAME:PASSWORD:ROLE,...',
+        help='more accounts with EM roles: PortalAdministrator, PortalUser (may run Quick Backup) or RestoreOperator '
+             '(neither quick backup nor job start); --username/--password stay a Portal Administrator')
+    add('--action-duration', type=float, default=5.0, metavar='SECONDS',
+        help='seconds a quick backup or a started job runs on the backup server (default 5; also POST /_emulator/actions)')
+    add('--collection-lag', type=float, default=0.0, metavar='SECONDS',
+        help='seconds before EM sees a finished quick backup or job run (task OperationFinished, no restore point yet) '
+             'unless ?action=collect runs (default 0)')
     add('--no-tls', action='store_true', help='serve plain HTTP instead of HTTPS')
     add('--cert', default=os.path.join(CERT_DIR, 'server.pem'), help='server certificate (PEM)')
     add('--key', default=os.path.join(CERT_DIR, 'server-key.pem'), help='server private key (PEM)')
@@ -70,6 +86,9 @@ def main(argv=None):
         parser.error('--idle-timeout must be positive')
     if options.vms is not None and options.vms < 10:
         parser.error('--vms must be at least 10 (the ten special VM names are always generated)')
+    for name in ('action_duration', 'collection_lag'):
+        if not 0 <= getattr(options, name) < 86400:
+            parser.error('--%s must be a number of seconds from 0 to 86400' % name.replace('_', '-'))
     if options.running_finish_after is not None and not 0 <= options.running_finish_after < float('inf'):
         parser.error('--running-finish-after must be a number of seconds, 0 or more')
     started = time.monotonic()

@@ -22,6 +22,7 @@ import threading
 import time
 import uuid
 
+from . import points
 from .data import GIB, format_name_time, format_utc, pick_reason
 from .query import parse_datetime
 
@@ -98,7 +99,9 @@ class ChildIndex:
             if entry is None or entry[0] != version:
                 index = {}
                 for row in dataset.rows[kind]:
-                    index.setdefault(row[key]['id'], []).append(row['id'])
+                    parent = row.get(key)
+                    if parent is not None:  # e.g. only AgentManagement job sessions have a parent session
+                        index.setdefault(parent['id'], []).append(row['id'])
                 entry = (version, index)
                 self._indexes[(kind, key)] = entry
         by_id = dataset.by_id[kind]
@@ -114,7 +117,10 @@ class Live:
         self.started = clock()
         self.origin_us = dataset.now_us if origin_us is None else origin_us
         self.lock = threading.Lock()
+        self.protection = points.attach(dataset, self.lock)
         self.children = ChildIndex(dataset)
+        # Called by tick() (cheap when idle): the actions module finishes what quick backups and job starts began.
+        self.tickers = []
         self.rng = random.Random('emulator-live:%d' % dataset.seed)
         self._schedule = []
         self._sequence = itertools.count()
@@ -149,6 +155,8 @@ class Live:
 
     def tick(self):
         """Finish what is due; cheap when nothing is (called before every request)."""
+        for ticker in self.tickers:
+            ticker()
         if self.clock() < self.next_deadline:
             return
         with self.lock:
@@ -230,6 +238,7 @@ class Live:
             changes.setdefault(parent_kind, {})[parent_id] = new
             finished.append(new['uid'])
         self._publish(changes)
+        self.protection.sessions_finished({kind: list(rows.values()) for kind, rows in changes.items()})
         return finished
 
     # -- POST /_emulator/finish -------------------------------------------------------------
@@ -330,7 +339,8 @@ class Live:
 
     # -- POST /_emulator/sessions -------------------------------------------------------------
 
-    def _when(self, key, value, now_us):
+    def when(self, key, value, now_us):
+        """A control body's time value (ISO-8601, now, or relative such as -2d) as epoch microseconds."""
         if not isinstance(value, str) or not value.strip():
             raise ControlError('%s must be %s, not %s.' % (key, _TIME_HELP, _show(value)))
         text = value.strip()
@@ -397,10 +407,10 @@ class Live:
         finish_result, finish_reason = self._chosen_outcome(body, 'finish_result', 'finish_reason')
         with self.lock:
             now_us = self.now_us()
-            created = self._when('created', body.get('created', 'now'), now_us)
+            created = self.when('created', body.get('created', 'now'), now_us)
             end = None
             if not running:
-                end = self._when('end', body['end'], now_us) if 'end' in body else min(created + 5 * 60 * 1000000, now_us)
+                end = self.when('end', body['end'], now_us) if 'end' in body else min(created + 5 * 60 * 1000000, now_us)
                 if end < created:
                     raise ControlError('end %s is before created (%s).' % (_show(body['end']), format_utc(created)))
             owner = self._owner(kind, job_name, vm_name)
@@ -508,13 +518,70 @@ class Live:
             task.update(job_uid=owner['uid'], job_name=owner['name'])
         self._insert(parent_kind, parent)
         self._insert(kind, task)
+        self.protection.sessions_finished({kind: [task]})
         return task
+
+    # -- runs started through the API (quick backup, job start) ----------------------------------
+
+    def add_run(self, owner, vms, created):
+        """Publish a running job session of ``owner`` (a Backup or Replica job) with one running task per VM.
+
+        Callers hold :attr:`lock`. Returns ``(parent_kind, parent, task_kind, tasks)``; the tasks finish through
+        :meth:`finish_rows` (the actions module decides when and how).
+        """
+        task_kind = 'BackupTaskSession' if owner['job_type'] == 'Backup' else 'ReplicaTaskSession'
+        parent_kind = TASK_PARENTS[task_kind]
+        server = owner['server']
+        parent_id = self._new_id()
+        parent = {
+            'id': parent_id, 'uid': 'urn:veeam:%s:%s' % (parent_kind, parent_id),
+            'name': '%s@%s' % (owner['name'], format_name_time(created)), 'creation': created,
+            'end': None, 'state': 'Working', 'result': 'None', 'progress': 0, 'failure_message': '', 'is_retry': False,
+            'server': server, 'server_uid': server['uid'], 'server_name': server['name'], 'job': owner,
+            'job_uid': owner['uid'], 'job_name': owner['name'], 'job_type': owner['job_type'],
+        }
+        self._insert(parent_kind, parent)
+        tasks = []
+        for number, vm in enumerate(vms):
+            task_id = self._new_id()
+            start = created + (number + 1) * 1000  # a millisecond apart: even a short run ends after it began
+            task = {
+                'id': task_id, 'uid': 'urn:veeam:%s:%s' % (task_kind, task_id),
+                'name': '%s@%s' % (vm['name'], format_name_time(start)), 'vm_name': vm['name'], 'vm_uid': vm['uid'],
+                'job_session': parent, 'job_session_uid': parent['uid'], 'job_session_name': parent['name'],
+                'server': server, 'server_uid': server['uid'], 'server_name': server['name'], 'creation': start,
+                'total_size': vm['size'], 'end': None, 'state': 'InProgress', 'result': 'None', 'reason': '',
+                'job_uid': owner['uid'], 'job_name': owner['name'],
+            }
+            self._insert(task_kind, task)
+            tasks.append(task)
+        return parent_kind, parent, task_kind, tasks
+
+    def insert_rows(self, kind, rows):
+        """Publish new rows of ``kind`` and the restore points the finished ones made (callers hold :attr:`lock`)."""
+        for row in rows:
+            self._insert(kind, row)
+        self.protection.sessions_finished({kind: rows})
+
+    def finish_rows(self, targets, end_us):
+        """Finish ``(kind, row_id, result, reason)`` task rows at ``end_us`` (callers hold :attr:`lock`)."""
+        by_id = self.dataset.by_id
+        return self._finish([(kind, by_id[kind][row_id], result, reason) for kind, row_id, result, reason in targets], end_us)
+
+    def job_running(self, job):
+        """Whether a session of ``job`` is running (generated, added or started through the API)."""
+        kind = 'BackupJobSession' if job['job_type'] == 'Backup' else 'ReplicaJobSession'
+        return any(row['end'] is None and row.get('job') is job for row in self.dataset.rows[kind])
 
     # -- GET /_emulator/catalog ---------------------------------------------------------------
 
     def catalog(self):
-        """The data set's catalog plus the clock and the running task sessions."""
+        """The data set's catalog (restore points not counted) plus the clock, the running task sessions and protection."""
         data = self.dataset.catalog()
+        # Restore points are generated on first use (points.py): counting them here would make every catalog read
+        # pay for them, and the counts would depend on whether anybody had asked yet.
+        data['counts'] = {kind: count for kind, count in data['counts'].items() if kind not in points.LAZY_KINDS}
+        data.update(self.protection.catalog())
         with self.lock:
             planned = {(entry[2], entry[3]): entry[0] for entry in self._schedule}
         running = []

@@ -54,6 +54,8 @@ def _task_session_fields():
         Field('VmDisplayName', 'str', 'vm_name')]
 
 
+_ALGORITHMS = ('Full', 'ReversedIncremental', 'Incremental', 'SyntheticFull')
+_SERVER_FIELDS = [Field('BackupServerUid', 'uid', 'server_uid'), Field('BackupServerName', 'str', 'server_name')]
 # Field lists follow the "Optional Parameters" tables of the get_query_<type> pages.
 QUERY_TYPES = {
     'BackupJobSession': _job_session_fields(BACKUP_JOB_TYPES),
@@ -80,6 +82,41 @@ QUERY_TYPES = {
         Field('Platform', 'enum', 'platform', ('VMware', 'Hyperv', 'vCloud')),
         Field('ScheduleConfigured', 'bool', 'schedule_configured'), Field('ScheduleEnabled', 'bool', 'schedule_enabled'),
         Field('BackupServerUid', 'uid', 'server_uid'), Field('BackupServerName', 'str', 'server_name')],
+    'VmRestorePoint': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('CreationTime', 'date', 'creation'),
+        Field('Type', 'enum', 'point_type', ('Full', 'Increment', 'ReverseIncrement')),
+        Field('Algorithm', 'enum', 'algorithm', _ALGORITHMS), Field('RestorePointId', 'uid', 'restore_point_uid'),
+        Field('RestorePointName', 'str', 'restore_point_name'), Field('VmDisplayName', 'str', 'vm_name')] + _SERVER_FIELDS,
+    'VmReplicaPoint': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('CreationTime', 'date', 'creation'),
+        Field('Type', 'enum', 'point_type', ('Full', 'ReverseIncrement', 'Increment', 'Snapshot')),
+        Field('Algorithm', 'enum', 'algorithm', _ALGORITHMS), Field('ReplicaUid', 'uid', 'replica_uid'),
+        Field('ReplicaName', 'str', 'replica_name'), Field('VmDisplayName', 'str', 'vm_name')] + _SERVER_FIELDS,
+    'AgentRestorePoint': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('CreationTime', 'date', 'creation'),
+        Field('ComputerName', 'str', 'computer_name'), Field('Type', 'enum', 'point_type', ('Full', 'Increment')),
+        Field('Algorithm', 'enum', 'algorithm', ('Full', 'Incremental', 'SyntheticFull')),
+        Field('RestorePointId', 'uid', 'restore_point_uid'), Field('RestorePointName', 'str', 'restore_point_name'),
+        Field('BackupUid', 'uid', 'backup_uid'), Field('BackupName', 'str', 'backup_name'),
+        Field('BackupFileUid', 'uid', 'backup_file_uid'), Field('BackupFileName', 'str', 'backup_file_name')] + _SERVER_FIELDS,
+    'RestorePoint': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('CreationTime', 'date', 'creation'),
+        Field('BackupUid', 'uid', 'backup_uid'), Field('BackupName', 'str', 'backup_name')] + _SERVER_FIELDS,
+    'BackupFile': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('CreationTimeUTC', 'date', 'creation'),
+        Field('BackupSize', 'long', 'backup_size'), Field('DataSize', 'long', 'data_size'),
+        Field('CompressRatio', 'double', 'compress_ratio'), Field('FileType', 'enum', 'file_type', ('vbk', 'vib', 'vrb')),
+        Field('BackupUid', 'uid', 'backup_uid'), Field('BackupName', 'str', 'backup_name')] + _SERVER_FIELDS,
+    'HierarchyRoot': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('UniqueId', 'str', 'unique_id'),
+        Field('HostType', 'enum', 'host_type', ('ESX', 'VC', 'ESXi', 'HvServer', 'HvCluster', 'Scvmm', 'VcdSystem'))]
+    + _SERVER_FIELDS,
+    'AgentBackupJob': [
+        Field('UID', 'uid', 'uid'), Field('Name', 'str', 'name'), Field('Description', 'str', 'description'),
+        Field('JobType', 'enum', 'job_type', ('AgentBackup',)),
+        Field('Platform', 'enum', 'platform', ('AgentForLinux', 'AgentForWindows')),
+        Field('ScheduleConfigured', 'bool', 'schedule_configured'), Field('ScheduleEnabled', 'bool', 'schedule_enabled')]
+    + _SERVER_FIELDS,
 }
 _TYPES_LOWER = {name.lower(): name for name in QUERY_TYPES}
 _FIELDS_LOWER = {qtype: {field.name.lower(): field for field in fields} for qtype, fields in QUERY_TYPES.items()}
@@ -125,9 +162,9 @@ def _coerce(field, raw):
         except (ValueError, OverflowError):
             raise FilterError("Invalid DateTime value '%s' for field '%s'. Use UTC ISO-8601, e.g. 2025-08-14T12:31:30Z." % (
                 raw, field.name)) from None
-    if kind == 'long':
+    if kind in ('long', 'double'):
         try:
-            return int(raw.strip())
+            return int(raw.strip()) if kind == 'long' else float(raw.strip())
         except ValueError:
             raise FilterError("Invalid numeric value '%s' for field '%s'." % (raw, field.name)) from None
     if kind == 'bool':

@@ -12,6 +12,7 @@ import re
 from xml.sax.saxutils import escape, quoteattr
 
 from .data import format_utc
+from .points import derived_id, made_point, point_id, point_name, sql_time_name
 
 NS = 'http://www.veeam.com/ent/v1.0'
 _ROOT_NS = ' xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
@@ -32,7 +33,20 @@ KINDS = {
     'BackupServer': {'path': 'backupServers', 'item': 'BackupServer', 'slot': 'BackupServers'},
     'Job': {'path': 'jobs', 'item': 'Job', 'slot': 'Jobs'},
     'CdpPolicy': {'path': 'cdpPolicies', 'item': 'CdpPolicy', 'slot': 'CdpPolicies'},
+    'VmRestorePoint': {'path': 'vmRestorePoints', 'item': 'VmRestorePoint', 'slot': 'VmRestorePoints'},
+    'VmReplicaPoint': {'path': 'vmReplicaPoints', 'item': 'VmReplicaPoint', 'slot': 'VmReplicaPoints'},
+    'AgentRestorePoint': {'path': 'agents/agentRestorePoints', 'item': 'AgentRestorePoint', 'slot': 'AgentRestorePoints'},
+    'RestorePoint': {'path': 'restorePoints', 'item': 'RestorePoint', 'slot': 'RestorePoints'},
+    'BackupFile': {'path': 'backupFiles', 'item': 'BackupFile', 'slot': 'BackupFiles'},
+    'Backup': {'path': 'backups', 'item': 'Backup', 'slot': 'Backups'},
+    'HierarchyRoot': {'path': 'hierarchyRoots', 'item': 'HierarchyRoot', 'slot': 'HierarchyRoots'},
+    # The captured v12 query envelope names this slot in the singular.
+    'AgentBackupJob': {'path': 'agents/jobs', 'item': 'AgentBackupJob', 'slot': 'AgentBackupJob'},
 }
+# Kinds whose representations follow the restore point and agent pages (rendered by _protection_*).
+PROTECTION_KINDS = ('VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint', 'RestorePoint', 'BackupFile', 'Backup',
+                    'HierarchyRoot', 'AgentBackupJob')
+_AGENT_SESSION_TYPES = ('AgentBackup', 'AgentManagement')
 # The "Entities" object of a JSON QueryResult lists every slot (capture from a v12 EM).
 ENTITY_SLOTS = (
     'Jobs', 'FailoverPlans', 'Backups', 'Replicas', 'Repositories', 'RestorePoints', 'VmRestorePoints', 'VAppRestorePoints',
@@ -45,8 +59,9 @@ ENTITY_SLOTS = (
     'CdpReplicaTaskSessions', 'VAppReplicaPoints', 'VmCdpReplicas', 'VAppCdpReplicas', 'VAppCdpReplicaVms', 'SystemSessions',
 )
 _HTTP_STATUS_NAMES = {
-    200: 'OK', 201: 'Created', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden', 404: 'NotFound',
-    405: 'MethodNotAllowed', 414: 'RequestUriTooLong', 500: 'InternalServerError', 501: 'NotImplemented',
+    200: 'OK', 201: 'Created', 202: 'Accepted', 204: 'NoContent', 400: 'BadRequest', 401: 'Unauthorized', 403: 'Forbidden',
+    404: 'NotFound', 405: 'MethodNotAllowed', 409: 'Conflict', 414: 'RequestUriTooLong', 415: 'UnsupportedMediaType',
+    500: 'InternalServerError', 501: 'NotImplemented',
     502: 'BadGateway', 503: 'ServiceUnavailable', 504: 'GatewayTimeout',
 }
 
@@ -105,7 +120,11 @@ def _parent_links(kind, row, ctx):
     """The Up links every session representation starts with."""
     links = [_server_link(ctx, row)]
     if kind in ('BackupJobSession', 'ReplicaJobSession', 'RestoreSession') and row.get('job'):
-        links.append(Link('Up', ctx.url('jobs/' + row['job']['id']), 'JobReference', row['job']['name']))
+        job_path = KINDS['AgentBackupJob']['path'] if row.get('job_type') in _AGENT_SESSION_TYPES else 'jobs'
+        links.append(Link('Up', ctx.url('%s/%s' % (job_path, row['job']['id'])), 'JobReference', row['job']['name']))
+        parent = row.get('parent_session')
+        if parent is not None:
+            links.append(Link('Up', ctx.url('backupSessions/' + parent['id']), 'BackupJobSessionReference', parent['name']))
     elif kind == 'CdpReplicaSession':
         links.append(Link('Up', ctx.url('cdpPolicies/' + row['policy']['id']), 'CdpPolicyReference', row['policy']['name']))
     elif kind in ('BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession'):
@@ -123,13 +142,35 @@ def _down_link(kind, row, ctx):
             'CdpReplicaSession': ('cdpReplicaTaskSessions', 'CdpReplicaTaskSessionReferenceList')}.get(kind)
     if not down:
         return []
-    return [Link('Down', ctx.url('%s/%s/%s' % (KINDS[kind]['path'], row['id'], down[0])), down[1])]
+    links = [Link('Down', ctx.url('%s/%s/%s' % (KINDS[kind]['path'], row['id'], down[0])), down[1])]
+    if row.get('job_type') == 'AgentBackup':
+        links.append(Link('Down', ctx.url('backupSessions/%s/agentManagementSessions' % row['id']),
+                          'BackupJobSessionReferenceList'))
+    return links
+
+
+def _related_point_links(kind, row, ctx):
+    """The ``Related`` link a finished session carries to what it produced (docs: backupTaskSessions/{ID}, backupSessions/{ID})."""
+    if kind == 'BackupTaskSession' and made_point(row):
+        return [Link('Related', ctx.url('vmRestorePoints/%s?format=Entity' % point_id(row)), 'VmRestorePoint',
+                     point_name(row['vm_name'], row['end']))]
+    if kind != 'BackupJobSession' or row['end'] is None or row['result'] not in ('Success', 'Warning'):
+        return []
+    if row['job_type'] == 'Backup':
+        return [Link('Related', ctx.url('restorePoints/' + derived_id('restorepoint', row['id'])), 'RestorePointReference',
+                     sql_time_name(row['creation']))]
+    if row['job_type'] == 'AgentManagement':
+        return [Link('Related', ctx.url('%s/%s' % (KINDS['AgentRestorePoint']['path'], point_id(row))),
+                     'AgentRestorePointReference', point_name(row['computer_name'], row['end']))]
+    return []
 
 
 def reference(kind, row, ctx):
     """The reference (``Ref``/``EntityRef``) representation of a row."""
     path = ctx.url('%s/%s' % (KINDS[kind]['path'], row['id']))
-    if kind in ('BackupServer', 'Job', 'CdpPolicy'):
+    if kind in PROTECTION_KINDS:
+        links = [_server_link(ctx, row), Link('Alternate', path + '?format=Entity', kind, row['name'])]
+    elif kind in ('BackupServer', 'Job', 'CdpPolicy'):
         links = [Link('Alternate', path + '?format=Entity', kind, row['name'])]
         if kind == 'BackupServer':
             links.insert(0, Link('Down', path + '/jobs', 'JobReferenceList'))
@@ -158,11 +199,14 @@ def entity(kind, row, ctx):
     tail = ['Name', 'UID', 'Links', 'Href', 'Type']
     if kind in ('BackupServer', 'Job', 'CdpPolicy'):
         return _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path)
+    if kind in PROTECTION_KINDS:
+        return _protection_entity(kind, row, ctx, attrs, tail, ref_path)
     links = _parent_links(kind, row, ctx) + [Link('Alternate', ref_path, kind + 'Reference', row['name'])]
     links.extend(_down_link(kind, row, ctx))
     if kind in ('BackupJobSession', 'ReplicaJobSession', 'RestoreSession'):
         if kind == 'BackupJobSession':
             links.append(Link('Stop', ref_path + '?action=stop'))
+            links.extend(_related_point_links(kind, row, ctx))
         elems = [('JobUid', row['job_uid'], ALWAYS), ('JobName', row['job_name'], ALWAYS), ('JobType', row['job_type'], ALWAYS),
                  ('CreationTimeUTC', _time(row['creation']), ALWAYS), ('EndTimeUTC', _time(row['end']), OMIT_NONE),
                  ('State', row['state'], ALWAYS), ('Result', row['result'], ALWAYS), ('Progress', row['progress'], ALWAYS),
@@ -188,14 +232,98 @@ def entity(kind, row, ctx):
              ('TotalSize', row['total_size'], ALWAYS)]
     if kind == 'BackupTaskSession':
         elems.append(('VmUid', row['vm_uid'], ALWAYS))
+        links.extend(_related_point_links(kind, row, ctx))
     return Node(kind, attrs, links, elems, [e[0] for e in elems] + ['VmDisplayName'] + tail)
+
+
+def _up(ctx, kind, row):
+    """An ``Up`` link to another protection row (restore point, backup file, backup)."""
+    return Link('Up', ctx.url('%s/%s' % (KINDS[kind]['path'], row['id'])), kind + 'Reference', row['name'])
+
+
+def _protection_entity(kind, row, ctx, attrs, tail, ref_path):
+    """Entities of the restore point, backup and agent pages, links in the order of the docs' examples."""
+    server = _server_link(ctx, row)
+    alternate = Link('Alternate', ref_path, kind + 'Reference', row['name'])
+    order = None
+    if kind in ('VmRestorePoint', 'AgentRestorePoint'):
+        links = [server, _up(ctx, 'RestorePoint', row['restore_point']), _up(ctx, 'BackupFile', row['backup_file']),
+                 alternate, Link('Down', ref_path + '/mounts', kind + 'MountList'),
+                 Link('Create', ref_path + '/mounts', kind + 'Mount')]
+        elems = [('CreationTimeUTC', _time(row['creation']), ALWAYS)]
+        if kind == 'VmRestorePoint':
+            links.insert(0, Link('Restore', ref_path + '?action=restore'))
+            elems.append(('VmName', row['vm_name'], ALWAYS))
+        elems += [('Algorithm', row['algorithm'], ALWAYS), ('PointType', row['point_type'], ALWAYS)]
+        if kind == 'VmRestorePoint':
+            elems.append(('HierarchyObjRef', row['vm_uid'], OMIT_NONE))
+    elif kind == 'VmReplicaPoint':
+        links = [Link('Failover', ref_path + '?action=failover'), server,
+                 Link('Up', ctx.url('replicas/' + row['replica_id']), 'ReplicaReference', row['replica_name']), alternate,
+                 Link('Down', ref_path + '/mounts', 'VmReplicaPointMountList'),
+                 Link('Create', ref_path + '/mounts', 'VmReplicaPointMount')]
+        elems = [('CreationTimeUTC', _time(row['creation']), ALWAYS), ('Algorithm', row['algorithm'], ALWAYS),
+                 ('PointType', row['point_type'], ALWAYS)]
+        attrs.append(('VmDisplayName', row['vm_name']))
+        order = [e[0] for e in elems] + ['VmDisplayName'] + tail
+    elif kind == 'RestorePoint':
+        links = [_up(ctx, 'Backup', row['backup']), server, alternate,
+                 Link('Down', ref_path + '/vmRestorePoints', 'VmRestorePointReferenceList'),
+                 Link('Down', ref_path + '/vAppRestorePoints', 'VAppRestorePointReferenceList'),
+                 # Type as in the docs' example (the table calls it a Down link to the backup files).
+                 Link('Related', ref_path + '/backupFiles', 'RestorePointReferenceList')]
+        elems = [('BackupDateUTC', _time(row['creation']), ALWAYS)]
+    elif kind == 'BackupFile':
+        links = [_up(ctx, 'Backup', row['backup']), server, alternate,
+                 Link('Related', ref_path + '/restorePoints', 'BackupFileReferenceList'),
+                 Link('Down', ref_path + '/vmRestorePoints', 'VmRestorePointReferenceList')]
+        elems = [('FilePath', row['file_path'], ALWAYS), ('BackupSize', row['backup_size'], ALWAYS),
+                 ('DataSize', row['data_size'], ALWAYS), ('DeduplicationRatio', row['dedup_ratio'], ALWAYS),
+                 ('CompressRatio', row['compress_ratio'], ALWAYS), ('CreationTimeUtc', _time(row['creation']), ALWAYS),
+                 ('FileType', row['file_type'], ALWAYS)]
+    elif kind == 'Backup':
+        links = [Link('Up', ctx.url('repositories/' + row['repository_id']), 'RepositoryReference', row['repository_name']),
+                 server, alternate]
+        elems = [('Platform', row['platform'], ALWAYS), ('BackupType', row['backup_type'], ALWAYS)]
+    elif kind == 'HierarchyRoot':
+        links = [server, alternate,
+                 Link('Related', ctx.url('managedServers/%s?format=Entity' % row['id']), 'ManagedServer', row['name'])]
+        elems = [('HierarchyRootId', row['id'], ALWAYS), ('UniqueId', row['unique_id'], ALWAYS),
+                 ('HostType', row['host_type'], ALWAYS)]
+    else:  # AgentBackupJob
+        links = [server, Link('Alternate', ref_path, 'JobReference', row['name']),
+                 Link('Down', ref_path + '/includes', 'ObjectInJobList'),
+                 Link('ToggleScheduleEnabled', ref_path + '?action=toggleScheduleEnabled'),
+                 Link('Down', ref_path + '/backupSessions', 'BackupJobSessionReferenceList'),
+                 Link('Start', ref_path + '?action=start'), Link('Stop', ref_path + '?action=stop'),
+                 Link('Retry', ref_path + '?action=retry')]
+        elems = [('JobType', row['job_type'], ALWAYS), ('Platform', row['platform'], ALWAYS),
+                 ('Description', row['description'], ALWAYS), ('ScheduleConfigured', row['schedule_configured'], ALWAYS),
+                 ('ScheduleEnabled', row['schedule_enabled'], ALWAYS)]
+    return Node(kind, attrs, links, elems, order or [e[0] for e in elems] + tail)
 
 
 def _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path):
     links = [Link('Alternate', ref_path, kind + 'Reference', row['name'])]
     if kind == 'BackupServer':
+        # Links as in the backupServers/{ID} example: QuickBackup and Start (data collection) are served (actions.py).
+        links += [Link('Edit', ref_path, kind + 'Reference'), Link('Delete', ref_path, kind + 'Reference'),
+                  Link('Down', ref_path + '/jobs', 'JobReferenceList'),
+                  Link('Down', ref_path + '/managedServers', 'ManagedServerReferenceList'),
+                  Link('Down', ref_path + '/repositories', 'RepositoryReferenceList'),
+                  Link('Down', ref_path + '/credentials', 'CredentialsList'), Link('Create', ref_path + '/credentials?action=create'),
+                  Link('Down', ref_path + '/passwords', 'PasswordKeyList'), Link('Create', ref_path + '/passwords?action=create'),
+                  Link('VeeamZip', ref_path + '?action=veeamzip'), Link('QuickBackup', ref_path + '?action=quickbackup'),
+                  Link('Start', ref_path + '?action=collect')]
         elems = [('Description', row['description'], ALWAYS), ('Port', row['port'], ALWAYS), ('Version', row['version'], ALWAYS)]
     elif kind == 'Job':
+        # Links as in the jobs/{ID} example; Start is served (actions.py).
+        links += [Link('Edit', ref_path, 'JobReference', row['name']), Link('Clone', ref_path + '?action=clone'),
+                  Link('ToggleScheduleEnabled', ref_path + '?action=toggleScheduleEnabled'),
+                  Link('Down', ref_path + '/includes', 'ObjectInJobList'),
+                  Link('Down', ref_path + '/backupSessions', 'BackupJobSessionReferenceList'),
+                  Link('Create', ref_path + '/includes', 'ObjectInJob'), Link('Start', ref_path + '?action=start'),
+                  Link('Stop', ref_path + '?action=stop'), Link('Retry', ref_path + '?action=retry')]
         links.insert(0, _server_link(ctx, row))
         elems = [('JobType', row['job_type'], ALWAYS), ('Platform', row['platform'], ALWAYS),
                  ('Description', row['description'], ALWAYS), ('ScheduleConfigured', row['schedule_configured'], ALWAYS),
@@ -211,6 +339,8 @@ def _infrastructure_entity(kind, row, ctx, attrs, tail, ref_path):
 def _xml_value(value):
     if isinstance(value, bool):
         return 'true' if value else 'false'
+    if isinstance(value, float):
+        return '%.15g' % value
     return escape(str(value))
 
 

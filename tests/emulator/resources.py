@@ -10,18 +10,32 @@ import math
 
 from . import render
 from .filterexpr import FilterError
+from .points import LAZY_KINDS
 from .query import QUERY_TYPES, canonical_type, compile_filter, sort_key
 
 SUPPORTED_VERSIONS = ('v1_5', 'v1_6', 'v1_7')
 _SAFE = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.!*()')
 # Collection path segment (lower case) -> resource kind.
 COLLECTIONS = {info['path'].lower(): kind for kind, info in render.KINDS.items()}
+# Collections that list part of a kind (docs: /agents/backupSessions, /agents/restorePoints).
+VIEWS = {
+    'agents/backupsessions': ('BackupJobSession', lambda row: row['job_type'] in ('AgentBackup', 'AgentManagement')),
+    'agents/restorepoints': ('RestorePoint', lambda row: row['backup']['platform'].startswith('Agent')),
+}
+COLLECTIONS.update((path, kind) for path, (kind, _keep) in VIEWS.items())
 # (parent collection, child segment) -> (child kind, row key that points at the parent).
 SUB_COLLECTIONS = {
     ('backupsessions', 'tasksessions'): ('BackupTaskSession', 'job_session'),
     ('replicasessions', 'replicatasksessions'): ('ReplicaTaskSession', 'job_session'),
     ('cdpreplicasessions', 'cdpreplicatasksessions'): ('CdpReplicaTaskSession', 'job_session'),
     ('cdppolicies', 'cdpreplicasessions'): ('CdpReplicaSession', 'policy'),
+    ('backupsessions', 'agentmanagementsessions'): ('BackupJobSession', 'parent_session'),
+    ('agents/jobs', 'backupsessions'): ('BackupJobSession', 'job'),
+    ('backups', 'restorepoints'): ('RestorePoint', 'backup'),
+    ('restorepoints', 'vmrestorepoints'): ('VmRestorePoint', 'restore_point'),
+    ('restorepoints', 'backupfiles'): ('BackupFile', 'restore_point'),
+    ('backupfiles', 'vmrestorepoints'): ('VmRestorePoint', 'backup_file'),
+    ('backupfiles', 'restorepoints'): ('RestorePoint', 'backup_file'),
 }
 _LOGON_DOWN_LINKS = (
     ('backupServers', 'BackupServerReferenceList'), ('jobs', 'JobReferenceList'),
@@ -55,6 +69,8 @@ class Request:
         self.json = json
         self.ctx = ctx
         self.session = session
+        self.body = b''
+        self.content_type = None
 
 
 class Response:
@@ -182,6 +198,7 @@ def query(req, dataset, default_page_size, empty_pages_count):
     fmt = params.get('format', 'References').strip().lower()
     if fmt not in ('references', 'reference', 'entities', 'entity'):
         raise ApiError(400, "Invalid value '%s' for parameter 'format'. Possible values: References, Entities." % params['format'])
+    ensure_rows(dataset, qtype)
     rows = dataset.rows[qtype]
     try:
         text = params.get('filter', '')
@@ -257,6 +274,13 @@ def query_service(req):
 
 # -- session entities and collections -------------------------------------------------
 
+def ensure_rows(dataset, *kinds):
+    """Generate the restore points on first use (see points.py); a no-op for every other kind."""
+    protection = getattr(dataset, 'protection', None)
+    if protection is not None and any(kind in LAZY_KINDS for kind in kinds):
+        protection.ensure()
+
+
 def _find(dataset, kind, raw_id):
     row = dataset.by_id[kind].get(raw_id.lower())
     if row is None:
@@ -281,15 +305,23 @@ def _collection(req, kind, rows):
 def session_resource(req, dataset, children):
     """``/{collection}``, ``/{collection}/{id}`` and ``/{collection}/{id}/{children}``."""
     segments = req.segments
-    kind = COLLECTIONS[segments[0].lower()]
+    if segments[0].lower() == 'agents':
+        segments = ['%s/%s' % (segments[0], segments[1])] + segments[2:]
+    path = segments[0].lower()
+    kind = COLLECTIONS[path]
+    ensure_rows(dataset, kind)
     if len(segments) == 1:
-        return _collection(req, kind, dataset.rows[kind])
+        rows = dataset.rows[kind]
+        if path in VIEWS:
+            rows = [row for row in rows if VIEWS[path][1](row)]
+        return _collection(req, kind, rows)
     row = _find(dataset, kind, segments[1])
     if len(segments) == 3:
-        pair = (segments[0].lower(), segments[2].lower())
+        pair = (path, segments[2].lower())
         if pair not in SUB_COLLECTIONS:
             raise ApiError(404, "The resource '/api/%s' was not found." % '/'.join(segments))
         child_kind, key = SUB_COLLECTIONS[pair]
+        ensure_rows(dataset, child_kind)
         return _collection(req, child_kind, children.children(child_kind, key, row['id']))
     ctx = req.ctx
     if _format_is_entity(req):

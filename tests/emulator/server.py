@@ -14,7 +14,7 @@ from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import render, resources
+from . import actions, render, resources
 from .auth import AuthError, SessionStore
 from .data import us_from_datetime
 from .faults import FaultError, Faults
@@ -52,12 +52,14 @@ ROUTES = (
     _route(r'/query/?', '/api/query', ('GET',)),
     _route(r'/querySvc/?', '/api/querySvc', ('GET',)),
     _route(r'/(?:%s)/?' % _SESSION_PATHS, '/api/{collection}', ('GET',)),
-    _route(r'/(?:%s)/[^/]+/?' % _SESSION_PATHS, '/api/{collection}/{id}', ('GET',)),
+    # POST: ?action=quickbackup|collect on backupServers/{id}, ?action=start on jobs/{id} (actions.py).
+    _route(r'/(?:%s)/[^/]+/?' % _SESSION_PATHS, '/api/{collection}/{id}', ('GET', 'POST')),
     _route(r'/(?:%s)/[^/]+/(?:%s)/?' % (_SESSION_PATHS, _SUB_PATHS), '/api/{collection}/{id}/{children}', ('GET',)),
-)
+) + actions.parse_routes(_route)
 # "METHOD template" of every implemented route: the keys of the request counters and what faults can be scoped to.
 ROUTE_LABELS = tuple('%s %s' % (method, template) for _regex, template, methods, _auth in ROUTES for method in methods)
-_CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions')
+_CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions, GET|POST actions, '
+                 'POST points, POST agent_sessions')
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -72,12 +74,15 @@ class EmulatorServer(ThreadingHTTPServer):
         self.dataset = dataset
         self.options = options
         self.ssl_context = ssl_context
-        self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions)
+        self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions,
+                                  users=getattr(options, 'users', None) or ())
         self.faults = Faults(options.seed, ROUTE_LABELS)
         now = getattr(options, 'now', None)
         origin = now if now is not None else us_from_datetime(datetime.datetime.now(datetime.timezone.utc))
         self.live = Live(dataset, getattr(options, 'running_finish_after', None), origin)
         self.children = self.live.children
+        self.actions = actions.Actions(self.live, getattr(options, 'action_duration', 5.0),
+                                       getattr(options, 'collection_lag', 0.0))
         self._lock = threading.Lock()
         self.reset_counters()
         super().__init__(address, Handler)
@@ -248,6 +253,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send_414()
             return
         body = self._read_body()
+        self.request_body = body
         if control:
             self.control(path[len('/_emulator'):].strip('/'), body)
             return
@@ -284,6 +290,13 @@ class Handler(BaseHTTPRequestHandler):
             try:
                 payload = self._control_json(body, '')
                 answer = server.live.finish(payload) if name == 'finish' else server.live.add_session(payload)
+            except ControlError as exc:
+                self._send_control(400, {'error': str(exc)})
+                return
+            self._send_control(200, answer)
+        elif (name, method) in (('actions', 'GET'), ('actions', 'POST'), ('points', 'POST'), ('agent_sessions', 'POST')):
+            try:
+                answer = server.actions.control(name, method, self._control_json(body, '') if method == 'POST' else None)
             except ControlError as exc:
                 self._send_control(400, {'error': str(exc)})
                 return
@@ -408,6 +421,10 @@ class Handler(BaseHTTPRequestHandler):
             return resources.query(req, server.dataset, options.default_page_size, options.empty_pages_count)
         if template == '/api/querySvc':
             return resources.query_service(req)
+        if template in actions.TEMPLATES or self.command == 'POST':
+            req.body = self.request_body
+            req.content_type = self.headers.get('Content-Type')
+            return server.actions.handle(template, req)
         return resources.session_resource(req, server.dataset, server.children)
 
 

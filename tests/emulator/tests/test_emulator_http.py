@@ -112,7 +112,9 @@ def test_job_session_json_entities_double_wrapped(client):
     assert len(slots) == 50 and [k for k, v in slots.items() if v is not None] == ['BackupJobSessions']
     session = slots['BackupJobSessions']['BackupJobSessions'][0]
     assert list(session)[:2] == ['IsRetry', 'JobUid'] and list(session)[-5:] == ['Name', 'UID', 'Links', 'Href', 'Type']
-    assert [link['Rel'] for link in session['Links']] == ['Up', 'Up', 'Alternate', 'Down', 'Stop']
+    # backupSessions/{ID} docs example: a finished session links the RestorePoint it made (Rel="Related") after Stop.
+    related = ['Related'] if session['Result'] in ('Success', 'Warning') else []
+    assert [link['Rel'] for link in session['Links']] == ['Up', 'Up', 'Alternate', 'Down', 'Stop'] + related
     guid = session['UID'].split(':')[-1]
     children = client.get_json('/api/backupSessions/%s/taskSessions?format=Entity' % guid).json()
     assert list(children) == ['BackupTaskSessions'] and children['BackupTaskSessions']
