@@ -301,13 +301,13 @@ def finish_entry(client, entry, task):
     return entry
 
 
-def _role_hint(exc, action):
-    """EM's refusal in one sentence: its status and own message, and for 403 the role the account lacks."""
+def _role_hint(exc, action, what):
+    """EM's refusal of ``what`` in one sentence: its status and own message, and for 403 the role the account lacks."""
     status = getattr(exc, 'status', None)
     if status is None or not exc.em_message:
         text = str(exc)
     else:
-        text = 'EM refused it with HTTP {0}: {1}'.format(status, exc.em_message.rstrip('.')) + '.'
+        text = 'EM refused {0} with HTTP {1}: {2}'.format(what, status, exc.em_message.rstrip('.')) + '.'
     if status == 403:
         return '{0} ({1}).'.format(text.rstrip('.'), ROLE_SENTENCE[action])
     return text
@@ -324,7 +324,7 @@ def run_lane(client, plan, job_uid, lane, log, clock=time.monotonic, sleep=time.
         except EmInterrupted:
             raise
         except EmError as exc:
-            entry.update(status=FAILED, message=_role_hint(exc, 'quick_backup'))
+            entry.update(status=FAILED, message=_role_hint(exc, 'quick_backup', 'the quick backup'))
             continue
         entry['task_id'] = parsing.ci_get(task, 'TaskId') if isinstance(task, dict) else None
         log.append('Started a quick backup of VM {0!r} (job {1!r}, backup server {2}): EM task {3}.'.format(
@@ -415,6 +415,34 @@ def failure_message(result):
     parts = ['{0} ({1}: {2})'.format(key, row['status'], (row['message'] or 'no message').rstrip('.')) for key, row in bad[:5]]
     more = '; and {0} more'.format(len(bad) - 5) if len(bad) > 5 else ''
     return '{0} of {1} VMs got no new restore point: {2}{3}.'.format(len(bad), len(result['vms']), '; '.join(parts), more)
+
+
+def quick_backup_argument_spec():
+    """The quick_backup module's argument spec (connection options included)."""
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
+    spec = connection_argument_spec()
+    spec.update(
+        vms=dict(type='raw', required=True),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
+        max_age=dict(type='str'),
+        concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
+    )
+    return spec
+
+
+def job_start_argument_spec():
+    """The job_start module's argument spec (connection options included)."""
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
+    spec = connection_argument_spec()
+    spec.update(
+        job=dict(type='str', required=True),
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
+    )
+    return spec
 
 
 def run_quick_backup_module(module):
@@ -513,7 +541,7 @@ def run_job_start(client, plan, check_mode=False, clock=time.monotonic, sleep=ti
     except EmInterrupted:
         raise
     except EmError as exc:
-        raise EmError(_role_hint(exc, 'job_start'), url=exc.url, status=exc.status, em_message=exc.em_message)
+        raise EmError(_role_hint(exc, 'job_start', 'to start job {0!r}'.format(summary['name'])), url=exc.url, status=exc.status, em_message=exc.em_message)
     result['changed'] = True
     result['task_id'] = parsing.ci_get(task, 'TaskId') if isinstance(task, dict) else None
     result['log'].append('Started job {0!r} (backup server {1}): EM task {2}.'.format(
