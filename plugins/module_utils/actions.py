@@ -314,26 +314,25 @@ def _role_hint(exc, action, what):
 
 
 def run_lane(client, plan, job_uid, lane, log, clock=time.monotonic, sleep=time.sleep):
-    """Back up the VMs of one job one after the other; each entry gets its status."""
+    """Back up the VMs of one job one after the other; each entry gets its status.
+
+    A finished task is followed to its restore point only after the next VM
+    of the job was started: the job is free as soon as the task finished,
+    and the look-ups must not keep it idle.
+    """
+    pending = None
     for index, entry in enumerate(lane):
         if entry['status'] is not None:
             continue
         try:
-            _status, task = client.post('backupServers/{0}?action=quickbackup'.format(entry['backup_server_id']),
-                                        {'VmRef': entry['vm_ref']})
-        except EmInterrupted:
-            raise
-        except EmError as exc:
-            entry.update(status=FAILED, message=_role_hint(exc, 'quick_backup', 'the quick backup'))
+            started = _start_quick_backup(client, entry, log)
+        finally:
+            if pending is not None:
+                finish_entry(client, *pending)
+                pending = None
+        if not started:
             continue
-        entry['task_id'] = parsing.ci_get(task, 'TaskId') if isinstance(task, dict) else None
-        log.append('Started a quick backup of VM {0!r} (job {1!r}, backup server {2}): EM task {3}.'.format(
-            entry['name'], entry['job_name'], entry['backup_server'], entry['task_id']))
-        if not entry['task_id']:
-            entry.update(status=FAILED, message='EM accepted the quick backup but named no task to follow.')
-            continue
-        last = index == len(lane) - 1
-        if not plan['wait'] and last:
+        if not plan['wait'] and index == len(lane) - 1:
             entry['status'] = STARTED
             continue
         done = poll_task(client, entry['task_id'], clock() + plan['wait_timeout'], plan['poll_interval'], clock, sleep)
@@ -345,7 +344,28 @@ def run_lane(client, plan, job_uid, lane, log, clock=time.monotonic, sleep=time.
                     'Not started: the quick backup of {0!r} in the same job {1!r} was still running after wait_timeout, and '
                     'EM runs one quick backup per job at a time.').format(entry['name'], entry['job_name']))
             return
-        finish_entry(client, entry, done)
+        pending = (entry, done)
+    if pending is not None:
+        finish_entry(client, *pending)
+
+
+def _start_quick_backup(client, entry, log):
+    """POST the quick backup of one VM; True when EM accepted it (``task_id`` set), else the entry is ``failed``."""
+    try:
+        _status, task = client.post('backupServers/{0}?action=quickbackup'.format(entry['backup_server_id']),
+                                    {'VmRef': entry['vm_ref']})
+    except EmInterrupted:
+        raise
+    except EmError as exc:
+        entry.update(status=FAILED, message=_role_hint(exc, 'quick_backup', 'the quick backup'))
+        return False
+    entry['task_id'] = parsing.ci_get(task, 'TaskId') if isinstance(task, dict) else None
+    log.append('Started a quick backup of VM {0!r} (job {1!r}, backup server {2}): EM task {3}.'.format(
+        entry['name'], entry['job_name'], entry['backup_server'], entry['task_id']))
+    if not entry['task_id']:
+        entry.update(status=FAILED, message='EM accepted the quick backup but named no task to follow.')
+        return False
+    return True
 
 
 def _interrupted(exc, started):
