@@ -219,8 +219,8 @@ def test_post_is_retried_only_when_it_never_reached_em():
     port = listener.getsockname()[1]
     listener.close()  # nothing listens: connection refused, nothing was sent
     slept = []
-    client = client_module.get_client(EmOptionAdapter.from_dict(dict(url='https://127.0.0.1:%d' % port, username='u', password='p',
-                                                                       retries=2)), sleep=slept.append, guard=False)
+    options = dict(url='https://127.0.0.1:%d' % port, username='u', password='p', retries=2)
+    client = client_module.get_client(EmOptionAdapter.from_dict(options), sleep=slept.append, guard=False)
     with pytest.raises(EmError) as info:
         client.post('backupServers/x?action=quickbackup', {'VmRef': 'urn:VMware:Vm:r.vm-1'})
     assert len(slept) == 2 and sum('Retrying POST' in warning for warning in client.warnings) == 2
