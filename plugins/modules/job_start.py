@@ -70,9 +70,9 @@ seealso:
 '''
 
 EXAMPLES = r'''
-- name: Run the nightly SQL job now and wait for it
+- name: Run the Web Farm job now and wait for it
   vbem.enterprise_manager.job_start:
-    job: SQL Daily
+    job: Web Farm
     wait_timeout: 7200
   register: run
 
@@ -80,9 +80,9 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ run.session.task_sessions | map(attribute='result') | list }}"
 
-- name: Start a job by its UID without waiting
+- name: Start the same job again, by its UID, without waiting
   vbem.enterprise_manager.job_start:
-    job: "urn:veeam:Job:a65ed389-b74d-4fb1-b2e7-06298fadc1a6"
+    job: "{{ run.job.uid }}"
     wait: false
 '''
 

@@ -100,7 +100,7 @@ seealso:
 EXAMPLES = r'''
 - name: Back up these VMs now, unless they have a restore point from the last 4 hours
   vbem.enterprise_manager.quick_backup:
-    vms: [web01, db02]
+    vms: [web-01, db-01]
     max_age: 4h
   register: backup
 
@@ -108,13 +108,21 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ backup.vms | dict2items | map(attribute='value.restore_point.time') | list }}"
 
-- name: Back up the hosts of this play that the gate failed, keyed by inventory host name
+# Keys come back as given: here inventory host names, mapped to their VMs' names in EM.
+- name: Back up two hosts' VMs, 8 jobs at a time, waiting up to 2 hours for each backup
   vbem.enterprise_manager.quick_backup:
-    vms: "{{ dict(ansible_play_hosts | zip(ansible_play_hosts | map('extract', hostvars, 'vm_name'))) }}"
+    vms:
+      web01.example.com: WEB-01
+      app01.example.com: app-01
     concurrency: 8
     wait_timeout: 7200
   delegate_to: localhost
   run_once: true
+  register: backup
+
+- name: The new restore point of web01
+  ansible.builtin.debug:
+    msg: "{{ backup.vms['web01.example.com'].restore_point.uid }}"
 '''
 
 RETURN = r'''
