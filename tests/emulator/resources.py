@@ -29,6 +29,8 @@ SUB_COLLECTIONS = {
     ('replicasessions', 'replicatasksessions'): ('ReplicaTaskSession', 'job_session'),
     ('cdpreplicasessions', 'cdpreplicatasksessions'): ('CdpReplicaTaskSession', 'job_session'),
     ('cdppolicies', 'cdpreplicasessions'): ('CdpReplicaSession', 'policy'),
+    ('backupservers', 'jobs'): ('Job', 'server'),
+    ('jobs', 'backupsessions'): ('BackupJobSession', 'job'),
     ('backupsessions', 'agentmanagementsessions'): ('BackupJobSession', 'parent_session'),
     ('agents/jobs', 'backupsessions'): ('BackupJobSession', 'job'),
     ('backups', 'restorepoints'): ('RestorePoint', 'backup'),

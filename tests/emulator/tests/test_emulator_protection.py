@@ -268,3 +268,14 @@ def test_derived_ids_are_the_version_4_guids_uuid_would_build():
     for base in ('9b414afe-e957-4d40-a144-7d02de9a041c', 'B\u00fccher', ''):
         digest = hashlib.md5(('point:' + base).encode('utf-8')).digest()  # nosec: test of an id derivation
         assert derived_id('point', base) == str(uuid.UUID(bytes=digest, version=4))
+
+
+def test_backup_server_jobs_and_job_sessions_follow_their_down_links(client):
+    job = query_json(client, 'Job', 'JobType==Backup', pageSize=1)[0]
+    down = {link['Type']: api_path(link['Href']) for link in job['Links'] if link['Rel'] == 'Down'}
+    sessions = client.get_json(down['BackupJobSessionReferenceList']).json()['Refs']
+    assert sessions and {ref['UID'] for ref in sessions} == {
+        row['UID'] for row in query_json(client, 'BackupJobSession', 'JobUid=="%s"' % job['UID'], pageSize=1000)}
+    server = [api_path(link['Href']) for link in job['Links'] if link['Type'] == 'BackupServerReference'][0]
+    jobs = client.get_json(server + '/jobs').json()['Refs']
+    assert job['UID'] in [ref['UID'] for ref in jobs]
