@@ -156,11 +156,12 @@ def merge_remediation(report, hosts, backup, rejudged, check_mode=False):
     what was done; the returned dict goes into the summary as ``remediation``.
     """
     outcome = {'mode': 'quick_backup', 'hosts': list(hosts), 'backed_up': [], 'passed_after': [], 'not_fixed': [],
-               'check_mode': bool(check_mode)}
+               'planned': [], 'check_mode': bool(check_mode)}
     for host in hosts:
         row = backup['vms'][host]
         verdict = dict(report['vms'][host])
-        if check_mode:
+        if row['status'] == 'planned':
+            outcome['planned'].append(host)
             verdict['reason'] = '{0}; a quick backup would run (check mode)'.format(verdict['reason'])
         elif row['status'] == 'created':
             outcome['backed_up'].append(host)
@@ -188,13 +189,14 @@ def remediation_line(outcome):
     """The summary line that says what the remediation did, or None when it had nothing to do."""
     if not outcome or not outcome['hosts']:
         return None
+    not_fixed = ', {0} not fixed ({1})'.format(len(outcome['not_fixed']), _hosts_phrase(outcome['not_fixed'])) if outcome['not_fixed'] else ''
     if outcome['check_mode']:
-        return 'Would take a quick backup of {0} host{1} (check mode): {2}'.format(
-            len(outcome['hosts']), '' if len(outcome['hosts']) == 1 else 's', _hosts_phrase(outcome['hosts']))
-    return 'Quick backup of {0} host{1}: {2} backed up, {3} passed after it, {4} not fixed{5}'.format(
+        return 'Would take a quick backup of {0} host{1} (check mode): {2}{3}'.format(
+            len(outcome['planned']), '' if len(outcome['planned']) == 1 else 's', _hosts_phrase(outcome['planned']) or 'none',
+            not_fixed.replace(', ', '; ', 1))
+    return 'Quick backup of {0} host{1}: {2} backed up, {3} passed after it{4}'.format(
         len(outcome['hosts']), '' if len(outcome['hosts']) == 1 else 's', len(outcome['backed_up']),
-        len(outcome['passed_after']), len(outcome['not_fixed']),
-        ' ({0})'.format(_hosts_phrase(outcome['not_fixed'])) if outcome['not_fixed'] else '')
+        len(outcome['passed_after']), not_fixed or ', 0 not fixed')
 
 
 def _not_judged(vm, error):

@@ -45,7 +45,7 @@ def test_merge_reasons_and_outcome():
     untouched = copy.deepcopy(dict((host, judged['vms'][host]) for host in ('ok', 'ghost', 'twin', 'busy', 'warn')))
     outcome = gate_batch.merge_remediation(judged, ['old', 'none', 'bad'], backup, rejudged)
     assert outcome == {'mode': 'quick_backup', 'hosts': ['old', 'none', 'bad'], 'backed_up': ['old', 'none'],
-                       'passed_after': ['old'], 'not_fixed': ['none', 'bad'], 'check_mode': False}
+                       'passed_after': ['old'], 'not_fixed': ['none', 'bad'], 'planned': [], 'check_mode': False}
     assert judged['vms']['old']['passed'] is True
     assert judged['vms']['old']['reason'] == 'passed after a quick backup at 14:32 UTC (Success at 2026-12-07 14:31 UTC in job A)'
     assert judged['vms']['none']['reason'] == 'still fails after a quick backup at 14:35 UTC: Failed at 2026-12-07 14:34 UTC in job B: disk'
@@ -58,10 +58,13 @@ def test_merge_reasons_and_outcome():
 def test_check_mode_says_what_would_run_and_changes_no_verdict():
     judged = report()
     backup = {'vms': dict((host, backup_row('planned')) for host in ('old', 'none', 'bad'))}
+    backup['vms']['none'] = backup_row('failed', message="EM knows no VM named 'none'.")
     outcome = gate_batch.merge_remediation(judged, ['old', 'none', 'bad'], backup, None, check_mode=True)
     assert outcome['check_mode'] is True and outcome['backed_up'] == [] and outcome['passed_after'] == []
+    assert outcome['planned'] == ['old', 'bad'] and outcome['not_fixed'] == ['none']
     assert judged['vms']['old']['passed'] is False and judged['vms']['old']['reason'].endswith('a quick backup would run (check mode)')
-    assert gate_batch.remediation_line(outcome) == 'Would take a quick backup of 3 hosts (check mode): old, none, bad'
+    assert judged['vms']['none']['reason'] == "no_session reason; the quick backup failed: EM knows no VM named 'none'"
+    assert gate_batch.remediation_line(outcome) == 'Would take a quick backup of 2 hosts (check mode): old, bad; 1 not fixed (none)'
 
 
 def test_summary_and_lines_carry_the_remediation():
