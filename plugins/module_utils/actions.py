@@ -328,14 +328,20 @@ def run_lane(client, plan, job_uid, lane, log, clock=time.monotonic, sleep=time.
             started = _start_quick_backup(client, entry, log)
         finally:
             if pending is not None:
-                finish_entry(client, *pending)
+                _finish_safely(client, *pending)
                 pending = None
         if not started:
             continue
         if not plan['wait'] and index == len(lane) - 1:
             entry['status'] = STARTED
             continue
-        done = poll_task(client, entry['task_id'], clock() + plan['wait_timeout'], plan['poll_interval'], clock, sleep)
+        try:
+            done = poll_task(client, entry['task_id'], clock() + plan['wait_timeout'], plan['poll_interval'], clock, sleep)
+        except EmInterrupted:
+            raise
+        except EmError as exc:
+            _lost(entry, exc)
+            continue
         if done is None:
             entry.update(status=TIMEOUT, message='The quick backup was still running after wait_timeout ({0} s); it goes on '
                                                  'on the backup server.'.format(plan['wait_timeout']))
@@ -346,7 +352,23 @@ def run_lane(client, plan, job_uid, lane, log, clock=time.monotonic, sleep=time.
             return
         pending = (entry, done)
     if pending is not None:
-        finish_entry(client, *pending)
+        _finish_safely(client, *pending)
+
+
+def _lost(entry, exc):
+    """The entry of a quick backup EM accepted but that could not be followed to its end: failed, saying so."""
+    entry.update(status=FAILED, message='EM accepted the quick backup (task {0}) but following it failed: {1}'.format(
+        entry['task_id'], str(exc)))
+
+
+def _finish_safely(client, entry, task):
+    """``finish_entry``, with an EM error while following the task turned into this entry's failure."""
+    try:
+        finish_entry(client, entry, task)
+    except EmInterrupted:
+        raise
+    except EmError as exc:
+        _lost(entry, exc)
 
 
 def _start_quick_backup(client, entry, log):
@@ -392,7 +414,8 @@ def run_quick_backup(client, plan, check_mode=False):
         try:
             _map_parallel(lambda lane: run_lane(client, plan, lane[0], lane[1], log), lanes, plan['concurrency'])
         except EmInterrupted as exc:
-            raise _interrupted(exc, [entry for entry in resolved if entry.get('task_id')])
+            # Those EM accepted and that had not finished when we stopped watching.
+            raise _interrupted(exc, [entry for entry in resolved if entry.get('task_id') and entry['status'] in (None, STARTED)])
     by_name = dict((verdict.fold(entry['name']), entry) for entry in resolved)
     for entry in resolved:
         if entry['same_as']:

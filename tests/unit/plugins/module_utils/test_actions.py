@@ -257,3 +257,25 @@ def em_for_post():
     emulator = test_client._emulator()
     emulator.control('reset', {})
     return emulator
+
+
+class FailingTasks(FakeTasks):
+    """Answers the first poll, then fails as EM would after retries (an HTTP 500)."""
+
+    def get(self, path):
+        if self.gets >= 1:
+            raise EmError('GET https://em/api/tasks/task-1 failed with HTTP 500: Internal error.', status=500)
+        return super(FailingTasks, self).get(path)
+
+    def post(self, path, body):
+        return 202, {'TaskId': 'task-1', 'State': 'Running'}
+
+
+def test_a_task_that_cannot_be_followed_fails_its_vm_only():
+    clock = Clock()
+    lane = [dict(entry('a1', 'A'), task_id=None, job_name='A', backup_server='srv', restore_point=None, message=None),
+            dict(entry('a2', 'A', status='skipped'), task_id=None, job_name='A', backup_server='srv')]
+    log = []
+    actions.run_lane(FailingTasks(['Running']), plan(poll_interval=1), 'A', lane, log, clock, clock.sleep)
+    assert lane[0]['status'] == 'failed' and lane[0]['message'].startswith('EM accepted the quick backup (task task-1) but following it failed: GET')
+    assert lane[1]['status'] == 'skipped' and len(log) == 1
