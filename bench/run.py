@@ -51,6 +51,10 @@ LARGE = ['--sessions', '140000']
 WAN_LATENCY_MS = 50
 PAGE_SIZE = 1000  # the floor's and uri's page size: what the collection's default page size is
 MAX_LOGONS = 600  # room for per-host uri at 500 hosts (it holds up to `forks` logons at once)
+# QB: 20 VMs in 4 jobs, each quick backup taking QB_DURATION seconds in the emulator.
+QB_JOBS = 4
+QB_PER_JOB = 5
+QB_DURATION = 5.0
 # What an audit of every session needs: the module in S3 also runs with only these keys.
 AUDIT_FIELDS = ['vm_name', 'job_name', 'result', 'end_time']
 
@@ -379,6 +383,38 @@ def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per
     return bench.scenario(name, emulator, contenders, latency_ms, rounds=rounds)
 
 
+def quick_backup_scenario(bench, emulator, name, duration, jobs=QB_JOBS, per_job=QB_PER_JOB, rounds=None):
+    """``jobs`` x ``per_job`` VMs backed up with quick_backup, each run taking ``duration`` s: measured against that duration."""
+    catalog = emulator.control('catalog')
+    running = set(row['job_name'] for row in catalog['running'])
+    chosen = [job for job in catalog['jobs'] if job['type'] == 'Backup' and job['name'] not in running and len(job['vms']) >= per_job]
+    if len(chosen) < jobs:
+        raise SystemExit('bench: the emulator has {0} idle backup jobs with {1} VMs, fewer than {2}'.format(len(chosen), per_job, jobs))
+    vms = [vm for job in chosen[:jobs] for vm in job['vms'][:per_job]]
+    vm_file = os.path.join(bench.scratch, 'quick-backup-vms.json')
+    with open(vm_file, 'w') as handle:
+        json.dump(vms, handle, ensure_ascii=False)
+    # Polls a twentieth of a run apart: the wait after each run ends stays small beside the run itself.
+    play = play_contender(bench, emulator, 'quick_backup.yml',
+                          extra={'bench_vm_file': vm_file, 'bench_poll_interval': str(duration / 20.0)})
+
+    def run():
+        before = len(emulator.control('actions')['actions'])
+        measured = play()
+        log = emulator.control('actions')['actions'][before:]
+        measured['runs'] = len(log)
+        measured['ok'] = measured['ok'] and len(log) == len(vms) and measured['count'] == len(vms)
+        measured['x_duration'] = measured['seconds'] / duration if measured['seconds'] is not None else None
+        return measured
+    rows = bench.scenario(name, emulator, [('quick_backup', run, None)], floor_name=None, uri_name=None, rounds=rounds)
+    row = rows['quick_backup']
+    row['x_duration'] = _ratio(row['median_s'], duration)
+    row['duration_s'] = duration
+    row['vms'] = len(vms)
+    row['jobs'] = jobs
+    return rows
+
+
 def logon_scenario(bench, emulator, name, latency_ms=0, tasks=50, rounds=None):
     vm_file = os.path.join(bench.scratch, 'logon-vms.json')
     with open(vm_file, 'w') as handle:
@@ -454,6 +490,12 @@ def targets(rows):
     for contender in ('lookup', 'module', 'module, 4 fields'):
         check('S3 {0} peak RSS MB < 300'.format(contender), get('S3', contender, 'peak_rss_mb'), 300.0 - 1e-9)
         check('S3 {0} own work / floor <= 2'.format(contender), get('S3', contender, 'x_floor'), 2.0)
+    qb = by.get(('QB', 'quick_backup'))
+    if qb is not None:
+        serial = QB_PER_JOB + 1
+        check('QB quick_backup {0} VMs in {1} jobs / action duration <= {2}'.format(qb.get('vms'), qb.get('jobs'), serial),
+              qb.get('x_duration'), float(serial))
+        check('QB quick_backup logons == 1', qb.get('logons'), 1.0)
     check('WAN-LOGON one token: logons == 1', get('WAN-LOGON', 'one token', 'logons'), 1.0)
     check('WAN-LOGON one token / logon each (time)', get('WAN-LOGON', 'logon each', 'x_floor') and 1 / get('WAN-LOGON', 'logon each', 'x_floor'), 1.0)
     return checks
@@ -461,7 +503,9 @@ def targets(rows):
 
 def main():
     parser = argparse.ArgumentParser(description='Benchmark the collection against its floors and uri (issue 8).')
-    parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON', help='comma-separated scenarios (default: all)')
+    parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON,QB', help='comma-separated scenarios (default: all)')
+    parser.add_argument('--qb-duration', type=float, default=QB_DURATION,
+                        help='seconds each quick backup runs in the emulator in QB (default {0:g})'.format(QB_DURATION))
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds of S1 (default 3)')
     parser.add_argument('--long-rounds', type=int, default=2,
                         help='rounds of the longer plays: S2 and WAN (default 2); WAN-LOGON and S3 run once')
@@ -512,6 +556,14 @@ def main():
                 logon_scenario(bench, small, 'WAN-LOGON', WAN_LATENCY_MS, rounds=1)
             small.stop()
             emulators.remove(small)
+        if 'QB' in only:
+            actions_emulator = Emulator(SMALL + ['--action-duration', str(options.qb_duration)], scratch)
+            emulators.append(actions_emulator)
+            print('QB: quick backup of {0} VMs in {1} jobs, {2:g} s each'.format(QB_JOBS * QB_PER_JOB, QB_JOBS, options.qb_duration),
+                  flush=True)
+            quick_backup_scenario(bench, actions_emulator, 'QB', options.qb_duration, rounds=options.long_rounds)
+            actions_emulator.stop()
+            emulators.remove(actions_emulator)
         if 'S3' in only:
             large = Emulator(LARGE, scratch)
             emulators.append(large)

@@ -27,7 +27,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, query, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import gate_batch
@@ -102,9 +102,12 @@ class ActionModule(ActionBase):
         vms = gate_batch.batch_vms(batch, host_values)
         options = gate_batch.module_options(names, verdict.argument_spec())
         policy = dict((option, effective.get(name, defaults.get(name))) for name, option in options.items())
-        report = None
+        report = remediation = None
+        remediate = effective.get('backup_gate_remediate', defaults.get('backup_gate_remediate'))
         if error is None:
-            report, error = self._judge(vms, dict((k, v) for k, v in policy.items() if v is not None), task_vars)
+            report, error, remediation = self._judge(
+                vms, dict((k, v) for k, v in policy.items() if v is not None), task_vars, remediate,
+                effective.get('backup_gate_remediate_timeout', defaults.get('backup_gate_remediate_timeout')))
 
         groups = task_vars.get('groups') or {}
         implicit = None
@@ -112,8 +115,9 @@ class ActionModule(ActionBase):
             implicit = {'ansible_connection': 'local', 'ansible_python_interpreter': task_vars.get('ansible_playbook_python')}
         result.update(gate_batch.batch_outcome(
             vms, report, error, policy, effective.get('backup_gate_fail', defaults.get('backup_gate_fail')),
-            earlier_passed=groups.get(gate_batch.PASSED_GROUP) or [], implicit_localhost=implicit))
-        result['changed'] = False
+            earlier_passed=groups.get(gate_batch.PASSED_GROUP) or [], implicit_localhost=implicit, remediation=remediation))
+        # A quick backup changed the backup infrastructure (in check mode: would have).
+        result['changed'] = bool(remediation and (remediation['backed_up'] or (remediation['check_mode'] and remediation['hosts'])))
         return result
 
     @staticmethod
@@ -141,8 +145,13 @@ class ActionModule(ActionBase):
                 merged.update(self._templar.template(environment))
         return merged
 
-    def _judge(self, vms, policy, task_vars):
-        """``(report, None)`` from the gate over ``vms``, or ``(None, one sentence)``."""
+    def _judge(self, vms, policy, task_vars, remediate=None, remediate_timeout=None):
+        """``(report, None, remediation)`` from the gate over ``vms``, or ``(None, one sentence, None)``.
+
+        With ``remediate`` ``quick_backup`` the hosts a backup can fix get a
+        quick backup and are judged again, in a second logon; ``remediation``
+        says what was done (None when nothing was asked).
+        """
         try:
             params = self._module_defaults()
             params.update(policy)
@@ -150,7 +159,7 @@ class ActionModule(ActionBase):
             with _Environment(self._environment()):
                 checked = ArgumentSpecValidator(verdict.argument_spec()).validate(params)
             if checked.error_messages:
-                return None, '{0}: {1}.'.format(GATE_MODULE, '; '.join(checked.error_messages).rstrip('.'))
+                return None, '{0}: {1}.'.format(GATE_MODULE, '; '.join(checked.error_messages).rstrip('.')), None
             params = checked.validated_parameters
             from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import get_client
             client = get_client(EmOptionAdapter.from_dict(params))
@@ -164,10 +173,41 @@ class ActionModule(ActionBase):
             finally:
                 for warning in client.warnings:
                     display.warning(warning)
-            return report, None
+            remediation = None
+            if remediate == 'quick_backup':
+                remediation = self._remediate(vms, report, params, remediate_timeout)
+            return report, None, remediation
         except EmError as exc:
-            return None, str(exc)
+            return None, str(exc), None
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever went wrong, every host must still fail with a reason: never a silent run_once failure.
             text = str(exc).strip().splitlines()
-            return None, 'the gate stopped on an unexpected {0}{1}.'.format(type(exc).__name__, ': ' + text[0] if text else '')
+            return None, 'the gate stopped on an unexpected {0}{1}.'.format(type(exc).__name__, ': ' + text[0] if text else ''), None
+
+    def _remediate(self, vms, report, params, timeout):
+        """Quick backups of the hosts a backup can fix, then their second judgement, in one logon; folded into ``report``."""
+        from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import get_client
+        hosts = gate_batch.remediation_hosts(vms, report)
+        if not hosts:
+            return gate_batch.merge_remediation(report, [], None, None)
+        check_mode = bool(self._play_context.check_mode)
+        targets = dict((host, vms[host]) for host in hosts)
+        plan = actions.plan_quick_backup({'vms': targets, 'wait_timeout': timeout, 'poll_interval': params.get('wait_sleep')})
+        display.display('Backup gate: quick backup of {0} host{1} ({2}){3}.'.format(
+            len(hosts), '' if len(hosts) == 1 else 's', ', '.join(hosts[:5]) + (', ...' if len(hosts) > 5 else ''),
+            ' in check mode, nothing is sent' if check_mode else ''))
+        client = get_client(EmOptionAdapter.from_dict(params))
+        rejudged = None
+        try:
+            with client:
+                backup = actions.run_quick_backup(client, plan, check_mode)
+                for line in backup['log']:
+                    display.v(line)
+                created = dict((host, vms[host]) for host in hosts if backup['vms'][host]['status'] == 'created')
+                if created:
+                    again = verdict.plan_protection(client, created, params)
+                    rejudged = verdict.protection_report(client, again)
+        finally:
+            for warning in client.warnings:
+                display.warning(warning)
+        return gate_batch.merge_remediation(report, hosts, backup, rejudged, check_mode)

@@ -27,6 +27,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import base64
+import json
 import random
 import re
 import threading
@@ -307,11 +308,11 @@ class EmClient(object):
         message = '{0} {1} failed: {2}'.format(method, url_shown, reason)
         return EmError(self._scrub(message).rstrip('.') + '.', url=url_shown)
 
-    def _attempt(self, method, url, headers=None, auth=None, connect=None, read=None, http=None):
+    def _attempt(self, method, url, headers=None, auth=None, connect=None, read=None, http=None, data=None):
         """Send one request; returns an _Attempt. Never retries and never raises for HTTP or network trouble."""
         try:
             response = (http or self._http).request(method, url, headers=headers or {}, auth=auth, verify=self.verify,
-                                                    timeout=(connect, read), allow_redirects=False)
+                                                    timeout=(connect, read), allow_redirects=False, data=data)
         except requests.exceptions.RequestException as exc:
             return _Attempt(outcome=classify_failure(exc), exc=exc)
         except OSError as exc:
@@ -682,12 +683,12 @@ class EmClient(object):
             method, self._shown(url), response.status_code, str(problem).rstrip('.'), sent)
         return EmError(self._scrub(message), url=self._shown(url), status=response.status_code)
 
-    def _parse(self, url, response):
+    def _parse(self, url, response, method='GET'):
         try:
             return parsing.parse_body(response.content)
         except EmError as exc:
             problem = str(exc).replace('The server answered with ', 'it is ', 1)
-            raise self._not_an_answer('GET', url, response, problem[:1].lower() + problem[1:])
+            raise self._not_an_answer(method, url, response, problem[:1].lower() + problem[1:])
 
     def get(self, path, allow_missing=False):
         """GET an API path or URL and return the parsed body (JSON-shaped dict/list).
@@ -714,6 +715,64 @@ class EmClient(object):
             return parsing.check_entity(doc, query_type or entity_path.strip('/'), guid)
         except parsing.AnswerError as exc:
             raise self._not_an_answer('GET', url, response, exc)
+
+    def post(self, path, body=None, content_type='application/json', expect=(202,)):
+        """POST to an API path or URL (an action such as ``?action=quickbackup``); returns ``(status, parsed body)``.
+
+        A POST is not idempotent: EM may start a backup for every copy it
+        receives. So it is sent again only when it provably never reached EM
+        (the connection could not be made); never after a timeout, a dropped
+        connection or any HTTP answer. ``body`` is a dict (sent as JSON) or
+        text already in ``content_type``; EM requires a ``Content-Type`` even
+        for an action without a body. A status outside ``expect`` raises
+        EmError with EM's own message.
+        """
+        url = self.url(path)
+        if isinstance(body, dict):
+            data = json.dumps(body).encode('utf-8')
+        elif body is None:
+            data = b''
+        else:
+            data = body.encode('utf-8') if isinstance(body, str) else body
+        connect = connect_timeout(self.timeout)
+        started = time.monotonic()
+        tries = 0
+        while True:
+            self._check_cancelled()
+            with self._lock:
+                token = self._token
+            headers = {TOKEN_HEADER: token, 'Content-Type': content_type} if token else {'Content-Type': content_type}
+            attempt = self._attempt('POST', url, headers=headers, connect=connect, read=self.timeout, data=data)
+            tries += 1
+            if attempt.response is not None:
+                break
+            if attempt.outcome == NOT_SENT and tries <= self.retries:
+                delay = backoff_delay(tries - 1)
+                if time.monotonic() - started + delay < self.timeout:
+                    self._note_retry('POST', url, self._why(attempt), tries - 1, self.retries + 1)
+                    self._sleep(delay)
+                    continue
+            self._check_cancelled()
+            reason = self._failure_reason(url, attempt, tries, self.timeout, connect)
+            if attempt.outcome in (TIMED_OUT, DROPPED):
+                reason += '; EM may have received it, so it was not sent again'
+            raise self._error('POST', url, reason=reason)
+        response = attempt.response
+        if response.status_code not in expect:
+            raise self._error('POST', url, response)
+        return response.status_code, self._parse(url, response, 'POST') if response.content else None
+
+    def get_href(self, href):
+        """GET an entity or task by the ``Href`` EM gave in a link (its query string kept); returns the parsed body.
+
+        The path from ``/api/`` on is requested from the EM we are logged on
+        to, whatever host the link names: EM builds links from its own view of
+        its name, and the token must never go to another host.
+        """
+        match = re.search(r'/api/(.*)$', href, re.IGNORECASE | re.DOTALL)
+        if not match or not match.group(1):
+            raise EmError('EM gave the link {0}, which is not an EM REST API address (no /api/ in it).'.format(self._shown(href)))
+        return self.get(match.group(1))
 
     def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1,
                    collection_key=None):

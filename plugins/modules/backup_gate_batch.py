@@ -76,6 +76,8 @@ summary:
     - The batch's summary, which the role publishes as C(backup_gate_summary). C(by_code) holds every code of
       M(vbem.enterprise_manager.vm_protection_info) and C(not_judged), with 0 when no host got it; C(error) is the
       sentence that stopped the batch, or null.
+    - With C(backup_gate_remediate=quick_backup) also C(remediation) - C(hosts) (those a quick backup could fix),
+      C(backed_up), C(passed_after), C(not_fixed) and C(check_mode).
   returned: always
   type: dict
   sample:

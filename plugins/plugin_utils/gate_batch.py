@@ -12,6 +12,9 @@ plugin and its unit tests:
 * ``batch_problem`` finds what makes the batch's variables unusable (an
   unknown ``backup_gate_*`` variable, a VM name given for the play, a policy
   that differs between hosts) before Enterprise Manager is asked;
+* ``remediation_hosts`` and ``merge_remediation`` decide which failed hosts
+  get a quick backup (``backup_gate_remediate: quick_backup``) and fold the
+  backups and the second judgement into the report;
 * ``batch_outcome`` turns the gate's report (or the one error that stopped
   it) into what the role's tasks need: an ``add_host`` item per host, the
   summary, the summary's lines, the hosts that fail and each one's message.
@@ -127,6 +130,75 @@ def policy_phrase(policy):
     return phrase
 
 
+# What a quick backup can fix: a missing, too old or failed backup. Never an unknown or ambiguous name
+# (a backup of another machine) nor a running backup (EM refuses a second run in its job).
+REMEDIABLE = ('no_session', 'stale', 'failed_result')
+REMEDIATE_MODES = ('none', 'quick_backup')
+
+
+def remediation_hosts(vms, report):
+    """The hosts (in batch order) whose verdict a quick backup can fix: codes in REMEDIABLE."""
+    return [host for host in vms if not report['vms'][host]['passed'] and report['vms'][host]['code'] in REMEDIABLE]
+
+
+def _clock(text):
+    """``14:32 UTC`` from an EM timestamp (``2026-12-07T14:32:05.1Z``); the text itself when it is not one."""
+    if isinstance(text, str) and len(text) >= 16 and text[10:11] in ('T', ' '):
+        return text[11:16] + ' UTC'
+    return str(text)
+
+
+def merge_remediation(report, hosts, backup, rejudged, check_mode=False):
+    """Fold the quick backups (the quick_backup result over ``{host: VM}``) and the second judgement into ``report``.
+
+    ``rejudged`` is the gate's report over the hosts that got a backup
+    (None in check mode or when none did). Each remediated host's reason says
+    what was done; the returned dict goes into the summary as ``remediation``.
+    """
+    outcome = {'mode': 'quick_backup', 'hosts': list(hosts), 'backed_up': [], 'passed_after': [], 'not_fixed': [],
+               'planned': [], 'check_mode': bool(check_mode)}
+    for host in hosts:
+        row = backup['vms'][host]
+        verdict = dict(report['vms'][host])
+        if row['status'] == 'planned':
+            outcome['planned'].append(host)
+            verdict['reason'] = '{0}; a quick backup would run (check mode)'.format(verdict['reason'])
+        elif row['status'] == 'created':
+            outcome['backed_up'].append(host)
+            if rejudged is not None and host in rejudged['vms']:
+                verdict = dict(rejudged['vms'][host])
+            moment = _clock((row.get('restore_point') or {}).get('time'))
+            if verdict['passed']:
+                outcome['passed_after'].append(host)
+                verdict['reason'] = 'passed after a quick backup at {0} ({1})'.format(moment, verdict['reason'])
+            else:
+                outcome['not_fixed'].append(host)
+                verdict['reason'] = 'still fails after a quick backup at {0}: {1}'.format(moment, verdict['reason'])
+        else:
+            outcome['not_fixed'].append(host)
+            verdict['reason'] = '{0}; the quick backup {1}: {2}'.format(
+                verdict['reason'], 'timed out' if row['status'] == 'timeout' else 'failed',
+                (row.get('message') or 'no message').rstrip('.'))
+        verdict['remediation'] = {'status': row['status'], 'restore_point': row.get('restore_point'),
+                                  'message': row.get('message')}
+        report['vms'][host] = verdict
+    return outcome
+
+
+def remediation_line(outcome):
+    """The summary line that says what the remediation did, or None when it had nothing to do."""
+    if not outcome or not outcome['hosts']:
+        return None
+    not_fixed = ', {0} not fixed ({1})'.format(len(outcome['not_fixed']), _hosts_phrase(outcome['not_fixed'])) if outcome['not_fixed'] else ''
+    if outcome['check_mode']:
+        return 'Would take a quick backup of {0} host{1} (check mode): {2}{3}'.format(
+            len(outcome['planned']), '' if len(outcome['planned']) == 1 else 's', _hosts_phrase(outcome['planned']) or 'none',
+            not_fixed.replace(', ', '; ', 1))
+    return 'Quick backup of {0} host{1}: {2} backed up, {3} passed after it{4}'.format(
+        len(outcome['hosts']), '' if len(outcome['hosts']) == 1 else 's', len(outcome['backed_up']),
+        len(outcome['passed_after']), not_fixed or ', 0 not fixed')
+
+
 def _not_judged(vm, error):
     return {'vm_name': vm, 'requested_name': vm, 'passed': False, 'code': NOT_JUDGED, 'reason': error, 'sources': {}}
 
@@ -136,7 +208,7 @@ def _hosts_phrase(hosts):
     return shown + (', ...' if len(hosts) > SHOWN_HOSTS else '')
 
 
-def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_localhost=None):
+def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_localhost=None, remediation=None):
     """What the role's tasks need once the batch is judged (``report``, the gate's result) or stopped (``error``).
 
     ``vms`` is ``{host: VM name}`` in batch order, ``policy`` the play-wide
@@ -144,7 +216,8 @@ def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_
     the role's ``backup_gate_fail``, ``earlier_passed`` the hosts already in
     backup_gate_passed from an earlier run of the role, ``implicit_localhost``
     the ``add_host`` variables that keep an implicit localhost local (None
-    when localhost is an inventory host).
+    when localhost is an inventory host), ``remediation`` what
+    ``merge_remediation`` returned (None: no remediation asked).
 
     Returns ``{'hosts', 'summary', 'lines', 'failing', 'messages'}``:
     ``hosts`` the ``add_host`` items, ``summary`` the role's
@@ -167,6 +240,8 @@ def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_
         by_code[verdicts[host]['code']] = by_code.get(verdicts[host]['code'], 0) + 1
     summary = {'total': len(hosts), 'passed': len(passed), 'failed': len(failed), 'by_code': by_code,
                'passed_hosts': passed, 'failed_hosts': failed, 'error': error}
+    if remediation is not None:
+        summary['remediation'] = remediation
 
     items = []
     for host in hosts:
@@ -180,6 +255,8 @@ def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_
 
     total = '{0} of {1} host{2}'.format(len(passed), len(hosts), '' if len(hosts) == 1 else 's')
     lines = ['Backup gate: {0} passed ({1})'.format(total, policy_phrase(policy))]
+    if remediation_line(remediation):
+        lines.append(remediation_line(remediation))
     earlier = set(earlier_passed)
     revoked = [host for host in failed if host in earlier]
     messages = {}

@@ -39,9 +39,10 @@ def test_defaults_file_follows_the_argument_specs():
     assert set(DEFAULTS) == set(defaults) - {gate_batch.PER_HOST}
 
 
-def test_every_play_wide_variable_but_fail_is_a_gate_module_option():
+def test_every_play_wide_variable_but_fail_and_remediation_is_a_gate_module_option():
     options = gate_batch.module_options(NAMES, verdict.argument_spec())
-    assert set(options) == set(NAMES) - {'backup_gate_vm_name', 'backup_gate_fail'}
+    assert set(options) == set(NAMES) - {'backup_gate_vm_name', 'backup_gate_fail', 'backup_gate_remediate',
+                                         'backup_gate_remediate_timeout'}
     assert options['backup_gate_max_age'] == 'max_age'
 
 
