@@ -49,13 +49,13 @@ seealso:
 '''
 
 EXAMPLES = r'''
-# Used by the role's tasks; a playbook uses the role:
-- name: Patch the web servers that have a good, recent backup
-  hosts: webservers
-  gather_facts: false
-  roles:
-    - role: vbem.enterprise_manager.backup_gate
-      backup_gate_max_age: 36h
+# The role runs this action once per play batch; a playbook uses the role.
+- name: Gate this play's hosts, report only
+  ansible.builtin.include_role:
+    name: vbem.enterprise_manager.backup_gate
+  vars:
+    backup_gate_max_age: 36h
+    backup_gate_fail: none
 '''
 
 RETURN = r'''
