@@ -907,7 +907,8 @@ def test_look_back_reads_on_after_the_order_breaks_on_a_later_page():
     # Trusting the order, old01 was settled by page 1 (with 28 Nov 21:00) and page 3 (odd01) ended the
     # look back; the order broke on page 2, so the newest counts and every page is read.
     assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 23:00 UTC (Failed) is older than 24h'
-    assert [page for _t, _f, page, _n in em.requests] == [1, 1, 2, 3, 4]
+    # (and one page past the last, full one, which PagingInfo calls the last: a full page is never trusted to end it)
+    assert [page for _t, _f, page, _n in em.requests] == [1, 1, 2, 3, 4, 5]
 
 
 def test_a_future_session_fails_the_vm_whatever_the_order():
