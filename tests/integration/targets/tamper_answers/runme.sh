@@ -8,6 +8,7 @@
 set -eux -o pipefail
 export EMULATOR_ARGS="--sessions 600"
 source ../setup_emulator/emulator.sh
+# shellcheck disable=SC2154  # collection_root: set by setup_emulator/emulator.sh
 control() { "$EMULATOR_PYTHON" "$collection_root/tests/emulator/control.py" "$@"; }
 
 ansible-playbook -i ../../inventory playbook.yml "$@"
@@ -38,7 +39,7 @@ for rule in \
     fi
     grep -q 'not the answer asked for' "$EMULATOR_DIR/err.txt" || { cat "$EMULATOR_DIR/err.txt"; exit 1; }
     grep -q 'EM sent' "$EMULATOR_DIR/err.txt"
-    ! grep -n Traceback "$EMULATOR_DIR/err.txt"
+    if grep -n Traceback "$EMULATOR_DIR/err.txt"; then exit 1; fi
 done
 
 # Every page claims to be the last: the inventory reads on and is complete.
