@@ -12,7 +12,7 @@ the EM requests and logons it made (from ``/_emulator/stats``) and the peak
 RSS of the largest process it ran. The same goes to
 ``bench/results/bench-<time>.json`` (and ``latest.json``).
 
-    python bench/run.py [--only S1,S2,S3,WAN,LOGON] [--rounds N] [--hosts 200,500]
+    python bench/run.py [--only S1,S2,S3,WAN,LOGON,QB,QR] [--rounds N] [--hosts 200,500]
 
 See bench/README.md for what each scenario measures and the targets.
 """
@@ -55,6 +55,15 @@ MAX_LOGONS = 600  # room for per-host uri at 500 hosts (it holds up to `forks` l
 QB_JOBS = 4
 QB_PER_JOB = 5
 QB_DURATION = 5.0
+# QR: the remediating gate over QR_HOSTS hosts, QR_JOBS x QR_PER_JOB of them needing a backup, QR_DURATION s each.
+QR_HOSTS = 500
+QR_JOBS = 4
+QR_PER_JOB = 5
+QR_DURATION = 5.0
+# (remediating - plain gate) / backups' lower bound: the backups dominate when the rest (polls a second
+# apart after each of a job's serial backups, the second judgement, Ansible's loop over the batch) stays
+# within half of the backups' own time.
+QR_OVERHEAD = 1.5
 # What an audit of every session needs: the module in S3 also runs with only these keys.
 AUDIT_FIELDS = ['vm_name', 'job_name', 'result', 'end_time']
 
@@ -314,7 +323,8 @@ def play_contender(bench, emulator, playbook, inventory=None, extra=None):
     def run():
         wall, rss, rc, events, log = bench.playbook(emulator, playbook, inventory=inventory, extra=extra)
         spans = task_spans(events)
-        return {'seconds': spans.get(None), 'wall': wall, 'rss': rss, 'count': _int(report(events).get('count')),
+        data = report(events)
+        return {'seconds': spans.get(None), 'wall': wall, 'rss': rss, 'count': _int(data.get('count')), 'report': data,
                 'tasks': dict((k, v) for k, v in spans.items() if k is not None), 'ok': rc == 0, 'log': log,
                 'error': _error(rc, events, log)}
     return run
@@ -415,6 +425,76 @@ def quick_backup_scenario(bench, emulator, name, duration, jobs=QB_JOBS, per_job
     return rows
 
 
+def remediate_scenario(bench, emulator, name, duration, hosts=QR_HOSTS, jobs=QR_JOBS, per_job=QR_PER_JOB, rounds=None):
+    """The gate over ``hosts`` hosts, ``jobs`` x ``per_job`` of them with a failed latest backup, remediating or not.
+
+    Every other host's VM gets a good backup first, so only the chosen hosts can
+    fail. Before each run every chosen VM gets a new failed backup session (newer
+    than the quick backup of the run before), so each run judges, backs up and
+    judges again the same hosts. The backups' lower bound is ``per_job`` x ``duration``:
+    EM runs the VMs of one job one after the other.
+    """
+    inventory = os.path.join(bench.scratch, 'inventory-qr-%d.json' % hosts)
+    names = set(write_inventory(inventory, emulator, hosts))
+    catalog = emulator.control('catalog')
+    running = set(row['job_name'] for row in catalog['running'])
+    taken, chosen = set(), []
+    for job in catalog['jobs']:
+        if job['type'] != 'Backup' or job['name'] in running:
+            continue
+        vms = [vm for vm in job['vms'] if vm in names and vm not in taken]
+        if len(vms) >= per_job:
+            chosen.append((job['name'], vms[:per_job]))
+            taken.update(vms[:per_job])
+        if len(chosen) == jobs:
+            break
+    if len(chosen) < jobs:
+        raise SystemExit('bench: the emulator has {0} idle backup jobs with {1} of the hosts\' VMs, fewer than {2}'.format(
+            len(chosen), per_job, jobs))
+    count = jobs * per_job
+    # The seeded data holds other failed, old and running backups: a fresh good backup of every other host's
+    # VM makes the chosen ones the only hosts a backup can fix, in every run alike (the quick backups would
+    # otherwise fix the others in the first remediating run only, and a running job refuses them).
+    for vm in sorted(names - taken):
+        emulator.control('sessions', {'type': 'BackupTaskSession', 'vm_name': vm, 'result': 'Success', 'created': 'now'})
+    remediating = play_contender(bench, emulator, 'gate_remediate.yml', inventory, extra={'bench_remediate': 'quick_backup'})
+    plain = play_contender(bench, emulator, 'gate_remediate.yml', inventory, extra={'bench_remediate': 'none'})
+
+    def contender(play, backups):
+        def run():
+            for job_name, vms in chosen:
+                for vm in vms:
+                    emulator.control('sessions', {'type': 'BackupTaskSession', 'vm_name': vm, 'job_name': job_name,
+                                                  'result': 'Failed', 'created': 'now'})
+            before = len(emulator.control('actions')['actions'])
+            measured = play()
+            measured['runs'] = len(emulator.control('actions')['actions'][before:])
+            remediated = _int(measured['report'].get('remediated'))
+            # Every host passes after the backups; without them the chosen ones are held back, and no backup runs.
+            expected = hosts if backups else hosts - count
+            measured['ok'] = measured['ok'] and measured['runs'] == (count if backups else 0) and measured['count'] == expected \
+                and remediated == (count if backups else 0)
+            if not measured['ok'] and not measured.get('error'):
+                measured['error'] = 'backups {0}, passing hosts {1}, remediated {2}: expected {3}, {4}, {5}'.format(
+                    measured['runs'], measured['count'], remediated, count if backups else 0, expected, count if backups else 0)
+            return measured
+        return run
+    rows = bench.scenario(name, emulator, [('remediating', contender(remediating, True), None),
+                                           ('plain gate', contender(plain, False), None)],
+                          floor_name='plain gate', uri_name=None, rounds=rounds)
+    bound = per_job * duration
+    for row in rows.values():
+        row.update({'duration_s': duration, 'hosts': hosts, 'backups': count, 'jobs': jobs, 'bound_s': bound})
+    remediating_row, plain_row = rows['remediating'], rows['plain gate']
+    if remediating_row['median_s'] is not None and plain_row['median_s'] is not None:
+        remediating_row['x_bound'] = (remediating_row['median_s'] - plain_row['median_s']) / bound
+    bench.rows.append({'scenario': name, 'contender': 'backups lower bound', 'latency_ms': 0, 'n': 0, 'median_s': bound,
+                       'min_s': None, 'max_s': None, 'wall_median_s': None, 'x_floor': _ratio(bound, plain_row['median_s']),
+                       'x_uri': None, 'requests': None, 'logons': None, 'leaked_logons': 0, 'peak_rss_mb': None,
+                       'count': count, 'ok': True, 'samples': []})
+    return rows
+
+
 def logon_scenario(bench, emulator, name, latency_ms=0, tasks=50, rounds=None):
     vm_file = os.path.join(bench.scratch, 'logon-vms.json')
     with open(vm_file, 'w') as handle:
@@ -496,6 +576,13 @@ def targets(rows):
         check('QB quick_backup {0} VMs in {1} jobs / action duration <= {2}'.format(qb.get('vms'), qb.get('jobs'), serial),
               qb.get('x_duration'), float(serial))
         check('QB quick_backup logons == 1', qb.get('logons'), 1.0)
+    qr = by.get(('QR', 'remediating'))
+    if qr is not None:
+        plain_logons = get('QR', 'plain gate', 'logons')
+        check('QR remediating logons == 2 (one a phase)', qr.get('logons'), 2.0)
+        check('QR judging logons (plain gate) == 1', plain_logons, 1.0)
+        check('QR back up, judge again logons == 1', None if plain_logons is None else qr.get('logons') - plain_logons, 1.0)
+        check('QR (remediating - plain gate) / backups bound <= {0:g}'.format(QR_OVERHEAD), qr.get('x_bound'), QR_OVERHEAD)
     check('WAN-LOGON one token: logons == 1', get('WAN-LOGON', 'one token', 'logons'), 1.0)
     check('WAN-LOGON one token / logon each (time)', get('WAN-LOGON', 'logon each', 'x_floor') and 1 / get('WAN-LOGON', 'logon each', 'x_floor'), 1.0)
     return checks
@@ -503,9 +590,11 @@ def targets(rows):
 
 def main():
     parser = argparse.ArgumentParser(description='Benchmark the collection against its floors and uri (issue 8).')
-    parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON,QB', help='comma-separated scenarios (default: all)')
+    parser.add_argument('--only', default='S1,S2,S3,WAN,LOGON,QB,QR', help='comma-separated scenarios (default: all)')
     parser.add_argument('--qb-duration', type=float, default=QB_DURATION,
                         help='seconds each quick backup runs in the emulator in QB (default {0:g})'.format(QB_DURATION))
+    parser.add_argument('--qr-duration', type=float, default=QR_DURATION,
+                        help='seconds each quick backup runs in the emulator in QR (default {0:g})'.format(QR_DURATION))
     parser.add_argument('--rounds', type=int, default=3, help='alternating rounds of S1 (default 3)')
     parser.add_argument('--long-rounds', type=int, default=2,
                         help='rounds of the longer plays: S2 and WAN (default 2); WAN-LOGON and S3 run once')
@@ -564,6 +653,14 @@ def main():
             quick_backup_scenario(bench, actions_emulator, 'QB', options.qb_duration, rounds=options.long_rounds)
             actions_emulator.stop()
             emulators.remove(actions_emulator)
+        if 'QR' in only:
+            remediate_emulator = Emulator(SMALL + ['--action-duration', str(options.qr_duration)], scratch)
+            emulators.append(remediate_emulator)
+            print('QR: the gate over {0} hosts, {1} in {2} jobs needing a backup of {3:g} s, remediating or not'.format(
+                QR_HOSTS, QR_JOBS * QR_PER_JOB, QR_JOBS, options.qr_duration), flush=True)
+            remediate_scenario(bench, remediate_emulator, 'QR', options.qr_duration, rounds=options.long_rounds)
+            remediate_emulator.stop()
+            emulators.remove(remediate_emulator)
         if 'S3' in only:
             large = Emulator(LARGE, scratch)
             emulators.append(large)
