@@ -264,7 +264,7 @@ def batch_outcome(vms, report, error, policy, fail, earlier_passed=(), implicit_
         lines.append('No host was judged, so every host fails: {0}'.format(error))
         failing = list(hosts)
         for host in hosts:
-            messages[host] = 'Backup gate: {0} fails closed because no host could be judged (the summary says why).'.format(host)
+            messages[host] = 'Backup gate: {0} fails closed because no host could be judged: {1}'.format(host, error)
         return {'hosts': items, 'summary': summary, 'lines': lines, 'failing': failing, 'messages': messages}
 
     for host in failed:
