@@ -21,6 +21,8 @@ options:
   result:
     description:
       - Only sessions with one of these results. V(None) is the result of a session still running.
+      - With C(latest_per_vm) or C(latest_per_job), applied to each VM's (job's) newest session after it is picked
+        (newest, then filter), never to pick an older session that matches.
       - An empty list is refused; leave the option out to get every result.
     type: list
     elements: str
@@ -116,4 +118,22 @@ options:
       - Seconds between two polls with O(wait); 1 or more, so that waiting never polls EM without a pause.
     type: int
     default: 10
+'''
+
+    # The task session modules' latest_per_vm.
+    LATEST_PER_VM = r'''
+options:
+  latest_per_vm:
+    description:
+      - Keep only the newest session of each VM. O(limit) then counts VMs.
+      - EM is asked for newest first, but the newest session is found by comparing creation times, whatever order EM
+        answers in. O(sort) and O(order) then order the kept sessions.
+      - Newest, then filter - O(result) and O(state) judge each VM's newest session, they do not pick it. With
+        O(result=Success) a VM whose newest session failed is left out, never returned with an older success; check
+        that every VM you expect is in the list (or use M(vbem.enterprise_manager.vm_protection_info)).
+      - A VM is its C(VmUid) where EM sends one, else its name exactly as EM spells it - two VMs whose names differ only
+        in case each keep their own newest session, with a warning naming them.
+      - A warning names VMs whose newest session is dated more than 5 minutes after the controller's clock.
+    type: bool
+    default: false
 '''

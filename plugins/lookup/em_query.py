@@ -58,11 +58,18 @@ options:
   latest_per_vm:
     description:
       - Task session types only. Keep only the newest session of each VM. O(limit) then counts VMs.
+      - The newest session is found by comparing creation times, whatever order EM answers in.
+      - Newest, then filter - O(result) and O(state) judge each VM's newest session, they do not pick it. With
+        O(result=Success) a VM whose newest session failed is left out, never returned with an older success; check
+        that every VM you expect is in the list (or use M(vbem.enterprise_manager.vm_protection_info)).
+      - A VM is its C(VmUid) where EM sends one, else its name exactly as EM spells it - two VMs whose names differ only
+        in case each keep their own newest session, with a warning naming them.
     type: bool
     default: false
   latest_per_job:
     description:
       - Job session types only. Keep only the newest session of each job. O(limit) then counts jobs.
+      - As with O(latest_per_vm), the newest is found by time and O(result) and O(state) then filter it.
     type: bool
     default: false
   raw:
@@ -107,13 +114,26 @@ EXAMPLES = r'''
   ansible.builtin.debug:
     msg: "{{ (failed_tasks | map(attribute='vm_name') | unique | join(', ')) if failed_tasks | length > 0 else 'no failures' }}"
 
-# latest_per_vm keeps each VM's newest session, state=Completed skips backups still running,
-# and the JMESPath filter keeps the VMs whose newest finished backup failed.
-- name: Names of the VMs whose last finished backup (in the last 30 days) failed
+# latest_per_vm keeps each VM's newest session (running or not), and the JMESPath filter keeps
+# the VMs whose newest backup did not succeed (Failed, Warning, or None while still running).
+- name: Names of the VMs whose last backup (in the last 30 days) did not succeed
   ansible.builtin.debug:
     msg: >-
-      {{ query('vbem.enterprise_manager.em_query', 'BackupTaskSession', state='Completed', latest_per_vm=true,
-               created_after='30d', limit=0, jmespath="[?result=='Failed'].vm_name") }}
+      {{ query('vbem.enterprise_manager.em_query', 'BackupTaskSession', latest_per_vm=true,
+               created_after='30d', limit=0, jmespath="[?result!='Success'].vm_name") }}
+
+# A gate by hand, the safe way: result=Success judges each VM's newest session (newest, then filter),
+# so a VM whose last backup failed is missing from the list - and the assert counts the VMs, not the sessions.
+# vbem.enterprise_manager.vm_protection_info does this (and more) with a reason per VM.
+- name: Every VM's newest backup of the last 24 hours succeeded
+  vars:
+    vms: [dbserver01, web01]
+    newest_ok: >-
+      {{ query('vbem.enterprise_manager.em_query', 'BackupTaskSession', vm_name=vms, latest_per_vm=true,
+               result='Success', created_after='24h', limit=0) | map(attribute='vm_name') | map('lower') | list }}
+  ansible.builtin.assert:
+    that: vms | map('lower') | reject('in', newest_ok) | list == []
+    fail_msg: "No successful newest backup for {{ vms | map('lower') | reject('in', newest_ok) | join(', ') }}"
 
 - name: Backup servers, as EM returns them
   ansible.builtin.set_fact:

@@ -13,6 +13,7 @@ running sessions. Module files are then an argument spec, one call and
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import re
 import time
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
@@ -28,6 +29,8 @@ TASK_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'vm_name', 'state', 'r
 JOB_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'job_name', 'state', 'result']
 # Options that select sessions; ``id`` is mutually exclusive with all of them.
 SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'filter', 'latest_per_vm', 'latest_per_job')
+# Options that judge a session rather than select which ones are read: with latest_per_*, applied to the newest.
+OUTCOME_OPTIONS = ('result', 'state')
 
 
 def _as_list(value):
@@ -110,8 +113,8 @@ def session_conditions(kind, params, now=None):
     local = {}
     for option in ('vm_name', 'job_name', 'result', 'state'):
         values = _as_list(params.get(option))
-        if not values:
-            continue
+        if not values or (option in OUTCOME_OPTIONS and _latest_key(params)):
+            continue  # with latest_per_*, result and state judge the newest session (see outcome_filters)
         if option in kind.local_fields:
             local[option] = set(str(v).casefold() for v in values)
             continue
@@ -125,6 +128,62 @@ def session_conditions(kind, params, now=None):
         labels[len(conditions)] = 'created_before'
         conditions.append((kind.field('creation_time'), '<', query.parse_time(params['created_before'], now)))
     return conditions, params.get('filter'), local, labels
+
+
+def _latest_key(params):
+    """The session key latest_per_vm/latest_per_job keep one session per, or None."""
+    return 'vm_name' if params.get('latest_per_vm') else ('job_name' if params.get('latest_per_job') else None)
+
+
+def outcome_filters(params):
+    """With latest_per_vm/latest_per_job: ``{option: allowed casefolded values}`` for result and state, else ``{}``.
+
+    "Newest, then filter": each VM's (job's) newest session is picked first
+    and only then kept or dropped on its result and state. Filtered first,
+    ``result: Success`` would return a VM's newest *successful* session and
+    hide that its last backup failed; so these two are never sent to EM.
+    """
+    if not _latest_key(params):
+        return {}
+    return dict((option, set(str(v).casefold() for v in _as_list(params.get(option))))
+                for option in OUTCOME_OPTIONS if _as_list(params.get(option)))
+
+
+# A comparison on Result or State in a raw filter (quoted values removed first).
+_OUTCOME_FIELD_RE = re.compile(r'(?<![A-Za-z0-9_])(Result|State)\s*(?:==|!=|<=|>=|<|>)', re.IGNORECASE)
+_QUOTED_RE = re.compile(r'"(?:[^"]|"")*"')
+
+
+def check_outcome_filter(params):
+    """Refuse a raw filter on Result or State together with latest_per_vm/latest_per_job.
+
+    EM applies ``filter`` before the newest session of each VM (job) is
+    picked, so ``Result=="Success"`` there would bring back a VM's older
+    success over its newer failure: the trap ``outcome_filters`` closes for
+    the ``result`` and ``state`` options. Raises EmError with one sentence.
+    """
+    latest_key = _latest_key(params)
+    if not latest_key or not params.get('filter'):
+        return
+    match = _OUTCOME_FIELD_RE.search(_QUOTED_RE.sub('""', str(params['filter'])))
+    if match:
+        option = 'latest_per_vm' if latest_key == 'vm_name' else 'latest_per_job'
+        raise EmError('filter compares {0}, which EM applies before {1} picks the newest session of each {2}, so an older '
+                      'session could stand in for a newer one that failed; give the {3} option instead, which judges '
+                      'the newest session.'.format(match.group(1), option, 'VM' if latest_key == 'vm_name' else 'job',
+                                                   match.group(1).lower()))
+
+
+def _identity(session, latest_key):
+    """What latest_per_vm/latest_per_job keep one session per: the VM's (job's) UID, else its name exactly as EM spells it.
+
+    Never the case-folded name: two VMs whose names differ only in case each
+    keep their own newest session (and a warning names them).
+    """
+    uid = session.get('vm_uid' if latest_key == 'vm_name' else 'job_uid')
+    if uid:
+        return ('uid', str(uid).lower())
+    return ('name', session.get(latest_key))
 
 
 def build_session_filter(kind, params, now=None):
@@ -235,60 +294,142 @@ def _paging(params):
     return page_size, limit
 
 
-def _fetch(client, kind, params, filter_text, local, concurrency):
-    """One pass of the query: returns ``(sessions, truncated)``."""
+def _fetch(client, kind, params, filter_text, local, concurrency, now):
+    """One pass of the query: returns ``(sessions, truncated)``.
+
+    With latest_per_vm/job the sessions are each VM's (job's) newest, not yet
+    filtered on their outcome nor cut (see ``_finish_latest``).
+    """
     sort = params.get('sort') or 'creation_time'
     descending = (params.get('order') or 'descending') == 'descending'
-    latest_key = 'vm_name' if params.get('latest_per_vm') else ('job_name' if params.get('latest_per_job') else None)
     if sort in kind.local_fields:
         raise EmError('{0} sessions cannot be sorted by {1}: EM has no such query field for them.'.format(kind.query_type, sort))
-    if latest_key:
-        # Newest first, so the first session seen per VM/job is its latest one.
-        sort_field, fetch_descending = kind.field('creation_time'), True
-    else:
-        sort_field, fetch_descending = _sort_field(kind, sort), descending
     page_size, limit = _paging(params)
-    seen_latest = set()
+    if _latest_key(params):
+        return _fetch_latest(client, kind, params, filter_text, local, concurrency, now)
+    sort_field = _sort_field(kind, sort)
 
     def accept(session):
-        if local and not local_match(session, local):
-            return False
-        if latest_key:
-            marker = (session.get(latest_key) or '').casefold()
-            if marker in seen_latest:
-                return False
-            seen_latest.add(marker)
-        return True
+        return local_match(session, local)
 
     def fetch_page(page):
-        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, fetch_descending, page_size, page,
+        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, descending, page_size, page,
                                                collection_key=kind.collection_key)
         return [normalise_session(item, kind, params) for item in items], pages_count
 
-    result = query.fetch_pages(fetch_page, page_size, limit, concurrency,
-                               accept=accept if (local or latest_key) else None, key=lambda s: s.get('uid'))
-    items = result.items
-    if latest_key and (sort != 'creation_time' or not descending):
-        items = _sort_sessions(items, sort, descending)
-    return items, result.truncated
+    result = query.fetch_pages(fetch_page, page_size, limit, concurrency, accept=accept if local else None,
+                               key=lambda s: s.get('uid'))
+    return result.items, result.truncated
 
 
-def _fetch_split(client, kind, params, filters, local, concurrency):
+def _fetch_latest(client, kind, params, filter_text, local, concurrency, now):
+    """latest_per_vm/job: each VM's (job's) newest session by time, whatever order EM answers in.
+
+    EM is asked for newest first; with a ``limit`` the pages after the one
+    that brought ``limit`` VMs (jobs) are skipped only while every session
+    read came newest first (``sessions.OrderCheck``): then nothing unread is
+    newer. Otherwise every page is read. Returns ``(newest sessions, truncated)``.
+    """
+    latest_key = _latest_key(params)
+    page_size, limit = _paging(params)
+    outcome = outcome_filters(params)
+    order = sessions.OrderCheck(now)
+    newest = {}
+    counted = set()
+    skipped = []
+
+    def fetch_page(page):
+        if limit and page > 1 and len(counted) >= limit and order.holds:
+            skipped.append(page)
+            return [], None
+        items, pages_count = client.query_page(kind.query_type, filter_text, kind.field('creation_time'), True, page_size, page,
+                                               collection_key=kind.collection_key)
+        return [normalise_session(item, kind, params) for item in items], pages_count
+
+    def accept(session):
+        order.see(session)
+        if local and not local_match(session, local):
+            return False
+        marker = _identity(session, latest_key)
+        rank = sessions.newest_rank(session, now)
+        if marker not in newest or rank > newest[marker][0]:
+            newest[marker] = (rank, session)
+            # While the order holds, a VM's first session is its newest: count it when it will be returned.
+            if not outcome or local_match(session, outcome):
+                counted.add(marker)
+        return False
+
+    query.fetch_pages(fetch_page, page_size, 0, concurrency, accept=accept, key=lambda s: s.get('uid'))
+    return [session for _rank, session in sorted(newest.values(), key=lambda pair: pair[0], reverse=True)], bool(skipped)
+
+
+def _finish_latest(kind, params, newest, truncated, now):
+    """latest_per_vm/job after reading: the outcome filter, the limit, the sort asked for, and warnings.
+
+    ``newest`` holds each VM's (job's) newest session, newest first. Returns
+    ``(sessions, truncated, warnings)``.
+    """
+    descending = (params.get('order') or 'descending') == 'descending'
+    _page_size, limit = _paging(params)
+    warnings = _latest_warnings(kind, params, newest, now)
+    outcome = outcome_filters(params)
+    kept = [s for s in newest if local_match(s, outcome)] if outcome else list(newest)
+    # Whole, the query keeps the first `limit` VMs (jobs) read newest first and
+    # only then sorts them as asked: cutting after that sort would keep others.
+    if limit and len(kept) > limit:
+        kept, truncated = kept[:limit], True
+    sort = params.get('sort') or 'creation_time'
+    if sort != 'creation_time' or not descending:
+        kept = _sort_sessions(kept, _session_key(kind, sort), descending)
+    return kept, truncated, warnings
+
+
+def _latest_warnings(kind, params, newest, now):
+    """Warnings about the newest sessions latest_per_vm/job picked: names that stand for several VMs (jobs), future times."""
+    latest_key = _latest_key(params)
+    option, noun, uid_key = (('latest_per_vm', 'VM', 'vm_uid') if latest_key == 'vm_name' else ('latest_per_job', 'job', 'job_uid'))
+    warnings = []
+    spellings = {}
+    for session in newest:
+        name = session.get(latest_key)
+        if isinstance(name, str):
+            spellings.setdefault(name.casefold(), []).append(session)
+    for group in spellings.values():
+        if len(group) > 1:
+            shown = ', '.join('{0!r}{1}'.format(s.get(latest_key), ' ({0})'.format(s[uid_key]) if s.get(uid_key) else '')
+                              for s in group)
+            warnings.append('{0} kept one newest session for each of {1} {2}s whose names differ only in case: {3}; EM '
+                            'compares names case-insensitively, so one {4} given matches all of them.'.format(
+                                option, len(group), noun, shown, latest_key))
+    faulty = [s for s in newest if sessions.time_fault(s.get('creation_time'), now)]
+    if faulty:
+        shown = ', '.join('{0} ({1})'.format(s.get(latest_key), s.get('creation_time')) for s in faulty[:5])
+        warnings.append('{0}: the newest {1} session of {2} {3}(s) is dated more than {4} minutes after the controller\'s '
+                        'clock, before 2000 or not at all: {5}{6}; such a session proves nothing.'.format(
+                            option, kind.query_type, len(faulty), noun, int(sessions.CLOCK_SKEW.total_seconds() // 60), shown,
+                            ' and more' if len(faulty) > 5 else ''))
+    return warnings
+
+
+def _fetch_split(client, kind, params, filters, local, concurrency, now):
     """Run a query whose filter was split into several requests; merge as EM would have answered it whole.
 
-    Returns ``(sessions, truncated)``. Each part is read up to ``limit``; the
-    merged list is de-duplicated, reduced to the latest per VM/job when asked
-    (a VM can appear in several parts when a job list was split), sorted as
-    requested and cut to ``limit``.
+    Returns ``(sessions, truncated, warnings)``. Each part is read up to
+    ``limit``; the merged list is de-duplicated, reduced to the latest per
+    VM/job when asked (a VM can appear in several parts when a job list was
+    split), sorted as requested and cut to ``limit``.
     """
+    latest_key = _latest_key(params)
     if len(filters) == 1:
-        return _fetch(client, kind, params, filters[0], local, concurrency)
+        found, truncated = _fetch(client, kind, params, filters[0], local, concurrency, now)
+        if latest_key:
+            return _finish_latest(kind, params, found, truncated, now)
+        return found, truncated, []
     descending = (params.get('order') or 'descending') == 'descending'
-    latest_key = 'vm_name' if params.get('latest_per_vm') else ('job_name' if params.get('latest_per_job') else None)
     _page_size, limit = _paging(params)
     merged, seen, truncated = [], set(), False
     for filter_text in filters:
-        part, cut = _fetch(client, kind, params, filter_text, local, concurrency)
+        part, cut = _fetch(client, kind, params, filter_text, local, concurrency, now)
         truncated = truncated or cut
         for session in part:
             uid = session.get('uid')
@@ -296,21 +437,17 @@ def _fetch_split(client, kind, params, filters, local, concurrency):
                 seen.add(uid)
                 merged.append(session)
     if latest_key:
-        newest, markers = [], set()
-        for session in _sort_sessions(merged, 'creation_time', True):
-            marker = (session.get(latest_key) or '').casefold()
-            if marker not in markers:
-                markers.add(marker)
-                newest.append(session)
-        merged = newest
-        # Whole, the query keeps the first `limit` VMs (jobs) read newest first and
-        # only then sorts them as asked: cutting after that sort would keep others.
-        if limit and len(merged) > limit:
-            merged, truncated = merged[:limit], True
+        newest = {}
+        for session in merged:
+            marker, rank = _identity(session, latest_key), sessions.newest_rank(session, now)
+            if marker not in newest or rank > newest[marker][0]:
+                newest[marker] = (rank, session)
+        ordered = [session for _rank, session in sorted(newest.values(), key=lambda pair: pair[0], reverse=True)]
+        return _finish_latest(kind, params, ordered, truncated, now)
     merged = _sort_sessions(merged, _session_key(kind, params.get('sort') or 'creation_time'), descending)
     if limit and len(merged) > limit:
         merged, truncated = merged[:limit], True
-    return merged, truncated
+    return merged, truncated, []
 
 
 def _fetch_by_id(client, kind, params):
@@ -349,6 +486,7 @@ def plan_session_query(client, kind, params, now=None):
     if not isinstance(kind, sessions.SessionKind):
         kind = sessions.KINDS[kind]
     params = validate.session_params(kind, params, now)
+    check_outcome_filter(params)
     now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
     _paging(params)
     if params.get('id'):
@@ -375,10 +513,11 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
     wait_sleep = max(float(params.get('wait_sleep') if params.get('wait_sleep') is not None else 10), 0.0)
     deadline = clock() + wait_timeout
     while True:
+        found_warnings = []
         if params.get('id'):
             found, truncated = _fetch_by_id(client, kind, params), False
         else:
-            found, truncated = _fetch_split(client, kind, params, filters, local, concurrency)
+            found, truncated, found_warnings = _fetch_split(client, kind, params, filters, local, concurrency, plan['now'])
         running = [s for s in found if sessions.is_running(s)]
         if not wait or not running:
             break
@@ -387,6 +526,7 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
             raise EmError('Timed out after {0:g} seconds waiting for {1} running {2}(s) to finish: {3}{4}.'.format(
                 wait_timeout, len(running), kind.query_type, names, ' and more' if len(running) > 5 else ''))
         sleep(wait_sleep)
+    warnings.extend(found_warnings)
     if truncated:
         warnings.extend(validate.truncation_warnings(kind.query_type, params, _paging(params)[1]))
     summary = sessions.summarise(found, kind)

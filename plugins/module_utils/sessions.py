@@ -25,6 +25,13 @@ JOB_STATES = ('Starting', 'Stopping', 'Working', 'Pausing', 'Resuming', 'Stopped
 RESULTS = ('Success', 'Warning', 'Failed', 'None')
 # States in which a session is still running: what ``wait`` waits out.
 RUNNING_STATES = frozenset(('InProgress', 'Pending', 'Starting', 'Stopping', 'Working', 'Pausing', 'Resuming'))
+# How far a session may be dated after the controller's clock and still be judged: EM and
+# its backup servers keep their own clocks (NTP keeps them within seconds; a VM host whose
+# clock drifts can be minutes off). Five minutes absorbs that drift; anything later is
+# a wrong clock or a wrong answer, and a backup "from the future" proves nothing.
+CLOCK_SKEW = timedelta(minutes=5)
+# EM (Veeam Backup & Replication) did not exist before this: an older session time is garbage.
+EARLIEST_TIME = datetime(2000, 1, 1)
 
 
 class SessionKind(object):
@@ -222,7 +229,7 @@ def normalise(entity, kind, links=True):
 
     Keys: uid, id, name, type, state, result, creation_time, end_time,
     duration_seconds, backup_server, job_name, links and, for task types,
-    vm_name, job_session_uid, reason, total_size; for job types job_uid,
+    vm_name, vm_uid, job_session_uid, reason, total_size; for job types job_uid,
     job_type, progress, is_retry, failure_message. With ``links`` False there
     is no ``links`` key, and only the Up links the other keys are read from
     are converted (2-3 of a session's 16).
@@ -257,6 +264,8 @@ def normalise(entity, kind, links=True):
         job_name = ci_get(entity, 'JobName') or (_name_before_at(parent.get('name')) if parent else None)
         session.update({
             'vm_name': _shared(ci_get(entity, 'VmDisplayName')),
+            # The VM's own identity (v13 backup task sessions; None where EM does not send it).
+            'vm_uid': ci_get(entity, 'VmUid'),
             'job_name': _shared(job_name),
             'job_session_uid': _shared(ci_get(entity, 'JobSessionUid') or ci_get(entity, 'PolicySessionUid')),
             'reason': _text_or_none(ci_get(entity, 'Reason')),
@@ -275,6 +284,71 @@ def normalise(entity, kind, links=True):
             'failure_message': _text_or_none(ci_get(entity, 'FailureMessage')),
         })
     return session
+
+
+def time_fault(value, now):
+    """Why a session time cannot be trusted against ``now`` (naive UTC), or None when it can.
+
+    Returns ``('future_time', moment)`` for a time later than ``now`` plus
+    ``CLOCK_SKEW``, ``('bad_time', moment or None)`` for one that is missing,
+    unparseable or before ``EARLIEST_TIME``.
+    """
+    moment = parse_em_time(value)
+    if moment is None or moment < EARLIEST_TIME:
+        return 'bad_time', moment
+    if moment > now + CLOCK_SKEW:
+        return 'future_time', moment
+    return None
+
+
+# At equal creation times the worse session counts as the newer: running, then each result worse than the next.
+_WORSE = {'Success': 0, 'Warning': 1}
+
+
+def newest_rank(session, now):
+    """A sort key that makes "the newest session" independent of the order EM answered in (higher is newer).
+
+    By creation time; a session whose time cannot be trusted (``time_fault``)
+    above every other, so that it is the one judged and no order can hide it;
+    at equal times a running session before a finished one, a worse result
+    before a better one, and at last the UID, so the choice is total.
+    """
+    fault = time_fault(session.get('creation_time'), now)
+    moment = parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
+    result = session.get('result')
+    return (1 if fault else 0, moment, 1 if is_running(session) else 0,
+            _WORSE.get(result, 2) if isinstance(result, str) else 2, str(session.get('uid')))
+
+
+class OrderCheck(object):
+    """Whether the sessions of one answer came newest first so far: the condition for reading no further.
+
+    EM is asked for ``sortDesc`` on the creation time but its order is not
+    trusted: a reader may skip the rest of an answer only while ``holds``.
+    A session whose time cannot be trusted breaks the order for good.
+    """
+
+    def __init__(self, now):
+        self.now = now
+        self.last = None
+        self.holds = True
+
+    def see(self, session):
+        """Note one session in answer order; returns whether the order still holds."""
+        if self.holds:
+            if time_fault(session.get('creation_time'), self.now):
+                self.holds = False
+            else:
+                moment = parse_em_time(session.get('creation_time'))
+                if self.last is not None and moment > self.last:
+                    self.holds = False
+                self.last = moment
+        return self.holds
+
+
+def is_known_state(session, kind):
+    """True when the session's State is one EM documents for its kind (case as EM writes it)."""
+    return session.get('state') in kind.states
 
 
 def is_running(session):

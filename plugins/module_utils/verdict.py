@@ -4,18 +4,53 @@
 
 """Is this VM protected? The gate's judging logic, and the query that feeds it.
 
-The judging part (``Policy``, ``judge_source``, ``combine``, ``judge_vm``) is
-pure: it turns the newest sessions of a VM into a verdict, ``passed``, a
-``code`` from the fixed set ``CODES`` and a ``reason`` a person can act on.
-The gate module, the backup_gate role (through the module) and the inventory
-plugin all judge with it, so a VM gets the same verdict everywhere.
+The judging part (``Policy``, ``Evidence``, ``Findings``, ``judge_source``,
+``combine``, ``judge_vm``, ``judge_sessions``) is pure: it turns the sessions
+of a VM into a verdict, ``passed``, a ``code`` from the fixed set ``CODES``
+and a ``reason`` a person can act on. The gate module, the backup_gate role
+(through the module) and the inventory plugin all judge with it, so a VM gets
+the same verdict everywhere.
+
+What EM says is checked, not trusted:
+
+* Order. The newest session of a VM and source is the one with the latest
+  creation time, whatever order EM answered in (``Evidence.add``). Reading
+  stops early (the bounded look back) only while the sessions read so far
+  came newest first; once one does not, every page is read.
+* Time. A session dated later than the controller's now plus
+  ``sessions.CLOCK_SKEW`` (5 minutes) never counts as fresh: the VM fails
+  with ``future_time``. A creation time that is missing, unparseable or
+  before 2000 fails it with ``bad_time``. Either sorts above every good time,
+  so it is always what gets judged: no order can hide it.
+* State. A judged session whose ``State`` is not one EM documents for its
+  type (``InProgress``, ``Pending``, ``Completed`` for task sessions) is never
+  taken as completed: ``unknown_state``, naming the state.
+* Identity. Names match case-insensitively, as EM matches them. A requested
+  name is ``ambiguous`` (failing, naming the candidates) when the sessions read
+  for it, over all sources judged, name more than one VM: two ``VmUid``
+  values, or two spellings of the name (``CaseDup`` and ``casedup``). Names
+  are grouped with ``str.casefold()``, which is wider than EM's own comparison
+  may be (it maps ``ß`` to ``ss``): a session whose name equals the requested
+  one only under that folding, not under plain lower-casing (``STRASSE``
+  asked, ``Straße`` found), is a casefold twin and also ``ambiguous``. On
+  doubt the gate fails closed; a VM never passes on another VM's session.
+  Identity is judged on the sessions read: when EM spells a name otherwise
+  than it was asked (or several spellings of it are asked), the whole look
+  back is read for it, so that a second VM with only older sessions shows.
 
 ``plan_protection`` checks the gate's input before logging on;
 ``protection_report`` then reads, with one logged-on client, what the
 verdicts need: per source, the VMs' sessions in the ``max_age`` window
-(names split to fit EM's URL limit), newest first; running sessions waited
-for; and, for names with nothing usable in the window, one bounded look back
-to tell ``stale`` (and since when) from ``no_session``.
+(names split to fit EM's URL limit); running sessions waited for; and, for
+names with nothing usable in the window, one bounded look back to tell
+``stale`` (and since when) from ``no_session``.
+
+Other callers (the inventory) judge sessions they read themselves: collect
+each source's sessions, in any order, into a ``Findings(source, now)`` with
+``visit``, then call ``judge_vm({source: findings.evidence(key)}, policy,
+requested_name)`` for each folded name ``key`` (``Evidence.as_data`` and
+``Evidence.from_data`` carry it through a cache); or, for one VM,
+``judge_sessions({source: [sessions]}, policy, requested_name)``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -30,7 +65,8 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inf
 
 SOURCES = ('backup', 'replica', 'cdp')
 SOURCE_KINDS = {'backup': 'backup_task', 'replica': 'replica_task', 'cdp': 'cdp_task'}
-CODES = ('passed', 'failed_result', 'warning_result', 'unaccepted_result', 'stale', 'no_session', 'running', 'wait_timeout')
+CODES = ('passed', 'failed_result', 'warning_result', 'unaccepted_result', 'stale', 'no_session', 'running', 'wait_timeout',
+         'ambiguous', 'future_time', 'bad_time', 'unknown_state')
 RUNNING_MODES = ('wait', 'fail', 'previous')
 REQUIRE_MODES = ('any', 'all')
 ACCEPTABLE_RESULTS = ('Success', 'Warning')
@@ -144,6 +180,42 @@ def _jobs_phrase(policy):
     return ' of job{0} {1}'.format('s' if len(policy.job_name) > 1 else '', ', '.join(policy.job_name))
 
 
+def _distrusted(source, session, policy):
+    """The failing verdict for a session whose time or state cannot be judged, or None."""
+    fault = sessions.time_fault(session.get('creation_time'), policy.now)
+    what = '{0} session {1}'.format(source, _in_job(session))
+    if fault and fault[0] == 'future_time':
+        ahead = fault[1] - policy.now
+        return _verdict(False, 'future_time', '{0} is dated {1}, {2} after the controller\'s clock ({3}), beyond the {4} '
+                        'allowed for clock skew: EM\'s or the controller\'s clock is wrong, so it proves nothing'.format(
+                            what, _moment(fault[1]), _duration(ahead), _moment(policy.now),
+                            _duration(sessions.CLOCK_SKEW)), session)
+    if fault:
+        return _verdict(False, 'bad_time', '{0} has the creation time {1}, which is {2}; EM\'s answer cannot be judged'.format(
+            what, _shown(session.get('creation_time')),
+            'not a time' if fault[1] is None else 'before {0}'.format(sessions.EARLIEST_TIME.year)), session)
+    kind = sessions.KINDS[SOURCE_KINDS[source]]
+    if not sessions.is_known_state(session, kind):
+        return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
+                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
+                        session)
+    return None
+
+
+def _duration(delta):
+    """``3 h 2 min``, ``5 min``, ``40 s``, ``2 days``: a span for reasons."""
+    seconds = int(delta.total_seconds())
+    if seconds >= 2 * 86400:
+        return '{0} days'.format(seconds // 86400)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return '{0} h {1} min'.format(hours, minutes) if minutes else '{0} h'.format(hours)
+    if minutes:
+        return '{0} min'.format(minutes)
+    return '{0} s'.format(secs)
+
+
 def judge_source(source, newest, completed, policy):
     """Judge one source of one VM.
 
@@ -160,6 +232,9 @@ def judge_source(source, newest, completed, policy):
     """
     if newest is None:
         return _verdict(False, 'no_session', 'no {0} session{1} {2}'.format(source, _jobs_phrase(policy), policy.in_lookback()), None)
+    distrusted = _distrusted(source, newest, policy)
+    if distrusted:
+        return distrusted
     judged = newest
     live = source == 'cdp' and newest.get('result') not in (None, 'None')
     if sessions.is_running(newest) and not live:
@@ -179,6 +254,9 @@ def judge_source(source, newest, completed, policy):
             return _verdict(False, 'no_session', 'no completed {0} session{1} {2}; one is running {3}'.format(
                 source, _jobs_phrase(policy), policy.in_lookback(), since), newest)
         judged = completed
+        distrusted = _distrusted(source, completed, policy)
+        if distrusted:
+            return distrusted
     created = sessions.parse_em_time(judged.get('creation_time'))
     result = judged.get('result') if judged.get('result') is not None else 'None'
     if created is None or created < policy.cutoff:
@@ -221,18 +299,29 @@ def combine(verdicts, policy):
 
 
 def judge_vm(found, policy, requested_name=None):
-    """Judge one VM from ``found = {source: (newest, completed)}`` (missing sources count as nothing found).
+    """Judge one VM from ``found = {source: evidence}`` (missing sources count as nothing found).
 
-    Returns ``{'vm_name', 'passed', 'code', 'reason', 'sources': {source: verdict}}``;
-    ``vm_name`` is EM's spelling when EM has a session of the VM, else ``requested_name``.
+    Each evidence is an ``Evidence`` (from ``Findings.evidence``) or a pair
+    ``(newest, completed)`` of sessions already chosen by time. Returns
+    ``{'vm_name', 'passed', 'code', 'reason', 'sources': {source: verdict}}``;
+    ``vm_name`` is EM's spelling when EM has a session of the VM, else
+    ``requested_name``. A name that matches more than one VM (see the
+    module docstring) is ``ambiguous`` in every source.
     """
+    evidence = dict((source, _as_evidence(found.get(source), policy.now)) for source in policy.sources)
+    candidates = _candidates(evidence.values())
+    twins = [name for name in candidates if requested_name is not None and fold(name) == fold(requested_name)
+             and name.lower() != requested_name.lower()]
     verdicts = {}
     vm_name = None
-    for source in policy.sources:
-        newest, completed = found.get(source) or (None, None)
-        verdicts[source] = judge_source(source, newest, completed, policy)
-        if vm_name is None:
-            vm_name = (newest or {}).get('vm_name') or (completed or {}).get('vm_name')
+    if len(candidates) > 1 or twins or any(len(uids) > 1 for uids in candidates.values()):
+        reason = _ambiguity(requested_name, candidates, twins)
+        for source in policy.sources:
+            verdicts[source] = _verdict(False, 'ambiguous', reason, None)
+    else:
+        for source in policy.sources:
+            verdicts[source] = judge_source(source, evidence[source].newest, evidence[source].completed, policy)
+        vm_name = next(iter(candidates), None)
     verdict = combine(verdicts, policy)
     return {
         'vm_name': vm_name or requested_name,
@@ -241,6 +330,55 @@ def judge_vm(found, policy, requested_name=None):
         'reason': verdict['reason'],
         'sources': verdicts,
     }
+
+
+def judge_sessions(by_source, policy, requested_name=None):
+    """Judge one VM from ``{source: [sessions]}``, in any order (sessions of other names must not be given)."""
+    found = {}
+    for source in policy.sources:
+        evidence = Evidence(policy.now, source == 'cdp')
+        for session in by_source.get(source) or ():
+            evidence.add(session)
+        found[source] = evidence
+    return judge_vm(found, policy, requested_name)
+
+
+def _as_evidence(value, now):
+    if isinstance(value, Evidence):
+        return value
+    evidence = Evidence(now)
+    newest, completed = value or (None, None)
+    for session in (newest, completed):
+        if session is not None:
+            evidence.add(session)
+    # The pair was chosen by its caller: keep it as given.
+    evidence.newest, evidence.completed = newest, completed
+    return evidence
+
+
+def _candidates(evidences):
+    """``{EM spelling: set of VmUids}`` over the sessions behind ``evidences``."""
+    candidates = {}
+    for evidence in evidences:
+        for name, uids in evidence.names.items():
+            candidates.setdefault(name, set()).update(uids)
+    return candidates
+
+
+def _ambiguity(requested_name, candidates, twins):
+    """The reason of an ``ambiguous`` verdict, naming every candidate (spelling and VmUids)."""
+    shown = []
+    for name in sorted(candidates):
+        uids = sorted(candidates[name])
+        shown.append('{0!r}{1}'.format(name, ' ({0})'.format(', '.join(uids)) if uids else ''))
+    asked = repr(requested_name) if requested_name is not None else 'The name'
+    reason = '{0} is ambiguous in EM\'s sessions, which name {1}'.format(asked, ', '.join(shown))
+    if twins:
+        return reason + ('; {0} equals {1} only under Unicode case folding (such as \u00df = ss), which EM may not apply: '
+                         'the gate takes no VM for another, so give the name exactly as EM spells it').format(
+                             ', '.join(repr(t) for t in sorted(twins)), asked)
+    return reason + ('; EM compares names case-insensitively, so the gate cannot tell which VM is meant and judges none: '
+                     'give each VM a name that differs in more than case')
 
 
 def fold(name):
@@ -345,82 +483,187 @@ def _lookback_params(plan, names):
 
 
 def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
-    """Read a session query newest first into ``findings`` (a ``_Findings``).
+    """Read a session query into ``findings`` (a ``Findings``).
 
     The query may be split into several requests (long name lists). Each is
-    read into findings of its own, merged afterwards by creation time: when a
-    long job list is split, one VM's sessions are spread over several
-    requests. With ``stop`` (the bounded look back) a request is read only
-    until every VM it asks for is complete. ``wanted`` limits the folded
+    read into findings of its own, merged afterwards: when a long job list is
+    split, one VM's sessions are spread over several requests. EM is asked
+    for newest first, but nothing relies on it. With ``stop`` (the bounded
+    look back) a request is read only until every VM it asks for is settled,
+    and only while every session read so far came newest first: after the
+    first one that did not (or whose time cannot be trusted), the request is
+    read to its end. Stopping early can never pass a VM: everything the look
+    back may find is older than ``max_age``, and a session outside the
+    asked times is refused (``_check_window``). ``wanted`` limits the folded
     names recorded.
     """
     requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
+    for filter_text, values in requests:
+        # The look back may stop once every name it asks for is settled, while the order held.
+        needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
+        findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
+                                     wanted, needed))
+
+
+def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed):
+    """Read one request of a scan into new ``Findings``; with ``needed``, pages after the one that
+    settled that many names are skipped while the order held."""
+    part = Findings(findings.source, findings.now)
+    order = sessions.OrderCheck(findings.now)
+    settled = [0]
     sort_field = kind.field('creation_time')
 
-    for filter_text, values in requests:
-        part = _Findings(findings.source)
+    def fetch_page(page):
+        if needed is not None and page > 1 and settled[0] >= needed and order.holds:
+            return [], None  # nothing unread can be newer: no request
+        items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
+                                               collection_key=kind.collection_key)
+        return [info.normalise_session(item, kind, {}) for item in items], pages_count
 
-        def fetch_page(page, filter_text=filter_text):
-            items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
-                                                   collection_key=kind.collection_key)
-            return [info.normalise_session(item, kind, {}) for item in items], pages_count
+    def accept(session):
+        _check_window(kind, params, session)
+        order.see(session)
+        if (not local or info.local_match(session, local)) and part.visit(session, wanted):
+            settled[0] += 1
+        return False  # the findings keep what judging needs; nothing else is collected
 
-        def accept(session, part=part):
-            if local and not info.local_match(session, local):
-                return False
-            return part.visit(session, wanted)
-
-        # fetch_pages counts the sessions accept() took: visit() takes one per VM that became complete.
-        stop_after = len(set(fold(name) for name in values.get('vm_name', []))) if stop else 0
-        query.fetch_pages(fetch_page, plan['page_size'], stop_after, plan['concurrency'], accept=accept,
-                          key=lambda s: s.get('uid'))
-        findings.merge(part)
+    query.fetch_pages(fetch_page, plan['page_size'], 0, plan['concurrency'], accept=accept, key=lambda s: s.get('uid'))
+    return part
 
 
-class _Findings(object):
-    """Per folded VM name: the newest session and the newest completed one, for one source."""
+def _check_window(kind, params, session):
+    """Refuse a session outside the creation times asked for: in the look back, a fresh one would pass its VM.
 
-    def __init__(self, source):
+    A time that cannot be trusted at all is left to judging (``bad_time``,
+    ``future_time``), which fails its VM alone.
+    """
+    if sessions.time_fault(session.get('creation_time'), params['now']):
+        return
+    moment = sessions.parse_em_time(session.get('creation_time'))
+    after, before = params.get('created_after'), params.get('created_before')
+    if moment >= after and (before is None or moment < before):
+        return
+    span = 'from {0}{1}'.format(_moment(after), ' to before {0}'.format(_moment(before)) if before is not None else '')
+    raise EmError('EM answered a query for {0} sessions created {1} with one created at {2} ({3}): the answer is not what '
+                  'was asked, so no VM is judged on it.'.format(kind.query_type, span, _moment(moment), session.get('name')))
+
+
+class Evidence(object):
+    """What one source's sessions say about one VM name, gathered in any order.
+
+    ``newest`` is the session that decides the verdict: the latest by
+    creation time, a session whose time cannot be trusted (``bad_time``,
+    ``future_time``) above every other, and, at equal times, a running one
+    before a finished one and a worse result before a better one (no order
+    of EM's answer can change which is judged). ``completed`` is the newest
+    of the sessions not running, by the same rule. ``names`` maps each
+    spelling of the VM name seen to the ``VmUid`` values seen with it.
+    With ``live`` (CDP) a running session with a result counts as settled.
+    """
+
+    def __init__(self, now, live=False):
+        self.now = now
+        self.live = live
+        self.newest = None
+        self.completed = None
+        self.names = {}
+        self._newest_rank = None
+        self._completed_rank = None
+
+    def add(self, session):
+        """Take one session into account."""
+        name = session.get('vm_name')
+        if isinstance(name, str):
+            uids = self.names.setdefault(name, set())
+            if session.get('vm_uid'):
+                uids.add(str(session['vm_uid']))
+        rank = sessions.newest_rank(session, self.now)
+        if self._newest_rank is None or rank > self._newest_rank:
+            self.newest, self._newest_rank = session, rank
+        if not sessions.is_running(session) and (self._completed_rank is None or rank > self._completed_rank):
+            self.completed, self._completed_rank = session, rank
+
+    def merge(self, other):
+        """Take ``other``'s evidence in (a VM's sessions spread over several requests)."""
+        for name, uids in other.names.items():
+            self.names.setdefault(name, set()).update(uids)
+        if other.newest is not None and (self._newest_rank is None or other._newest_rank > self._newest_rank):
+            self.newest, self._newest_rank = other.newest, other._newest_rank
+        if other.completed is not None and (self._completed_rank is None or other._completed_rank > self._completed_rank):
+            self.completed, self._completed_rank = other.completed, other._completed_rank
+
+    def as_data(self):
+        """Plain JSON-able values (for a cache): ``{'newest', 'completed', 'names': {spelling: [VmUids]}}``."""
+        return {'newest': self.newest, 'completed': self.completed,
+                'names': dict((name, sorted(uids)) for name, uids in self.names.items())}
+
+    @classmethod
+    def from_data(cls, data, now, live=False):
+        """The evidence ``as_data`` described, judged against ``now``."""
+        evidence = cls(now, live)
+        for key in ('newest', 'completed'):
+            session = data.get(key)
+            if session is not None:
+                setattr(evidence, key, session)
+                setattr(evidence, '_{0}_rank'.format(key), sessions.newest_rank(session, now))
+        evidence.names = dict((name, set(uids)) for name, uids in (data.get('names') or {}).items())
+        return evidence
+
+    def settled(self):
+        """Whether nothing older can change the verdict: a session not running, or a live CDP one, is known."""
+        if self.completed is not None:
+            return True
+        return self.newest is not None and self.live and self.newest.get('result') not in (None, 'None')
+
+
+class Findings(object):
+    """Per folded VM name, the ``Evidence`` of one source, from sessions seen in any order."""
+
+    def __init__(self, source, now):
         self.source = source
-        self.newest = {}
-        self.completed = {}
+        self.now = now
+        self.by_key = {}
 
     def visit(self, session, wanted=None):
-        """Record a session seen newest-first; True when it completes the name's findings."""
+        """Record a session; True when it makes its name settled (see ``Evidence.settled``) for the first time."""
         name = session.get('vm_name')
         if not isinstance(name, str):
             return False
         key = fold(name)
         if wanted is not None and key not in wanted:
             return False
-        before = self.complete(key)
-        self.newest.setdefault(key, session)
-        if not sessions.is_running(session):
-            self.completed.setdefault(key, session)
-        return not before and self.complete(key)
+        evidence = self.by_key.get(key)
+        if evidence is None:
+            evidence = self.by_key[key] = Evidence(self.now, self.source == 'cdp')
+        before = evidence.settled()
+        evidence.add(session)
+        return not before and evidence.settled()
 
     def merge(self, other):
-        """Take ``other``'s findings where they are newer (or the name had none)."""
-        for mine, theirs in ((self.newest, other.newest), (self.completed, other.completed)):
-            for key, session in theirs.items():
-                if key not in mine or _created(session) > _created(mine[key]):
-                    mine[key] = session
+        """Take ``other``'s findings in."""
+        for key, evidence in other.by_key.items():
+            if key in self.by_key:
+                self.by_key[key].merge(evidence)
+            else:
+                self.by_key[key] = evidence
 
     def forget(self, key):
         """Drop a name's findings before reading it again (after waiting)."""
-        self.newest.pop(key, None)
-        self.completed.pop(key, None)
+        self.by_key.pop(key, None)
+
+    def evidence(self, key):
+        """The name's ``Evidence`` (empty when nothing was seen)."""
+        return self.by_key.get(key) or Evidence(self.now, self.source == 'cdp')
+
+    def newest(self, key):
+        """The name's newest session, or None."""
+        evidence = self.by_key.get(key)
+        return evidence.newest if evidence else None
 
     def complete(self, key):
-        """Whether nothing older can change this name's verdict: a completed session, or one judged live."""
-        if key in self.completed:
-            return True
-        newest = self.newest.get(key)
-        return newest is not None and self.source == 'cdp' and newest.get('result') not in (None, 'None')
-
-
-def _created(session):
-    return sessions.parse_em_time(session.get('creation_time')) or datetime(1, 1, 1)
+        """Whether nothing older can change this name's verdict."""
+        evidence = self.by_key.get(key)
+        return evidence is not None and evidence.settled()
 
 
 def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, progress=None):
@@ -439,7 +682,7 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
     policy = plan['policy']
     by_fold = dict((fold(name), name) for name in plan['names'])
     kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
-    findings = dict((source, _Findings(source)) for source in policy.sources)
+    findings = dict((source, Findings(source, policy.now)) for source in policy.sources)
     for source in policy.sources:
         _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source])
 
@@ -449,8 +692,8 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
     tell = progress or (lambda event, names, seconds: None)
     waited = False
     while True:
-        running = dict((source, [key for key in by_fold if key in findings[source].newest
-                                 and _must_wait(source, findings[source].newest[key], policy)])
+        running = dict((source, [key for key in by_fold if findings[source].newest(key) is not None
+                                 and _must_wait(source, findings[source].newest(key), policy)])
                        for source in policy.sources)
         names = [by_fold[key] for key in by_fold if any(key in keys for keys in running.values())]
         if not names:
@@ -470,13 +713,22 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
                     findings[source].forget(key)
                 _scan(client, kinds[source], _window_params(plan, [by_fold[key] for key in keys]), plan, findings[source])
 
-    # The bounded look back: each request stops once every name it looks for is complete.
+    # A name EM spells otherwise than asked (WEB01 for web01) may be one of two VMs whose names differ in
+    # case, the other one with nothing in the window: its whole look back is read, in every source, to see.
+    asked = {}
+    for _key, name in plan['targets']:
+        asked.setdefault(fold(name), set()).add(name)
+    doubtful = [key for key in by_fold
+                if any(spelling != name for source in policy.sources for spelling in findings[source].evidence(key).names
+                       for name in asked[key])]
+    # The bounded look back: each request stops once every name it looks for is settled (while EM's order holds).
     for source in policy.sources:
         found = findings[source]
-        missing = [key for key in by_fold if _needs_lookback(found, key, policy)]
-        if missing:
-            _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in missing]), plan, found,
-                  wanted=set(missing), stop=True)
+        missing = [key for key in by_fold if key not in doubtful and _needs_lookback(found, key, policy)]
+        for keys, stop in ((missing, True), (doubtful, False)):
+            if keys:
+                _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in keys]), plan, found,
+                      wanted=set(keys), stop=stop)
     return _report(plan, findings)
 
 
@@ -484,12 +736,14 @@ def _must_wait(source, session, policy):
     """A newest session that ``running=wait`` waits for (never a CDP session with a live result)."""
     if policy.running != 'wait' or not sessions.is_running(session):
         return False
+    if sessions.time_fault(session.get('creation_time'), policy.now):
+        return False  # judged on its time, which no waiting mends
     return not (source == 'cdp' and session.get('result') not in (None, 'None'))
 
 
 def _needs_lookback(found, key, policy):
     """Whether the window told too little: no session at all, or (running=previous) no completed one behind a running one."""
-    if key not in found.newest:
+    if found.newest(key) is None:
         return True
     return policy.running == 'previous' and not found.complete(key)
 
@@ -497,14 +751,15 @@ def _needs_lookback(found, key, policy):
 def _report(plan, findings):
     policy = plan['policy']
     verdicts = {}
-    for name in plan['names']:
-        key = fold(name)
-        found = dict((source, (findings[source].newest.get(key), findings[source].completed.get(key))) for source in policy.sources)
-        verdicts[key] = judge_vm(found, policy, requested_name=name)
+    for _key, name in plan['targets']:
+        # Per requested spelling: names folding alike share their findings, not their verdict (casefold twins).
+        if name not in verdicts:
+            found = dict((source, findings[source].evidence(fold(name))) for source in policy.sources)
+            verdicts[name] = judge_vm(found, policy, requested_name=name)
     vms, passed, failed = {}, [], []
     by_code = dict((code, 0) for code in CODES)
     for key, name in plan['targets']:
-        entry = dict(verdicts[fold(name)])
+        entry = dict(verdicts[name])
         entry['requested_name'] = name
         vms[key] = entry
         (passed if entry['passed'] else failed).append(key)

@@ -42,7 +42,11 @@ options:
   latest_per_job:
     description:
       - Keep only the newest session of each job. O(limit) then counts jobs.
-      - EM is queried newest first; O(sort) and O(order) then order the kept sessions.
+      - EM is asked for newest first, but the newest session is found by comparing creation times, whatever order EM
+        answers in. O(sort) and O(order) then order the kept sessions.
+      - Newest, then filter - O(result) and O(state) judge each job's newest session, they do not pick it. With
+        O(result=Success) a job whose last run failed is left out, never returned with an older success.
+      - A job is its C(JobUid) where EM sends one, else its name exactly as EM spells it.
     type: bool
     default: false
 extends_documentation_fragment:

@@ -37,17 +37,12 @@ options:
     type: str
     choices: [creation_time, end_time, name, vm_name, state, result, total_size]
     default: creation_time
-  latest_per_vm:
-    description:
-      - Keep only the newest session of each VM. O(limit) then counts VMs.
-      - EM is queried newest first; O(sort) and O(order) then order the kept sessions.
-    type: bool
-    default: false
 extends_documentation_fragment:
   - vbem.enterprise_manager.attributes
   - vbem.enterprise_manager.attributes.info_module
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.latest_per_vm
   - vbem.enterprise_manager.query.entity
   - vbem.enterprise_manager.query.wait
 seealso:
@@ -118,6 +113,12 @@ sessions:
       description: Name of the replication job the session belongs to (taken from the parent session link).
       type: str
       sample: Replication Job 2
+    vm_uid:
+      description:
+        - The VM's own reference (C(VmUid)), which EM sends on backup task sessions since version 13; V(null) where EM
+          sends none. Two VMs whose names differ only in case have different references.
+      type: str
+      sample: urn:VMware:Vm:7f9c8a6e-0e8d-4d39-8a4b-1d2f3e4a5b6c.vm-1234
     job_session_uid:
       description: UID of the parent replication job session.
       type: str

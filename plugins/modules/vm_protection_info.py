@@ -20,6 +20,17 @@ description:
   - Names match case-insensitively and otherwise exactly (no trimming); every requested name gets an answer with a
     O(accept)ed result, a code and one sentence a person can act on. The verdict of a VM judged on several sources is
     combined as O(require) says.
+  - EM's answers are checked, not trusted. The newest session is the one with the latest creation time, whatever order
+    EM answers in. A session dated more than 5 minutes (the tolerated clock skew) after the controller's clock never
+    counts as fresh (code C(future_time)); one dated before 2000 or not at all is C(bad_time); a session in a state EM
+    does not document is never taken as completed (C(unknown_state)).
+  - A name is C(ambiguous), and fails, when EM's sessions for it name more than one VM - two C(VmUid) values, or two
+    spellings such as C(CaseDup) and C(casedup), in any source judged. When EM spells a VM otherwise than it was
+    requested (C(WEB01) for C(web01)), or several spellings of one name are requested, the whole O(lookback) is read
+    for that name to find such a second VM (a name spelt exactly as EM spells it, alone, is not). A name
+    that equals EM's spelling only under Unicode case folding (C(STRASSE) requested, C(Straße) in EM, which
+    C(str.casefold) maps to C(strasse) but EM may not) is C(ambiguous) too - the gate fails closed on doubt, and a
+    VM never passes on another VM's session. Give names exactly as EM spells them where names differ only in case.
   - A running CDP session is judged on its live result, since CDP replicates continuously; running backup and replica
     sessions are handled as O(running) says.
   - This module never changes anything on EM and supports check mode.
@@ -174,7 +185,10 @@ vms:
         - C(passed); C(failed_result) (the judged session Failed); C(warning_result) (Warning, not accepted);
           C(unaccepted_result) (another result not accepted); C(stale) (the newest session is older than O(max_age));
           C(no_session) (none since O(lookback)); C(running) (running, with O(running=fail));
-          C(wait_timeout) (still running after O(wait_timeout)).
+          C(wait_timeout) (still running after O(wait_timeout)); C(ambiguous) (the name matches more than one VM in EM,
+          named in the reason); C(future_time) (a session dated more than 5 minutes after the controller's clock);
+          C(bad_time) (a session dated before 2000 or not at all); C(unknown_state) (the judged session's state is not
+          one EM documents).
       type: str
       sample: failed_result
     reason:
@@ -215,7 +229,7 @@ summary:
     passed: 1
     failed: 1
     by_code: {passed: 1, failed_result: 1, warning_result: 0, unaccepted_result: 0, stale: 0, no_session: 0,
-              running: 0, wait_timeout: 0}
+              running: 0, wait_timeout: 0, ambiguous: 0, future_time: 0, bad_time: 0, unknown_state: 0}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

@@ -14,12 +14,13 @@ from http.cookies import CookieError, SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
-from . import actions, render, resources
+from . import actions, render, resources, tamper
 from .auth import AuthError, SessionStore
 from .data import us_from_datetime
 from .faults import FaultError, Faults
 from .live import ControlError, Live
 from .resources import ApiError, Request
+from .tamper import Tamper, TamperError
 
 _HTTPSYS_414 = (
     '<!DOCTYPE HTML PUBLIC "-//W3C//DTD HTML 4.01//EN""http://www.w3.org/TR/html4/strict.dtd">\r\n'
@@ -58,8 +59,8 @@ ROUTES = (
 ) + actions.parse_routes(_route)
 # "METHOD template" of every implemented route: the keys of the request counters and what faults can be scoped to.
 ROUTE_LABELS = tuple('%s %s' % (method, template) for _regex, template, methods, _auth in ROUTES for method in methods)
-_CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, POST finish, POST sessions, GET|POST actions, '
-                 'POST points, POST agent_sessions')
+_CONTROL_HELP = ('GET stats, GET catalog, POST reset, GET|POST|DELETE faults, GET|POST|DELETE tamper, POST finish, '
+                 'POST sessions, GET|POST actions, POST points, POST agent_sessions')
 
 
 class EmulatorServer(ThreadingHTTPServer):
@@ -77,6 +78,7 @@ class EmulatorServer(ThreadingHTTPServer):
         self.store = SessionStore(options.username, options.password, options.idle_timeout, options.max_logon_sessions,
                                   users=getattr(options, 'users', None) or ())
         self.faults = Faults(options.seed, ROUTE_LABELS)
+        self.tamper = Tamper(ROUTE_LABELS)
         now = getattr(options, 'now', None)
         origin = now if now is not None else us_from_datetime(datetime.datetime.now(datetime.timezone.utc))
         self.live = Live(dataset, getattr(options, 'running_finish_after', None), origin)
@@ -273,6 +275,7 @@ class Handler(BaseHTTPRequestHandler):
         elif name == 'reset' and method == 'POST':
             server.store.reset()
             server.faults.clear()
+            server.tamper.clear()
             server.reset_counters()
             self._send_control(200, {'reset': True})
         elif name == 'faults' and method in ('GET', 'POST', 'DELETE'):
@@ -286,6 +289,16 @@ class Handler(BaseHTTPRequestHandler):
                     self._send_control(400, {'error': str(exc)})
                     return
             self._send_control(200, server.faults.snapshot())
+        elif name == 'tamper' and method in ('GET', 'POST', 'DELETE'):
+            if method == 'DELETE':
+                server.tamper.clear()
+            elif method == 'POST':
+                try:
+                    server.tamper.update(self._control_json(body, '{}'))
+                except (TamperError, ControlError) as exc:
+                    self._send_control(400, {'error': str(exc)})
+                    return
+            self._send_control(200, server.tamper.snapshot())
         elif name in ('finish', 'sessions') and method == 'POST':
             try:
                 payload = self._control_json(body, '')
@@ -391,6 +404,12 @@ class Handler(BaseHTTPRequestHandler):
         if error:
             self.send_em_error(*error)
             return
+        if server.tamper.rules:
+            response = tamper.apply(server.tamper, label, sub_path, query_string, server.options.default_page_size,
+                                    lambda qs: self._call(template, sub_path, qs, route[2]), response)
+            if isinstance(response, tamper.Raw):
+                self._send(response.status, response.body, response.content_type or None)
+                return
         self._send_response_obj(response)
 
     def _call(self, template, sub_path, query_string, needs_auth):

@@ -9,3 +9,6 @@ export EMULATOR_ARGS="--vms 24 --sessions 500"
 source ../setup_emulator/emulator.sh
 "$EMULATOR_PYTHON" add_sessions.py gate_sessions.yml
 ansible-playbook -i ../../inventory playbook.yml "$@"
+# EM that lies about order, times and names (the emulator's tamper mode): module and role.
+ansible-playbook -i ../../inventory tampered.yml "$@"
+ansible-playbook -i inventory_tampered.yml tampered_role.yml "$@"

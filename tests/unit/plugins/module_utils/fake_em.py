@@ -15,7 +15,9 @@ URL and refuses (like HTTP.sys) a URL longer than ``url_max_length``.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import random
 import re
+from datetime import datetime
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
@@ -151,13 +153,19 @@ class FakeEm(object):
 
     base_url = 'https://em.example.com:9398/api'
 
-    def __init__(self, url_max_length=16384):
+    def __init__(self, url_max_length=16384, order='asked', seed=0):
+        # order: 'asked' sorts as the request says; 'reverse' answers the other way round
+        # (oldest first for sortDesc); 'shuffle' in a seeded random order. Pages cut the
+        # whole answer, as a server with such a bug would. A callable gets the sorted rows and
+        # returns them in the order to answer in.
+        self.order = order
+        self.seed = seed
         self.entities = {}
         self.requests = []
         self.url_max_length = url_max_length
         self.counter = 0
 
-    def add(self, query_type, vm, created, state='Completed', result='Success', job='Job A', reason=None, end=None):
+    def add(self, query_type, vm, created, state='Completed', result='Success', job='Job A', reason=None, end=None, vm_uid=None):
         """Add one task session entity; returns it (tests may change it later)."""
         self.counter += 1
         if end is None and state == 'Completed':
@@ -169,6 +177,8 @@ class FakeEm(object):
             'CreationTimeUTC': created, 'EndTimeUTC': end, 'State': state, 'Result': result, 'Reason': reason,
             'Links': [{'Rel': 'Up', 'Type': _PARENTS[query_type], 'Href': 'https://em/x', 'Name': '{0}@{1}'.format(job, created)}],
         }
+        if vm_uid is not None:
+            entity['VmUid'] = vm_uid
         self.entities.setdefault(query_type, []).append(entity)
         return entity
 
@@ -185,8 +195,15 @@ class FakeEm(object):
         rows = [e for e in self.entities.get(query_type, []) if test(e)]
         if sort_field:
             key = _ENTITY_KEYS.get(sort_field, sort_field)
-            rows.sort(key=lambda e: sessions.parse_em_time(e.get(key)) if key in _TIME_FIELDS else str(e.get(key)).casefold(),
-                      reverse=descending)
+            rows.sort(key=lambda e: (sessions.parse_em_time(e.get(key)) or datetime(1, 1, 1)) if key in _TIME_FIELDS
+                      else str(e.get(key)).casefold(), reverse=descending)
+        if callable(self.order):
+            rows = self.order(rows)
+        elif self.order == 'reverse':
+            rows.reverse()
+        elif self.order == 'shuffle':
+            # One permutation per query, so that its pages cut one answer.
+            random.Random('{0}|{1}|{2}'.format(self.seed, query_type, filter_text)).shuffle(rows)
         start = (page - 1) * page_size
         return rows[start:start + page_size], -(-len(rows) // page_size)
 

@@ -7,6 +7,7 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import random
 from datetime import datetime
 
 import pytest
@@ -21,6 +22,8 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions i
 from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm, predicate
 
 NOW = datetime(2025, 8, 16, 12, 0, 0)
+# After every session the tests make (up to 28 August): where a newest session dated after now would be warned about.
+LATER = datetime(2025, 9, 1)
 GUID = '88322206-a645-4aa3-9228-028ce51e7c0f'
 
 
@@ -109,11 +112,73 @@ def test_latest_per_vm_queries_newest_first_and_keeps_one_per_vm():
     assert client.queries[0][2:4] == ('CreationTime', True)
 
 
-def test_latest_per_vm_matches_vm_names_ignoring_case():
-    # EM answers newest first, so the first session seen of a VM is its latest.
-    items = [entity(3, vm='A'), entity(2, vm='b'), entity(1, vm='a')]
-    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=NOW)
+def test_latest_per_vm_keeps_vms_whose_names_differ_only_in_case_apart_and_warns():
+    # A and a may be two VMs (EM matches both for either name): neither is given the other's session.
+    items = [entity(1, vm='A'), entity(2, vm='b'), entity(3, vm='a')]  # newest first
+    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
+    assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID'], items[2]['UID']]
+    assert result['warnings'] == ["latest_per_vm kept one newest session for each of 2 VMs whose names differ only in case: "
+                                  "'A', 'a'; EM compares names case-insensitively, so one vm_name given matches all of them."]
+
+
+def test_latest_per_vm_keeps_one_session_per_vm_uid():
+    items = [dict(entity(1, vm='web01'), VmUid='urn:VMware:Vm:r1.vm-1'), dict(entity(2, vm='web01'), VmUid='urn:VMware:Vm:r2.vm-1'),
+             dict(entity(3, vm='web01'), VmUid='urn:VMware:Vm:r1.vm-1')]
+    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
     assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID']]
+    assert [s['vm_uid'] for s in result['sessions']] == ['urn:VMware:Vm:r1.vm-1', 'urn:VMware:Vm:r2.vm-1']
+
+
+@pytest.mark.parametrize('shuffle_seed', range(6))
+def test_latest_per_vm_picks_the_newest_by_time_whatever_the_answer_order(shuffle_seed):
+    items = [entity(n, vm='vm%d' % (n % 3), result=('Success', 'Failed', 'Warning')[n % 4 % 3]) for n in range(1, 13)]
+    expected = {}
+    for item in items:
+        if item['VmDisplayName'] not in expected or item['CreationTimeUTC'] > expected[item['VmDisplayName']]['CreationTimeUTC']:
+            expected[item['VmDisplayName']] = item
+    random.Random(shuffle_seed).shuffle(items)
+    for page_size in (1, 5, 100):
+        result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0, 'page_size': page_size}, now=LATER)
+        assert sorted(s['uid'] for s in result['sessions']) == sorted(e['UID'] for e in expected.values())
+
+
+def test_latest_per_vm_with_result_judges_the_newest_then_filters():
+    # vm1's last backup failed: result=Success must not return its older success.
+    items = [entity(1, vm='vm1', result='Failed'), entity(2, vm='vm2'), entity(3, vm='vm1')]
+    client = FakeClient(items)
+    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'result': ['Success'], 'limit': 0}, now=LATER)
+    assert [s['vm_name'] for s in result['sessions']] == ['vm2']
+    assert 'Result' not in (client.queries[0][1] or '')
+    failed = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'result': ['Failed'], 'limit': 0}, now=LATER)
+    assert [s['uid'] for s in failed['sessions']] == [items[0]['UID']]
+
+
+def test_latest_per_vm_with_state_drops_a_vm_whose_newest_is_running():
+    items = [entity(1, vm='vm1', state='InProgress', result='None'), entity(2, vm='vm2'), entity(3, vm='vm1')]
+    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'state': ['Completed'], 'limit': 0}, now=LATER)
+    assert [s['vm_name'] for s in result['sessions']] == ['vm2']
+
+
+def test_latest_per_vm_with_a_limit_skips_pages_only_while_the_order_holds():
+    in_order = [entity(n, vm='vm%d' % n) for n in range(1, 21)]  # newest first (28 - n)
+    client = FakeClient(in_order)
+    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'limit': 4, 'page_size': 2, 'concurrency': 1},
+                               now=LATER)
+    assert [s['vm_name'] for s in result['sessions']] == ['vm1', 'vm2', 'vm3', 'vm4'] and result['truncated'] is True
+    assert [q[5] for q in client.queries] == [1, 2]
+    # Oldest first: vm20's session of 8 August comes first; the first 4 VMs read are not the newest 4.
+    backwards = FakeClient(list(reversed(in_order)))
+    result = run_session_query(backwards, 'backup_task', {'latest_per_vm': True, 'limit': 4, 'page_size': 2}, now=LATER)
+    assert [s['vm_name'] for s in result['sessions']] == ['vm1', 'vm2', 'vm3', 'vm4'] and result['truncated'] is True
+    assert sorted(q[5] for q in backwards.queries) == list(range(1, 11))
+
+
+def test_latest_per_vm_warns_about_a_newest_session_dated_in_the_future():
+    items = [entity(1, vm='vm1'), entity(2, vm='vm2')]  # 27 and 26 August
+    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=datetime(2025, 8, 26, 12))
+    assert result['warnings'] == [
+        "latest_per_vm: the newest BackupTaskSession session of 1 VM(s) is dated more than 5 minutes after the controller's clock, "
+        "before 2000 or not at all: vm1 (2025-08-27T10:00:00Z); such a session proves nothing."]
 
 
 def test_latest_per_job_keeps_each_jobs_newest_session():
@@ -296,11 +361,14 @@ def test_latest_per_vm_across_job_batches_keeps_each_vms_newest_session():
     jobs = ['Nightly backup job %02d' % i for i in range(30)]
     result = run_session_query(em, 'backup_task', {'job_name': jobs, 'latest_per_vm': True, 'limit': 0, 'max_url_length': 600}, now=NOW)
     assert len(em.filters()) > 2
-    # vm-00 and VM-00 are one VM (EM compares names case-insensitively): one session each, its newest.
-    assert len(result['sessions']) == 60
+    # vm-00 and VM-00 may be two VMs (EM compares names case-insensitively): each keeps its own newest session.
+    assert len(result['sessions']) == 63
+    assert len(result['warnings']) == 3
+    for number, warning in zip(('00', '20', '40'), sorted(result['warnings'], key=lambda w: w.split("'vm-")[1])):
+        assert "'VM-{0}'".format(number) in warning and "'vm-{0}'".format(number) in warning
     newest = {}
     for row in em.entities['BackupTaskSession']:
-        key = row['VmDisplayName'].lower()
+        key = row['VmDisplayName']
         if key not in newest or row['CreationTimeUTC'] > newest[key]['CreationTimeUTC']:
             newest[key] = row
     assert sorted(s['uid'] for s in result['sessions']) == sorted(row['UID'] for row in newest.values())
@@ -314,3 +382,31 @@ def test_limit_across_batches_cuts_the_merged_list_and_says_truncated():
     assert len(result['sessions']) == 10 and result['truncated'] is True
     times = sorted((row['CreationTimeUTC'] for row in em.entities['BackupTaskSession']), reverse=True)[:10]
     assert [s['creation_time'] for s in result['sessions']] == times
+
+
+@pytest.mark.parametrize('params, field', [
+    ({'latest_per_vm': True, 'filter': 'Result=="Success"'}, 'Result'),
+    ({'latest_per_vm': True, 'filter': 'TotalSize>0;(result != "Failed")'}, 'result'),
+    ({'latest_per_vm': True, 'filter': 'State=="Completed"'}, 'State'),
+])
+def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_vm(params, field):
+    with pytest.raises(EmError) as info:
+        plan_session_query(FakeClient(), 'backup_task', params, now=NOW)
+    assert str(info.value) == ('filter compares {0}, which EM applies before latest_per_vm picks the newest session of each VM, '
+                               'so an older session could stand in for a newer one that failed; give the {1} option instead, '
+                               'which judges the newest session.'.format(field, field.lower()))
+
+
+def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_job():
+    with pytest.raises(EmError) as info:
+        plan_session_query(FakeClient(), 'backup_job', {'latest_per_job': True, 'filter': 'Result==Failed'}, now=NOW)
+    assert 'before latest_per_job picks the newest session of each job' in str(info.value)
+
+
+@pytest.mark.parametrize('params', [
+    {'latest_per_vm': True, 'filter': 'VmDisplayName=="Result==1"'},  # inside a quoted value
+    {'latest_per_vm': True, 'filter': 'JobResultCode>0'},  # another field whose name holds the word
+    {'filter': 'Result=="Success"'},  # without latest_per_vm the filter picks nothing else
+])
+def test_a_raw_filter_that_does_not_judge_the_newest_is_taken(params):
+    plan_session_query(FakeClient(), 'backup_task', params, now=NOW)

@@ -92,6 +92,32 @@ def situations(source):
         'running_only': (running, None, {'wait': timeout, 'fail': fail, 'previous': (
             'no_session', 'no completed {0} session in the last 30 days; one is running {1}'.format(source, RUNNING_SINCE))}),
     }
+    # What EM must not be trusted with: a time after the controller's now (beyond the skew), no time, a state it never documented.
+    future = session(created='2026-11-30T16:06:00Z')
+    far_future = session(created='9999-12-31T23:59:59Z')
+    garbage = session(created='yesterday')
+    ancient = session(created='1999-12-31T23:59:59Z')
+    odd = session(state='inprogress', result='None')
+    future_verdict = ('future_time', "{0} session in job SQL Daily is dated 2026-11-30 16:06 UTC, 6 min after the controller's "
+                                     "clock (2026-11-30 16:00 UTC), beyond the 5 min allowed for clock skew: EM's or the "
+                                     "controller's clock is wrong, so it proves nothing".format(source))
+    unknown = ('unknown_state', "{0} session in job SQL Daily has the state 'inprogress', which EM does not document for {1} "
+                                "(InProgress, Pending, Completed); it is not judged as completed".format(source, QUERY_TYPES[source]))
+    table.update({
+        'future': (future, future, same(future_verdict)),
+        'far_future': (far_future, ok, same(('future_time', "{0} session in job SQL Daily is dated 9999-12-31 23:59 UTC, "
+                                             "2912109 days after the controller's clock (2026-11-30 16:00 UTC), beyond the 5 min "
+                                             "allowed for clock skew: EM's or the controller's clock is wrong, so it proves "
+                                             "nothing".format(source)))),
+        'no_time': (garbage, garbage, same(('bad_time', "{0} session in job SQL Daily has the creation time 'yesterday', which "
+                                                        "is not a time; EM's answer cannot be judged".format(source)))),
+        'before_2000': (ancient, ancient, same(('bad_time', "{0} session in job SQL Daily has the creation time "
+                                                            "'1999-12-31T23:59:59Z', which is before 2000; EM's answer cannot be "
+                                                            "judged".format(source)))),
+        'unknown_state': (odd, odd, same(unknown)),
+        'running_after_unknown_state': (running, odd, {'wait': timeout, 'fail': fail, 'previous': unknown}),
+        'running_after_future': (running, future, {'wait': timeout, 'fail': fail, 'previous': future_verdict}),
+    })
     if source == 'cdp':
         # CDP replicates continuously: a running CDP session is judged on its live result, in every mode.
         live = session(state='InProgress', result='Success', created=RUNNING_AT, job='CDP Policy 1')
@@ -126,6 +152,9 @@ def test_every_code_is_reachable_and_tested():
     for source in verdict.SOURCES:
         for _newest, _completed, outcomes in situations(source).values():
             seen.update(code for code, _reason in outcomes.values())
+    # A name matching two VMs is judged over the sources together, so judge_vm alone reaches it.
+    twins = [session(vm='CaseDup', uid='1'), session(vm='casedup', uid='2')]
+    seen.add(verdict.judge_sessions({'backup': twins}, policy(), 'casedup')['code'])
     assert seen == set(CODES)
 
 
@@ -220,9 +249,28 @@ def test_session_exactly_at_the_cutoff_is_recent_and_one_second_before_is_stale(
     assert judge_source('backup', session(created='2026-11-29T15:59:59Z'), None, policy())['code'] == 'stale'
 
 
-def test_unreadable_creation_time_is_stale_not_a_crash():
+def test_unreadable_creation_time_is_bad_time_not_a_crash():
     result = judge_source('backup', session(created='yesterday'), None, policy())
-    assert (result['code'], result['reason']) == ('stale', 'newest backup an unknown time (Success) is older than 24h')
+    assert (result['code'], result['reason']) == (
+        'bad_time', "backup session in job SQL Daily has the creation time 'yesterday', which is not a time; EM's answer "
+                    "cannot be judged")
+
+
+def test_missing_creation_time_is_bad_time():
+    result = judge_source('backup', session(created=None), None, policy())
+    assert (result['code'], result['reason']) == (
+        'bad_time', "backup session in job SQL Daily has the creation time null, which is not a time; EM's answer cannot be judged")
+
+
+@pytest.mark.parametrize('created, code', [
+    ('2026-11-30T16:05:00Z', 'passed'),  # exactly the tolerated skew
+    ('2026-11-30T16:05:01Z', 'future_time'),
+    ('2026-11-30T17:05:00+01:00', 'passed'),  # the same instant as 16:05 UTC
+    ('2000-01-01T00:00:00Z', 'stale'),
+    ('1999-12-31T23:59:59Z', 'bad_time'),
+])
+def test_the_clock_skew_tolerance_and_the_earliest_time_are_the_edges(created, code):
+    assert judge_source('backup', session(created=created), None, policy())['code'] == code
 
 
 def test_iso_max_age_names_the_cutoff():
@@ -508,7 +556,7 @@ def test_report_answers_every_name_with_its_verdict_in_input_order():
     }
     assert result['summary'] == {'total': 6, 'passed': 1, 'failed': 5, 'by_code': {
         'passed': 1, 'failed_result': 1, 'warning_result': 1, 'unaccepted_result': 0, 'stale': 1, 'no_session': 2,
-        'running': 0, 'wait_timeout': 0}}
+        'running': 0, 'wait_timeout': 0, 'ambiguous': 0, 'future_time': 0, 'bad_time': 0, 'unknown_state': 0}}
     entry = result['vms']['bad01']
     assert entry['vm_name'] == 'bad01' and entry['requested_name'] == 'bad01'
     judged = entry['sources']['backup']['session']
@@ -559,12 +607,69 @@ def test_dict_keys_come_back_as_given_even_when_names_fold_together():
     assert em.filters()[0].startswith('(VmDisplayName=="web01",VmDisplayName=="db02");')
 
 
-def test_names_that_casefold_together_are_one_vm():
+def test_a_casefold_twin_is_ambiguous_and_a_plain_case_variant_passes():
     em = FakeEm()
     em.add('BackupTaskSession', u'STRASSE', '2026-11-30T01:00:00Z')
     result = report(em, [u'Straße', u'strasse'])
-    assert result['passed_vms'] == [u'Straße', u'strasse']
-    assert [e['vm_name'] for e in result['vms'].values()] == [u'STRASSE', u'STRASSE']
+    assert result['passed_vms'] == [u'strasse'] and result['failed_vms'] == [u'Straße']
+    assert result['vms'][u'strasse']['vm_name'] == u'STRASSE'
+    twin = result['vms'][u'Straße']
+    assert twin['code'] == 'ambiguous' and twin['vm_name'] == u'Straße'
+    assert twin['reason'] == (u"'Straße' is ambiguous in EM's sessions, which name 'STRASSE'; 'STRASSE' equals 'Straße' only "
+                              u"under Unicode case folding (such as ß = ss), which EM may not apply: the gate takes no VM for "
+                              u"another, so give the name exactly as EM spells it")
+
+
+def test_two_vms_whose_names_differ_in_case_are_ambiguous_and_named():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'CaseDup', '2026-11-30T01:00:00Z', vm_uid='urn:VMware:Vm:r1.vm-1')
+    em.add('BackupTaskSession', 'casedup', '2026-11-28T01:00:00Z', result='Failed', vm_uid='urn:VMware:Vm:r1.vm-2')
+    result = report(em, ['casedup', 'CASEDUP'])
+    assert result['passed_vms'] == [] and result['summary']['by_code']['ambiguous'] == 2
+    assert result['vms']['CASEDUP']['reason'] == (
+        "'CASEDUP' is ambiguous in EM's sessions, which name 'CaseDup' (urn:VMware:Vm:r1.vm-1), 'casedup' "
+        "(urn:VMware:Vm:r1.vm-2); EM compares names case-insensitively, so the gate cannot tell which VM is meant and "
+        "judges none: give each VM a name that differs in more than case")
+    assert result['vms']['casedup']['sources']['backup']['session'] is None
+
+
+def test_every_spelling_asked_for_is_checked_against_the_other_vms():
+    # CaseDup asked too: its exact spelling must not spare CASEDUP the look back that finds casedup.
+    em = FakeEm()
+    em.add('BackupTaskSession', 'CaseDup', '2026-11-30T01:00:00Z', vm_uid='urn:VMware:Vm:r1.vm-1')
+    em.add('BackupTaskSession', 'casedup', '2026-11-28T01:00:00Z', result='Failed', vm_uid='urn:VMware:Vm:r1.vm-2')
+    result = report(em, ['CASEDUP', 'CaseDup', 'casedup'])
+    assert [result['vms'][name]['code'] for name in ('CASEDUP', 'CaseDup', 'casedup')] == ['ambiguous'] * 3
+
+
+def test_a_name_spelt_as_em_spells_it_with_no_other_spelling_in_the_window_is_not_looked_back_for():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'CaseDup', '2026-11-30T01:00:00Z', vm_uid='urn:VMware:Vm:r1.vm-1')
+    em.add('BackupTaskSession', 'casedup', '2026-11-28T01:00:00Z', result='Failed', vm_uid='urn:VMware:Vm:r1.vm-2')
+    result = report(em, ['CaseDup'])
+    assert result['vms']['CaseDup']['code'] == 'passed' and len(em.requests) == 1
+
+
+def test_two_vm_uids_under_one_spelling_are_ambiguous():
+    twins = [session(vm='web01', uid='1', created='2026-11-30T10:00:00Z'), session(vm='web01', uid='2')]
+    twins[0]['vm_uid'], twins[1]['vm_uid'] = 'urn:VMware:Vm:r1.vm-1', 'urn:VMware:Vm:r2.vm-1'
+    result = verdict.judge_sessions({'backup': twins}, policy(), 'web01')
+    assert result['code'] == 'ambiguous' and 'vm-1, urn:VMware:Vm:r2.vm-1' in result['reason']
+
+
+def test_names_spelt_differently_across_sources_are_ambiguous():
+    found = {'backup': [session(vm='Web01')], 'replica': [session(vm='WEB01')]}
+    result = verdict.judge_sessions(found, policy(sources=['backup', 'replica']), 'web01')
+    assert result['code'] == 'ambiguous' and not result['passed']
+    assert result['sources']['replica']['code'] == 'ambiguous'
+
+
+def test_one_vm_under_one_spelling_with_its_uid_passes():
+    history = [session(vm='Web01', uid=str(n), created='2026-11-{0}T21:40:00Z'.format(n)) for n in (27, 28, 29)]
+    for item in history:
+        item['vm_uid'] = 'urn:VMware:Vm:r1.vm-7'
+    result = verdict.judge_sessions({'backup': history}, policy(), 'WEB01')
+    assert result['code'] == 'passed' and result['vm_name'] == 'Web01'
 
 
 def test_duplicate_names_in_a_list_are_one_entry():
@@ -753,6 +858,109 @@ def test_look_back_stops_early_in_every_batch_when_the_names_are_split():
     assert len(lookback_pages) == batches
 
 
+# --- EM's answer order is not trusted ---
+
+@pytest.mark.parametrize('order', ['asked', 'reverse', 'shuffle'])
+@pytest.mark.parametrize('page_size', [1, 2, 1000])
+def test_an_old_success_is_never_judged_over_a_newer_failure_whatever_the_order(order, page_size):
+    em = FakeEm(order=order)
+    em.add('BackupTaskSession', 'db01', '2026-11-29T20:00:00Z', job='SQL Daily')  # 20 hours old
+    em.add('BackupTaskSession', 'db01', '2026-11-30T15:00:00Z', result='Failed', reason='Disk full.', job='SQL Daily')  # 1 hour
+    em.add('BackupTaskSession', 'db01', '2026-11-30T09:00:00Z', result='Warning', reason='Slow.', job='SQL Daily')
+    result = report(em, ['db01'], page_size=page_size)
+    assert (result['vms']['db01']['code'], result['vms']['db01']['reason']) == (
+        'failed_result', 'Failed at 2026-11-30 15:00 UTC in job SQL Daily: Disk full.')
+
+
+@pytest.mark.parametrize('order', ['reverse', 'shuffle'])
+def test_running_previous_judges_the_newest_completed_whatever_the_order(order):
+    em = FakeEm(order=order, seed=3)
+    for hour in (1, 3, 5, 7):
+        em.add('BackupTaskSession', 'db01', '2026-11-30T%02d:00:00Z' % hour, result='Success' if hour != 7 else 'Failed')
+    em.add('BackupTaskSession', 'db01', '2026-11-30T15:00:00Z', state='InProgress', result='None')
+    result = report(em, ['db01'], running='previous', page_size=2)
+    assert result['vms']['db01']['code'] == 'failed_result'
+    assert result['vms']['db01']['sources']['backup']['session']['creation_time'] == '2026-11-30T07:00:00Z'
+
+
+def test_look_back_reads_every_page_when_em_answers_oldest_first():
+    em = FakeEm(order='reverse')
+    for day in range(1, 29):
+        em.add('BackupTaskSession', 'old01', '2026-11-%02dT21:00:00Z' % day, result='Failed' if day == 28 else 'Success')
+    result = report(em, ['old01'], page_size=5)
+    # Oldest first, stopping on page 1 would judge 1 November's Success; the order check reads all 6 pages.
+    assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 21:00 UTC (Failed) is older than 24h'
+    assert [page for _t, _f, page, _n in em.requests] == [1, 1, 2, 3, 4, 5, 6]
+
+
+def test_look_back_reads_on_after_the_order_breaks_on_a_later_page():
+    def newest_third(rows):
+        # Newest first, except that the newest session of all comes third (on page 2).
+        return rows[1:3] + rows[:1] + rows[3:]
+    em = FakeEm(order=newest_third)
+    em.add('BackupTaskSession', 'old01', '2026-11-28T23:00:00Z', result='Failed', reason='late')
+    for day in (28, 27, 26):
+        em.add('BackupTaskSession', 'old01', '2026-11-%02dT21:00:00Z' % day)
+    for day in (20, 19, 18, 17):
+        em.add('BackupTaskSession', 'odd01', '2026-11-%02dT21:00:00Z' % day)
+    result = report(em, ['old01', 'odd01'], page_size=2)
+    # Trusting the order, old01 was settled by page 1 (with 28 Nov 21:00) and page 3 (odd01) ended the
+    # look back; the order broke on page 2, so the newest counts and every page is read.
+    assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 23:00 UTC (Failed) is older than 24h'
+    assert [page for _t, _f, page, _n in em.requests] == [1, 1, 2, 3, 4]
+
+
+def test_a_future_session_fails_the_vm_whatever_the_order():
+    for order in ('asked', 'reverse', 'shuffle'):
+        em = FakeEm(order=order)
+        em.add('BackupTaskSession', 'web01', '2026-11-30T15:00:00Z')
+        em.add('BackupTaskSession', 'web01', '2026-12-01T15:00:00Z', result='Success')
+        result = report(em, ['web01'], page_size=1)
+        assert result['vms']['web01']['code'] == 'future_time', order
+        assert '2026-12-01 15:00 UTC, 23 h after' in result['vms']['web01']['reason']
+
+
+def test_a_look_back_answer_dated_inside_the_window_is_refused():
+    # The look back asks for sessions older than max_age: a fresh Success in its answer would pass the VM.
+    em = FakeEm()
+    em.add('BackupTaskSession', 'old01', '2026-11-20T21:00:00Z')
+    real = em.query_page
+
+    def lying(query_type, filter_text=None, *args, **kwargs):
+        items, count = real(query_type, filter_text, *args, **kwargs)
+        if 'CreationTime<' in (filter_text or ''):
+            items = [dict(item, CreationTimeUTC='2026-11-30T12:00:00Z') for item in items]
+        return items, count
+    em.query_page = lying
+    message = refusal(report, em, ['old01'])
+    assert message == ('EM answered a query for BackupTaskSession sessions created from 2026-10-31 16:00 UTC to before '
+                       '2026-11-29 16:00 UTC with one created at 2026-11-30 12:00 UTC (old01@2026-11-20T21:00:00Z): '
+                       'the answer is not what was asked, so no VM is judged on it.')
+
+
+def test_a_session_in_an_unknown_state_is_not_judged_as_completed():
+    em = FakeEm()
+    em.add('BackupTaskSession', 'web01', '2026-11-30T10:00:00Z')
+    em.add('BackupTaskSession', 'web01', '2026-11-30T15:00:00Z', state='inprogress', result='Success')
+    for running in verdict.RUNNING_MODES:
+        entry = report(em, ['web01'], running=running)['vms']['web01']
+        assert entry['code'] == 'unknown_state' and "the state 'inprogress'" in entry['reason']
+
+
+def test_evidence_picks_the_same_session_in_every_order():
+    sessions_ = [session(uid=str(n), created=t, result=r, state=st) for n, (t, r, st) in enumerate([
+        ('2026-11-30T10:00:00Z', 'Success', 'Completed'), ('2026-11-30T10:00:00Z', 'Failed', 'Completed'),
+        ('2026-11-30T09:00:00Z', 'Warning', 'Completed'), ('2026-11-30T10:00:00Z', 'None', 'InProgress')])]
+    picks = set()
+    for ordering in itertools.permutations(sessions_):
+        evidence = verdict.Evidence(NOW)
+        for item in ordering:
+            evidence.add(item)
+        picks.add((evidence.newest['uid'], evidence.completed['uid']))
+    # At one instant: running before finished, Failed before Success.
+    assert picks == {('3', '1')}
+
+
 # --- URL-length splitting in the gate ---
 
 def test_long_name_lists_are_split_to_fit_and_judged_as_one():
@@ -786,3 +994,16 @@ def test_a_split_job_list_still_finds_each_vms_newest_session_across_requests():
     assert len(em.filters()) > 2
     assert result['vms']['vm1']['reason'] == 'Success at 2026-11-30 03:00 UTC in job ' + jobs[-1]
     assert result['vms']['vm2']['reason'] == 'newest backup 2026-11-28 03:00 UTC (Success) is older than 24h'
+
+
+def test_evidence_survives_a_json_cache_and_judges_alike():
+    import json
+    found = verdict.Findings('backup', NOW)
+    for item in [session(vm='CaseDup', uid='1'), session(vm='casedup', uid='2', created='2026-11-30T10:00:00Z', result='Failed')]:
+        item['vm_uid'] = 'urn:VMware:Vm:r.vm-' + item['uid']
+        found.visit(item)
+    cached = json.loads(json.dumps(found.evidence('casedup').as_data()))
+    again = verdict.Evidence.from_data(cached, NOW)
+    direct = judge_vm({'backup': found.evidence('casedup')}, policy(), 'casedup')
+    assert judge_vm({'backup': again}, policy(), 'casedup') == direct and direct['code'] == 'ambiguous'
+    assert again.newest['uid'] == '2' and cached['names'] == {'CaseDup': ['urn:VMware:Vm:r.vm-1'], 'casedup': ['urn:VMware:Vm:r.vm-2']}

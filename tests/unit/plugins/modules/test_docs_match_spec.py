@@ -24,6 +24,7 @@ FRAGMENTS = {
     'vbem.enterprise_manager.query': query.ModuleDocFragment.DOCUMENTATION,
     'vbem.enterprise_manager.query.entity': query.ModuleDocFragment.ENTITY,
     'vbem.enterprise_manager.query.wait': query.ModuleDocFragment.WAIT,
+    'vbem.enterprise_manager.query.latest_per_vm': query.ModuleDocFragment.LATEST_PER_VM,
 }
 
 
