@@ -612,8 +612,8 @@ def _check_window(kind, params, session):
     if after is not None:
         span = 'from {0}{1}'.format(_moment(after), ' to ' + span if before is not None else '')
     raise EmError('EM answered a query for {0} {1} created {2} with one created at {3} ({4}): the answer is not what '
-                  'was asked, so no VM is judged on it.'.format(kind.query_type, kind.plural(), span, _moment(moment),
-                                                               session.get('name')))
+                  'was asked, so no VM is judged on it.'.format(
+                      kind.query_type, kind.plural(), span, _moment(moment), session.get('name')))
 
 
 class Evidence(object):

@@ -145,3 +145,41 @@ def test_require_all_combines_sessions_and_points():
     entry = result['vms']['old-app-01']
     assert entry['code'] == 'no_session'
     assert entry['reason'].startswith('backup: no backup session in the last 30 days; restore_point: newest restore point')
+
+
+def test_five_hundred_hosts_on_backup_and_restore_points_take_a_bounded_number_of_queries():
+    # Per source: the window (names split to fit the 8000-byte URL), then one look back for the names with
+    # nothing fresh, stopping at each name's newest; one page each. The count follows from URL lengths, not hosts.
+    em = FakeEm()
+    names = ['app-%03d.corp.example.com' % i for i in range(500)]
+    for i, name in enumerate(names):
+        if i % 5:
+            em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z')
+            em.add_point('VmRestorePoint', name, '2026-11-30T01:30:00Z')
+        else:
+            em.add_point('VmRestorePoint', name, '2026-11-01T01:30:00Z')
+    planned = plan_protection(em, names, {'sources': ['backup', 'restore_point'], 'require': 'all'}, now=NOW)
+    result = protection_report(em, planned, sleep=lambda s: None)
+    assert result['summary']['passed'] == 400 and result['summary']['by_code']['no_session'] == 100
+    window = [r for r in em.requests if r[2] == 1]
+    per_query = {}
+    for query_type, filter_text, _page, _length in window:
+        kind = 'lookback' if '<"' in filter_text else 'window'
+        per_query.setdefault((query_type, kind), 0)
+        per_query[(query_type, kind)] += 1
+    # 500 names of 25 characters (about 40 bytes each, encoded) need 4 requests of at most 8000 bytes; the 100
+    # names without fresh evidence fit 1.
+    assert per_query == {('BackupTaskSession', 'window'): 4, ('BackupTaskSession', 'lookback'): 1,
+                         ('VmRestorePoint', 'window'): 4, ('VmRestorePoint', 'lookback'): 1}
+    assert len(em.requests) == 10 and max(length for _t, _f, _p, length in em.requests) <= 8000
+
+
+def test_five_thousand_names_with_restore_points_fit_the_url_limit():
+    em = FakeEm(url_max_length=8000)
+    names = ['server-%05d.corp.example.com' % i for i in range(5000)]
+    for name in names[::2]:
+        em.add_point('VmRestorePoint', name, '2026-11-30T01:00:00Z')
+    planned = plan_protection(em, names, {'sources': ['restore_point']}, now=NOW)
+    result = protection_report(em, planned, sleep=lambda s: None)
+    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['no_session'] == 2500
+    assert max(length for _t, _f, _p, length in em.requests) <= 8000
