@@ -23,14 +23,14 @@ import unicodedata
 from datetime import datetime, timedelta
 from html import escape
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sources as sources_table
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import BIDI_CONTROLS
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import is_running, parse_em_time
 
-SOURCES = ('backup', 'replica', 'cdp')
-QUERY_TYPES = {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
-SOURCE_LABELS = {'backup': 'Backup', 'replica': 'Replica', 'cdp': 'CDP'}
+SOURCES = sources_table.SESSION_NAMES
+QUERY_TYPES = dict((name, sources_table.get(name).query_type) for name in SOURCES)
+SOURCE_LABELS = dict((name, sources_table.get(name).label) for name in SOURCES)
 # Worst first: the order of every table and of the chart's stacks.
 OUTCOMES = ('Failed', 'Warning', 'Success', 'Running')
 OUTCOME_LABELS = {'Failed': 'Failed', 'Warning': 'Warning', 'Success': 'Success', 'Running': 'No result yet'}
@@ -304,7 +304,7 @@ def _iso(moment):
 
 
 def _sources_text(sources):
-    labels = [SOURCE_LABELS[s].lower() if s != 'cdp' else 'CDP' for s in sources]
+    labels = [sources_table.get(s).noun for s in sources]
     if len(labels) == 1:
         return labels[0]
     return ', '.join(labels[:-1]) + ' and ' + labels[-1]

@@ -42,7 +42,8 @@ class SessionKind(object):
     applied to the normalised sessions instead (see ``info.py``).
     """
 
-    def __init__(self, name, query_type, entity_path, collection_key, level, parent_ref, fields, local_fields=()):
+    def __init__(self, name, query_type, entity_path, collection_key, level, parent_ref, fields, local_fields=(),
+                 named=True):
         self.name = name
         self.query_type = query_type
         self.uid_type = query_type
@@ -52,15 +53,23 @@ class SessionKind(object):
         self.parent_ref = parent_ref
         self.fields = fields
         self.local_fields = frozenset(local_fields)
-        self.states = TASK_STATES if level == 'task' else JOB_STATES
+        # Restore points have no state: they exist once made.
+        self.states = {'task': TASK_STATES, 'job': JOB_STATES}.get(level, ())
+        # Whether the entity names its machine: an AgentRestorePoint does not (only its filter field
+        # ComputerName does), so its points are read one name per request.
+        self.named = named
 
     def field(self, option):
         """Return EM's filter field for one of our option names; EmError when EM has none."""
         try:
             return self.fields[option]
         except KeyError:
-            raise EmError('{0} sessions cannot be filtered or sorted by {1}; use one of: {2}.'.format(
-                self.query_type, option, ', '.join(sorted(self.fields))))
+            raise EmError('{0} {3} cannot be filtered or sorted by {1}; use one of: {2}.'.format(
+                self.query_type, option, ', '.join(sorted(self.fields)), self.plural()))
+
+    def plural(self):
+        """``sessions`` or ``restore points``: what a row of this kind is, in sentences."""
+        return 'restore points' if self.level == 'point' else 'sessions'
 
     def __repr__(self):
         return 'SessionKind({0})'.format(self.name)
@@ -100,6 +109,22 @@ KINDS = dict((k.name, k) for k in (
         'uid': 'Id', 'name': 'Name', 'creation_time': 'CreationTimeUTC', 'end_time': 'EndTimeUTC', 'state': 'State',
         'result': 'Result', 'job_name': 'PolicyName', 'job_uid': 'PolicyUid', 'backup_server': 'BackupServerName',
     }),
+    # Restore points: the filter fields of the docs' get_query_<type> pages. The VM's name is the
+    # VmDisplayName filter field (entities: VmName for VmRestorePoint, VmDisplayName for
+    # VmReplicaPoint); an AgentRestorePoint names no computer, so ComputerName is filtered on, one
+    # name a request, and the point is attributed to the name asked.
+    SessionKind('vm_restore_point', 'VmRestorePoint', 'vmRestorePoints', 'VmRestorePoints', 'point', None, {
+        'uid': 'UID', 'name': 'Name', 'creation_time': 'CreationTime', 'vm_name': 'VmDisplayName',
+        'point_type': 'Type', 'algorithm': 'Algorithm', 'backup_server': 'BackupServerName',
+    }),
+    SessionKind('vm_replica_point', 'VmReplicaPoint', 'vmReplicaPoints', 'VmReplicaPoints', 'point', None, {
+        'uid': 'UID', 'name': 'Name', 'creation_time': 'CreationTime', 'vm_name': 'VmDisplayName',
+        'point_type': 'Type', 'algorithm': 'Algorithm', 'replica_name': 'ReplicaName', 'backup_server': 'BackupServerName',
+    }),
+    SessionKind('agent_restore_point', 'AgentRestorePoint', 'agents/agentRestorePoints', 'AgentRestorePoints', 'point', None, {
+        'uid': 'UID', 'name': 'Name', 'creation_time': 'CreationTime', 'vm_name': 'ComputerName',
+        'point_type': 'Type', 'algorithm': 'Algorithm', 'backup_name': 'BackupName', 'backup_server': 'BackupServerName',
+    }, named=False),
 ))
 
 # job_session_info's ``type`` option -> kind.
@@ -230,7 +255,10 @@ def normalise(entity, kind, links=True):
     Keys: uid, id, name, type, state, result, creation_time, end_time,
     duration_seconds, backup_server, job_name, links and, for task types,
     vm_name, vm_uid, job_session_uid, reason, total_size; for job types job_uid,
-    job_type, progress, is_retry, failure_message. With ``links`` False there
+    job_type, progress, is_retry, failure_message. Restore point types have no
+    state, result, end_time, duration_seconds or progress; they carry vm_name
+    (None for agent points), vm_uid (HierarchyObjRef), point_type, algorithm,
+    backup_file and replica_name. With ``links`` False there
     is no ``links`` key, and only the Up links the other keys are read from
     are converted (2-3 of a session's 16).
     """
@@ -259,6 +287,21 @@ def normalise(entity, kind, links=True):
     }
     if links:
         session['links'] = all_links
+    if kind.level == 'point':
+        backup_file = _up_link(up_links, 'BackupFileReference')
+        replica = _up_link(up_links, 'ReplicaReference')
+        session.update({
+            # VmRestorePoint: VmName; VmReplicaPoint: VmDisplayName; AgentRestorePoint: none (the caller names it).
+            'vm_name': _shared(ci_get(entity, 'VmName') or ci_get(entity, 'VmDisplayName')),
+            'vm_uid': ci_get(entity, 'HierarchyObjRef'),
+            'point_type': _shared(ci_get(entity, 'PointType')),
+            'algorithm': _shared(ci_get(entity, 'Algorithm')),
+            'backup_file': backup_file.get('name') if backup_file else None,
+            'replica_name': _shared(replica.get('name')) if replica else None,
+        })
+        for key in ('state', 'result', 'end_time', 'duration_seconds', 'progress'):
+            session.pop(key)
+        return session
     if kind.level == 'task':
         parent = _up_link(up_links, kind.parent_ref) if kind.parent_ref else None
         job_name = ci_get(entity, 'JobName') or (_name_before_at(parent.get('name')) if parent else None)

@@ -61,10 +61,13 @@ import time
 from datetime import datetime
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, validate
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, sources as source_table
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
 
-SOURCES = ('backup', 'replica', 'cdp')
-SOURCE_KINDS = {'backup': 'backup_task', 'replica': 'replica_task', 'cdp': 'cdp_task'}
+# Every source the gate judges (see sources.TABLE); SOURCES are the session sources, the ones the inventory reads.
+GATE_SOURCES = source_table.NAMES
+SOURCES = source_table.SESSION_NAMES
+SOURCE_KINDS = dict((source.name, source.session_kind.name) for source in source_table.TABLE)
 CODES = ('passed', 'failed_result', 'warning_result', 'unaccepted_result', 'stale', 'no_session', 'running', 'wait_timeout',
          'ambiguous', 'future_time', 'bad_time', 'unknown_state')
 RUNNING_MODES = ('wait', 'fail', 'previous')
@@ -127,7 +130,7 @@ class Policy(object):
     def __init__(self, now=None, max_age=DEFAULT_MAX_AGE, accept=('Success',), running='wait', require='any',
                  sources=('backup',), lookback=DEFAULT_LOOKBACK, job_name=None, wait_timeout=DEFAULT_WAIT_TIMEOUT):
         self.now = now if now is not None else query.utcnow()
-        self.sources = _choices(sources, SOURCES, 'sources')
+        self.sources = _choices(sources, GATE_SOURCES, 'sources')
         self.accept = _choices(accept, ACCEPTABLE_RESULTS, 'accept')
         if running not in RUNNING_MODES:
             raise EmError('running must be one of {0}, not {1!r}.'.format(', '.join(RUNNING_MODES), running))
@@ -140,6 +143,10 @@ class Policy(object):
         if self.lookback_start > self.cutoff:
             raise EmError('lookback ({0}) must reach at least as far back as max_age ({1}).'.format(lookback, max_age))
         self.job_name = validate.names(job_name, 'job_name') or None
+        points = [source for source in self.sources if source_table.get(source).points]
+        if self.job_name and points:
+            raise EmError('job_name filters sessions, but EM documents no job field for the restore points of {0}; '
+                          'leave job_name unset or judge session sources only.'.format(', '.join(points)))
         self.wait_timeout = wait_timeout
 
     def older_than(self):
@@ -185,7 +192,9 @@ def _jobs_phrase(policy):
 def _distrusted(source, session, policy):
     """The failing verdict for a session whose time or state cannot be judged, or None."""
     fault = sessions.time_fault(session.get('creation_time'), policy.now)
-    what = '{0} session {1}'.format(source, _in_job(session))
+    entry = source_table.get(source)
+    what = '{0} {1}'.format(_point_what(entry, session), _where(session)) if entry.points else \
+        '{0} session {1}'.format(source, _in_job(session))
     if fault and fault[0] == 'future_time':
         ahead = fault[1] - policy.now
         return _verdict(False, 'future_time', '{0} is dated {1}, {2} after the controller\'s clock ({3}), beyond the {4} '
@@ -196,8 +205,8 @@ def _distrusted(source, session, policy):
         return _verdict(False, 'bad_time', '{0} has the creation time {1}, which is {2}; EM\'s answer cannot be judged'.format(
             what, _shown(session.get('creation_time')),
             'not a time' if fault[1] is None else 'before {0}'.format(sessions.EARLIEST_TIME.year)), session)
-    kind = sessions.KINDS[SOURCE_KINDS[source]]
-    if not sessions.is_known_state(session, kind):
+    kind = entry.session_kind
+    if not entry.points and not sessions.is_known_state(session, kind):
         return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
                         'judged as completed'.format(what, _shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
                         session)
@@ -232,13 +241,15 @@ def judge_source(source, newest, completed, policy):
     Returns ``{'passed', 'code', 'reason', 'session'}``, ``session`` being the
     session judged.
     """
+    if source_table.get(source).points:
+        return judge_point(source, newest, policy)
     if newest is None:
         return _verdict(False, 'no_session', 'no {0} session{1} {2}'.format(source, _jobs_phrase(policy), policy.in_lookback()), None)
     distrusted = _distrusted(source, newest, policy)
     if distrusted:
         return distrusted
     judged = newest
-    live = source == 'cdp' and newest.get('result') not in (None, 'None')
+    live = source_table.get(source).is_live(newest)
     if sessions.is_running(newest) and not live:
         since = 'since {0} {1}'.format(_moment(newest.get('creation_time')), _in_job(newest))
         started = sessions.parse_em_time(newest.get('creation_time'))
@@ -273,6 +284,44 @@ def judge_source(source, newest, completed, policy):
     if result == 'Warning':
         return _verdict(False, 'warning_result', '{0}: {1} (Warning is not accepted)'.format(at, em_reason), judged)
     return _verdict(False, 'unaccepted_result', '{0} is not an accepted result (accept: {1})'.format(at, ', '.join(policy.accept)), judged)
+
+
+def _point_what(entry, point):
+    return 'newest {0}'.format(entry.noun) if point is None else '{0} {1}'.format(entry.noun, point.get('name'))
+
+
+def _where(point):
+    """``in backup file Web FarmD2026-11-29T214000.vib on vbr01``: where a point lies, as far as its entity says."""
+    parts = []
+    if point.get('backup_file'):
+        parts.append('in backup file {0}'.format(point['backup_file']))
+    elif point.get('replica_name'):
+        parts.append('in replica {0}'.format(point['replica_name']))
+    if point.get('backup_server'):
+        parts.append('on {0}'.format(point['backup_server']))
+    return ' '.join(parts) or 'in an unnamed backup'
+
+
+def judge_point(source, newest, policy):
+    """Judge a restore point source of one VM (computer) from its newest point (by time, or None).
+
+    Passed when the point is newer than ``max_age``; ``stale`` (naming the
+    point and where it lies) when older; ``no_session`` when the VM has no
+    point of this kind at all; a point whose time cannot be trusted fails with
+    ``future_time``/``bad_time`` as a session would. ``running`` and
+    ``accept`` do not apply: a point has no state and no result.
+    """
+    entry = source_table.get(source)
+    if newest is None:
+        return _verdict(False, 'no_session', 'no {0} in EM for this {1}'.format(entry.noun, entry.subject), None)
+    distrusted = _distrusted(source, newest, policy)
+    if distrusted:
+        return distrusted
+    created = sessions.parse_em_time(newest.get('creation_time'))
+    if created < policy.cutoff:
+        return _verdict(False, 'stale', 'newest {0} {1} {2} is {3}'.format(
+            entry.noun, _moment(created), _where(newest), policy.older_than()), newest)
+    return _verdict(True, 'passed', '{0} at {1} {2}'.format(entry.noun, _moment(created), _where(newest)), newest)
 
 
 def combine(verdicts, policy):
@@ -338,7 +387,7 @@ def judge_sessions(by_source, policy, requested_name=None):
     """Judge one VM from ``{source: [sessions]}``, in any order (sessions of other names must not be given)."""
     found = {}
     for source in policy.sources:
-        evidence = Evidence(policy.now, source == 'cdp')
+        evidence = Evidence(policy.now, source_table.get(source).live)
         for session in by_source.get(source) or ():
             evidence.add(session)
         found[source] = evidence
@@ -464,7 +513,7 @@ def plan_protection(client, vms, params, now=None):
     for source in policy.sources:
         kind = sessions.KINDS[SOURCE_KINDS[source]]
         info.split_session_filters(client, kind, _window_params(plan, names), policy.now, _OPTION_NAMES)
-        info.split_session_filters(client, kind, _lookback_params(plan, names), policy.now, _OPTION_NAMES)
+        info.split_session_filters(client, kind, _lookback_params(plan, names, source), policy.now, _OPTION_NAMES)
     return plan
 
 
@@ -478,9 +527,11 @@ def _window_params(plan, names):
             'order': 'descending', 'limit': 0, 'page_size': plan['page_size'], 'max_url_length': plan['max_url_length']}
 
 
-def _lookback_params(plan, names):
+def _lookback_params(plan, names, source):
+    """Before the window: back to ``lookback`` for sessions; for restore points, their whole retention."""
     params = _window_params(plan, names)
-    params.update(created_after=plan['policy'].lookback_start, created_before=plan['policy'].cutoff)
+    start = None if source_table.get(source).points else plan['policy'].lookback_start
+    params.update(created_after=start, created_before=plan['policy'].cutoff)
     return params
 
 
@@ -499,15 +550,25 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
     asked times is refused (``_check_window``). ``wanted`` limits the folded
     names recorded.
     """
+    if not kind.named:
+        # The entity does not name its machine (AgentRestorePoint): one request per name, the point
+        # attributed to the name asked (EM filters ComputerName case-insensitively).
+        for name in params['vm_name']:
+            _scan_named(client, kind, dict(params, vm_name=[name]), plan, findings, wanted, stop, name)
+        return
+    _scan_named(client, kind, params, plan, findings, wanted, stop)
+
+
+def _scan_named(client, kind, params, plan, findings, wanted, stop, name=None):
     requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
     for filter_text, values in requests:
         # The look back may stop once every name it asks for is settled, while the order held.
         needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
         findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
-                                     wanted, needed))
+                                     wanted, needed, name))
 
 
-def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed):
+def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed, name=None):
     """Read one request of a scan into new ``Findings``; with ``needed``, pages after the one that
     settled that many names are skipped while the order held."""
     part = Findings(findings.source, findings.now)
@@ -520,7 +581,11 @@ def _scan_request(client, kind, params, plan, findings, filter_text, local, want
             return [], None  # nothing unread can be newer: no request
         items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, True, plan['page_size'], page,
                                                collection_key=kind.collection_key)
-        return [info.normalise_session(item, kind, {}) for item in items], pages_count
+        found = [info.normalise_session(item, kind, {}) for item in items]
+        if name is not None:
+            for point in found:
+                point['vm_name'] = name
+        return found, pages_count
 
     def accept(session):
         _check_window(kind, params, session)
@@ -543,11 +608,14 @@ def _check_window(kind, params, session):
         return
     moment = sessions.parse_em_time(session.get('creation_time'))
     after, before = params.get('created_after'), params.get('created_before')
-    if moment >= after and (before is None or moment < before):
+    if (after is None or moment >= after) and (before is None or moment < before):
         return
-    span = 'from {0}{1}'.format(_moment(after), ' to before {0}'.format(_moment(before)) if before is not None else '')
-    raise EmError('EM answered a query for {0} sessions created {1} with one created at {2} ({3}): the answer is not what '
-                  'was asked, so no VM is judged on it.'.format(kind.query_type, span, _moment(moment), session.get('name')))
+    span = 'before {0}'.format(_moment(before))
+    if after is not None:
+        span = 'from {0}{1}'.format(_moment(after), ' to ' + span if before is not None else '')
+    raise EmError('EM answered a query for {0} {1} created {2} with one created at {3} ({4}): the answer is not what '
+                  'was asked, so no VM is judged on it.'.format(
+                      kind.query_type, kind.plural(), span, _moment(moment), session.get('name')))
 
 
 class Evidence(object):
@@ -636,7 +704,7 @@ class Findings(object):
             return False
         evidence = self.by_key.get(key)
         if evidence is None:
-            evidence = self.by_key[key] = Evidence(self.now, self.source == 'cdp')
+            evidence = self.by_key[key] = Evidence(self.now, source_table.get(self.source).live)
         before = evidence.settled()
         evidence.add(session)
         return not before and evidence.settled()
@@ -655,7 +723,7 @@ class Findings(object):
 
     def evidence(self, key):
         """The name's ``Evidence`` (empty when nothing was seen)."""
-        return self.by_key.get(key) or Evidence(self.now, self.source == 'cdp')
+        return self.by_key.get(key) or Evidence(self.now, source_table.get(self.source).live)
 
     def newest(self, key):
         """The name's newest session, or None."""
@@ -729,7 +797,7 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
         missing = [key for key in by_fold if key not in doubtful and _needs_lookback(found, key, policy)]
         for keys, stop in ((missing, True), (doubtful, False)):
             if keys:
-                _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in keys]), plan, found,
+                _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in keys], source), plan, found,
                       wanted=set(keys), stop=stop)
     return _report(plan, findings)
 
@@ -740,7 +808,7 @@ def _must_wait(source, session, policy):
         return False
     if sessions.time_fault(session.get('creation_time'), policy.now):
         return False  # judged on its time, which no waiting mends
-    return not (source == 'cdp' and session.get('result') not in (None, 'None'))
+    return not source_table.get(source).is_live(session)
 
 
 def _needs_lookback(found, key, policy):
@@ -777,7 +845,7 @@ def argument_spec():
     spec = connection_argument_spec()
     spec.update(
         vms=dict(type='raw', required=True),
-        sources=dict(type='list', elements='str', default=['backup'], choices=list(SOURCES)),
+        sources=dict(type='list', elements='str', default=['backup'], choices=list(GATE_SOURCES)),
         require=dict(type='str', default='any', choices=list(REQUIRE_MODES)),
         max_age=dict(type='str', default=DEFAULT_MAX_AGE),
         accept=dict(type='list', elements='str', default=['Success'], choices=list(ACCEPTABLE_RESULTS)),

@@ -33,6 +33,14 @@ description:
     VM never passes on another VM's session. Give names exactly as EM spells them where names differ only in case.
   - A running CDP session is judged on its live result, since CDP replicates continuously; running backup and replica
     sessions are handled as O(running) says.
+  - The restore point sources (V(restore_point), V(replica_point), V(agent)) judge the newest point by its creation
+    time, whatever order EM answers in - it must be newer than O(max_age); an older one is C(stale), naming the point's
+    time and where it lies; none at all is C(no_session). Points follow the backup chain's retention, so they also show
+    protection by backup copy and weekly jobs whose sessions fell out of the 30-day session window. O(running),
+    O(accept) and O(job_name) do not apply to them (a point has no state, no result and no job field EM can filter on;
+    O(job_name) with a point source is refused).
+  - V(agent) judges Veeam Agent computers (physical servers, cloud machines) by computer name, on their newest
+    C(AgentRestorePoint). EM's agent points do not name their computer, so they are read with one query per name.
   - This module never changes anything on EM and supports check mode.
 author:
   - vbem.enterprise_manager contributors (@vbem)
@@ -46,10 +54,12 @@ options:
     required: true
   sources:
     description:
-      - What counts as protection - backup task sessions, replica task sessions, CDP replica task sessions.
+      - What counts as protection - V(backup) task sessions, V(replica) task sessions, V(cdp) replica task sessions,
+        V(restore_point) (the VM's newest C(VmRestorePoint)), V(replica_point) (its newest C(VmReplicaPoint)),
+        V(agent) (the computer's newest C(AgentRestorePoint)).
     type: list
     elements: str
-    choices: [backup, replica, cdp]
+    choices: [backup, replica, cdp, restore_point, replica_point, agent]
     default: [backup]
   require:
     description:
@@ -188,7 +198,7 @@ vms:
           C(wait_timeout) (still running after O(wait_timeout)); C(ambiguous) (the name matches more than one VM in EM,
           named in the reason); C(future_time) (a session dated more than 5 minutes after the controller's clock);
           C(bad_time) (a session dated before 2000 or not at all); C(unknown_state) (the judged session's state is not
-          one EM documents).
+          one EM documents)).
       type: str
       sample: failed_result
     reason:

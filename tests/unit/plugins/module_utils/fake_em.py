@@ -182,6 +182,28 @@ class FakeEm(object):
         self.entities.setdefault(query_type, []).append(entity)
         return entity
 
+    def add_point(self, query_type, name, created, backup_file='Web FarmD2026-11-29T214000.vib', server='vbr01', vm_uid=None):
+        """Add one restore point entity (``VmRestorePoint``, ``VmReplicaPoint`` or ``AgentRestorePoint``); returns it.
+
+        The filter field of the name is ``VmDisplayName`` (``ComputerName`` for agents); the entity says ``VmName``
+        (restore points), ``VmDisplayName`` (replica points) or nothing (agent points), as the docs' examples do,
+        so the fake keeps the filter field beside the entity's own keys.
+        """
+        self.counter += 1
+        entity = {
+            'UID': 'urn:veeam:{0}:00000000-0000-0000-0000-{1:012d}'.format(query_type, self.counter),
+            'Name': '{0}@{1}'.format(name, created), 'CreationTimeUTC': created, 'PointType': 'Increment',
+            'Algorithm': 'Incremental', 'HierarchyObjRef': vm_uid,
+            'Links': [{'Rel': 'Up', 'Type': 'BackupServerReference', 'Href': 'https://em/s', 'Name': server},
+                      {'Rel': 'Up', 'Type': 'BackupFileReference', 'Href': 'https://em/f', 'Name': backup_file}],
+        }
+        field = 'ComputerName' if query_type == 'AgentRestorePoint' else 'VmDisplayName'
+        entity[field] = name
+        if query_type == 'VmRestorePoint':
+            entity['VmName'] = name
+        self.entities.setdefault(query_type, []).append(entity)
+        return entity
+
     def finish(self, entity, result='Success', reason=None, end='2026-11-30T15:55:00Z'):
         """Finish a running session in place."""
         entity.update(State='Completed', Result=result, Reason=reason, EndTimeUTC=end)

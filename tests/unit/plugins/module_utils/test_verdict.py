@@ -373,11 +373,11 @@ def test_judge_vm_returns_every_source_verdict_with_the_judged_session():
 # --- the policy refuses every bad value with one sentence naming the option ---
 
 @pytest.mark.parametrize('kwargs, message', [
-    ({'sources': []}, 'sources must be a non-empty list of backup, replica, cdp.'),
-    ({'sources': None}, 'sources must be a non-empty list of backup, replica, cdp.'),
-    ({'sources': 5}, 'sources must be a non-empty list of backup, replica, cdp.'),
-    ({'sources': ['backup', 'tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp."),
-    ({'sources': ['Backup']}, "sources holds 'Backup'; each entry must be one of backup, replica, cdp."),
+    ({'sources': []}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
+    ({'sources': None}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
+    ({'sources': 5}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
+    ({'sources': ['backup', 'tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
+    ({'sources': ['Backup']}, "sources holds 'Backup'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
     ({'accept': []}, 'accept must be a non-empty list of Success, Warning.'),
     ({'accept': ['Failed']}, "accept holds 'Failed'; each entry must be one of Success, Warning."),
     ({'running': 'sometimes'}, "running must be one of wait, fail, previous, not 'sometimes'."),
@@ -460,7 +460,7 @@ def plan(vms, client=None, **params):
     (['web01'], {'page_size': 10001}, 'page_size must be at most 10000, not 10001.'),
     (['web01'], {'max_url_length': 0}, 'max_url_length must be a whole number of 1024 or more, not 0.'),
     (['web01'], {'max_url_length': 1023}, 'max_url_length must be a whole number of 1024 or more, not 1023.'),
-    (['web01'], {'sources': ['tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp."),
+    (['web01'], {'sources': ['tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
     (['web01'], {'max_age': '1 day'}, "max_age '1 day' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
                                       "date-time (2026-11-29T06:00:00Z)."),
 ])
