@@ -123,19 +123,48 @@ def schedule(resolved):
 
 # -- EM look-ups -----------------------------------------------------------------------------------
 
+# How many of a VM's newest entities are read to pick the newest by time and to see a second VM of that name.
+NEWEST_WINDOW = 50
+
+
+def _created(item):
+    return sessions.parse_em_time(parsing.ci_get(item, 'CreationTimeUTC') or parsing.ci_get(item, 'CreationTime'))
+
+
 def _newest(client, query_type, name):
-    """The newest entity of ``query_type`` for VM display name ``name`` (EM compares names case-insensitively), or None."""
+    """``(newest, items)``: the newest entity of ``query_type`` for VM display name ``name``, by time, and those read.
+
+    EM compares names case-insensitively and is asked for the newest first,
+    but its order is not trusted: the newest of the ``NEWEST_WINDOW`` read is
+    found by comparing creation times. An answer for another name is an error.
+    """
     field = 'VmName' if query_type == 'VmRestorePoint' else 'VmDisplayName'
     filter_text = query.condition('VmDisplayName', '==', name)
-    items, _pages = client.query_page(query_type, filter_text, 'CreationTime', True, page_size=1)
-    if not items:
+    items, _pages = client.query_page(query_type, filter_text, 'CreationTime', True, page_size=NEWEST_WINDOW)
+    for item in items:
+        shown = parsing.ci_get(item, field)
+        if not isinstance(shown, str) or verdict.fold(shown) != verdict.fold(name):
+            raise EmError('EM answered a {0} query for VM {1!r} with one for {2!r}; the answer is not what was asked.'.format(
+                query_type, name, shown))
+    dated = [item for item in items if _created(item) is not None]
+    if not dated:
+        return None, items
+    return max(dated, key=_created), items
+
+
+def _second_vm(name, tasks):
+    """The sentence when ``name`` stands for more than one VM in EM's backup task sessions (VmUid or spelling), else None."""
+    seen = {}
+    for task in tasks:
+        uid = str(parsing.ci_get(task, 'VmUid') or '')
+        seen.setdefault(uid.lower(), (uid, set()))[1].add(parsing.ci_get(task, 'VmDisplayName'))
+    spellings = set(spelling for _uid, names in seen.values() for spelling in names)
+    if len(seen) < 2 and len(spellings) < 2:
         return None
-    item = items[0]
-    shown = parsing.ci_get(item, field)
-    if not isinstance(shown, str) or verdict.fold(shown) != verdict.fold(name):
-        raise EmError('EM answered a {0} query for VM {1!r} with one for {2!r}; the answer is not what was asked.'.format(
-            query_type, name, shown))
-    return item
+    shown = ', '.join('{0!r} ({1})'.format(spelling, uid or 'no VmUid') for _key, (uid, names) in sorted(seen.items())
+                      for spelling in sorted(names))
+    return ('{0!r} is ambiguous in EM\'s backup task sessions, which name {1}: no backup is started for a name that may '
+            'be another VM; give the name exactly as EM spells the VM you mean.').format(name, shown)
 
 
 def _link(entity, rel, type_name):
@@ -177,9 +206,13 @@ def resolve_vm(client, name, plan, job_sessions, lock):
     entry = {'name': name, 'status': None, 'message': None, 'job_name': None, 'job_uid': None, 'backup_server': None,
              'backup_server_id': None, 'vm_ref': None, 'previous_point': None, 'restore_point': None, 'task_id': None,
              'session_uid': None, 'result': None, 'same_as': None}
-    task = _newest(client, 'BackupTaskSession', name)
+    task, tasks = _newest(client, 'BackupTaskSession', name)
     if task is None:
         entry.update(status=FAILED, message=_unknown_vm(client, name))
+        return entry
+    ambiguous = _second_vm(name, tasks)
+    if ambiguous:
+        entry.update(status=FAILED, message=ambiguous)
         return entry
     server = _link(task, 'Up', 'BackupServerReference')
     job_session_link = _link(task, 'Up', 'BackupJobSessionReference')
@@ -198,7 +231,7 @@ def resolve_vm(client, name, plan, job_sessions, lock):
                  backup_server=server.get('name'), backup_server_id=_href_id(server['href']), vm_ref=vm_ref)
     if not entry['job_uid']:
         raise EmError('EM answered the job session of VM {0!r} without its JobUid.'.format(name))
-    point = _newest(client, 'VmRestorePoint', name)
+    point, _points = _newest(client, 'VmRestorePoint', name)
     if point is not None and (parsing.ci_get(point, 'HierarchyObjRef') or '').lower() == vm_ref.lower():
         entry['previous_point'] = _point_summary(point)
         created = sessions.parse_em_time(entry['previous_point']['time'])

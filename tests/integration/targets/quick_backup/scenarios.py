@@ -201,6 +201,16 @@ def quick_backup_scenarios():
     assert 'EM knows no VM named' in result['vms']['no-such-vm-17']['message']
     print('retired VM and unknown name: failed with their reasons, no POST')
 
+    # --- 5b. A name two VMs answer to (names differing in case, each its own VmUid): failed, no POST ---------
+    for twin in ('qb-twin-01', 'QB-TWIN-01'):
+        control('sessions', {'type': 'BackupTaskSession', 'vm_name': twin, 'job_name': 'QB Twins', 'created': '-1h'})
+    sent = posts()
+    result = run('twins', 'quick_backup', {'vms': ['qb-twin-01']})
+    assert result['failed'] is True and posts() == sent, 'no backup for a name that may be another VM'
+    message = result['vms']['qb-twin-01']['message']
+    assert 'is ambiguous in EM' in message and "'QB-TWIN-01'" in message and "'qb-twin-01'" in message, message
+    print('a name two VMs answer to: failed as ambiguous, no POST')
+
     # --- 6. 403: an account without the role ---------------------------------------------------------------
     count = len(actions())
     result = run('forbidden', 'quick_backup', {'vms': [vms_c[1]], 'username': 'restorer', 'password': 're-pw'})

@@ -279,3 +279,26 @@ def test_a_task_that_cannot_be_followed_fails_its_vm_only():
     actions.run_lane(FailingTasks(['Running']), plan(poll_interval=1), 'A', lane, log, clock, clock.sleep)
     assert lane[0]['status'] == 'failed' and lane[0]['message'].startswith('EM accepted the quick backup (task task-1) but following it failed: GET')
     assert lane[1]['status'] == 'skipped' and len(log) == 1
+
+
+def test_a_name_two_vms_answer_to_is_not_backed_up():
+    one = {'VmUid': 'urn:VMware:Vm:r.vm-1', 'VmDisplayName': 'web01'}
+    assert actions._second_vm('web01', [one, dict(one)]) is None
+    twin = {'VmUid': 'urn:VMware:Vm:r.vm-2', 'VmDisplayName': 'WEB01'}
+    message = actions._second_vm('web01', [one, twin])
+    assert message.startswith("'web01' is ambiguous in EM's backup task sessions, which name 'web01' (urn:VMware:Vm:r.vm-1), 'WEB01' (urn:VMware:Vm:r.vm-2)")
+    assert 'no backup is started' in message
+    renamed = {'VmUid': 'urn:VMware:Vm:r.vm-1', 'VmDisplayName': 'Web01'}
+    assert 'is ambiguous' in actions._second_vm('web01', [one, renamed])
+
+
+def test_the_newest_is_found_by_time_not_by_answer_order():
+    older = {'VmDisplayName': 'web01', 'CreationTimeUTC': '2026-11-29T10:00:00Z', 'UID': 'a'}
+    newer = {'VmDisplayName': 'web01', 'CreationTimeUTC': '2026-11-30T10:00:00Z', 'UID': 'b'}
+
+    class Client(object):
+        def query_page(self, *args, **kwargs):
+            return [older, newer], 1
+
+    newest, items = actions._newest(Client(), 'BackupTaskSession', 'WEB01')
+    assert newest is newer and items == [older, newer]
