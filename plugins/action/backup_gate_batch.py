@@ -53,6 +53,12 @@ def _role_specs(role_path):
     return _SPECS[role_path]
 
 
+def _first_line(exc):
+    """The first line of an exception's message (or its type), for one sentence."""
+    lines = str(exc).strip().splitlines()
+    return lines[0].rstrip('.') if lines else type(exc).__name__
+
+
 class _Environment(object):
     """The task's ``environment`` in ``os.environ`` while the gate reads its connection (this worker is the task's own process)."""
 
@@ -94,11 +100,16 @@ class ActionModule(ActionBase):
         names, defaults = gate_batch.role_variables(_role_specs(role.get_role_path()))
         this_host = task_vars['inventory_hostname']
         batch = list(task_vars.get('ansible_play_batch') or [this_host])
-        effective = dict((name, self._templar.template(task_vars[name])) for name in names if name in task_vars)
-        host_values = self._host_values(task_vars['hostvars'], batch, names)
         given = [name for name in task_vars if name.startswith(gate_batch.PREFIX)]
-
-        error = gate_batch.batch_problem(names, defaults, given, this_host, effective, host_values)
+        try:
+            effective = dict((name, self._templar.template(task_vars[name])) for name in names if name in task_vars)
+            host_values = self._host_values(task_vars['hostvars'], batch, names)
+        except Exception as exc:  # pylint: disable=broad-except
+            # A variable that cannot be templated (an undefined name in it): every host fails with the reason.
+            effective, host_values = {}, {}
+            error = "the backup_gate role's variables could not be read: {0}".format(_first_line(exc))
+        else:
+            error = gate_batch.batch_problem(names, defaults, given, this_host, effective, host_values)
         vms = gate_batch.batch_vms(batch, host_values)
         options = gate_batch.module_options(names, verdict.argument_spec())
         policy = dict((option, effective.get(name, defaults.get(name))) for name, option in options.items())
@@ -181,8 +192,7 @@ class ActionModule(ActionBase):
             return None, str(exc), None
         except Exception as exc:  # pylint: disable=broad-except
             # Whatever went wrong, every host must still fail with a reason: never a silent run_once failure.
-            text = str(exc).strip().splitlines()
-            return None, 'the gate stopped on an unexpected {0}{1}.'.format(type(exc).__name__, ': ' + text[0] if text else ''), None
+            return None, 'the gate stopped on an unexpected {0}: {1}.'.format(type(exc).__name__, _first_line(exc)), None
 
     def _remediate(self, vms, report, params, timeout):
         """Quick backups of the hosts a backup can fix, then their second judgement, in one logon; folded into ``report``."""
