@@ -346,11 +346,10 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name in sorted(config):
             value, kind = config[name], (definitions.get(name) or {}).get('type')
             # ansible-core reads any word that is not a boolean as false: cache: maybe would silently mean no cache.
+            if value is None and kind not in ('bool', 'boolean', 'int', 'integer'):
+                continue
             try:
-                if kind in ('bool', 'boolean'):
-                    validate.flag(value, name)
-                elif kind in ('int', 'integer'):
-                    validate.whole_number(value, name)
+                validate.plugin_value(value, name, kind)
             except EmError as exc:
                 return str(exc)
         return (self._mapping_problem(config, 'compose', 'an expression')

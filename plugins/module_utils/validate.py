@@ -35,6 +35,12 @@ SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created
 BOOLEAN_OPTIONS = ('missing_ok', 'wait', 'latest_per_vm', 'latest_per_job', 'raw')
 _INTEGER_RE = re.compile(r'^\s*[+-]?\d+\s*$')
 _FIELD_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# How a minimum is worded where a bare number would not say what it means (every entry point words it so).
+_MINIMUM_WORDS = {
+    ('limit', 0): '0 (no limit) or more',
+    ('wait_timeout', 1): '1 second or more',
+    ('wait_sleep', 1): '1 second or more (0 would poll EM without a pause)',
+}
 _TIME_FORMS = 'an ISO-8601 date-time (2025-08-15T06:00:00Z) or a relative age such as 30m, 24h, 7d or 2w'
 
 
@@ -103,13 +109,13 @@ def flag(value, option):
         raise EmError('{0} must be true or false (yes/no, on/off and 1/0 work too), not {1}.'.format(option, shown(value)))
 
 
-def whole_number(value, option, minimum=None, maximum=None, lower_text=None):
+def whole_number(value, option, minimum=None, maximum=None):
     """Return ``value`` as an int within ``[minimum, maximum]``; EmError naming the option otherwise.
 
     Accepts ints, floats with no fraction and strings of digits (what
     templating produces); refuses booleans, fractions and anything else. A
     value of the wrong kind and one out of range get the same sentence, which
-    says the whole range (``lower_text`` words the minimum: ``0 (no limit) or more``).
+    says the whole range (``_MINIMUM_WORDS`` words some minimums: ``0 (no limit) or more``).
     """
     number = None
     if isinstance(value, bool):
@@ -122,6 +128,7 @@ def whole_number(value, option, minimum=None, maximum=None, lower_text=None):
         number = int(value)
     if number is not None and (minimum is None or number >= minimum) and (maximum is None or number <= maximum):
         return number
+    lower_text = _MINIMUM_WORDS.get((option, minimum))
     if minimum is not None and maximum is not None and lower_text is None:
         expected = ' from {0} to {1}'.format(minimum, maximum)
     elif minimum is not None:
@@ -144,7 +151,7 @@ def page_size(value):
 
 def limit(value):
     """How many results a query returns at most: a whole number, 0 meaning no limit."""
-    return whole_number(value, 'limit', 0, lower_text='0 (no limit) or more')
+    return whole_number(value, 'limit', 0)
 
 
 def retries(value, option='retries'):
@@ -195,8 +202,6 @@ def plugin_option_values(given, definitions, skip=()):
     and answer a bad number with a message naming no expectation, so a
     plugin checks its direct keyword values here first. ``definitions`` are
     the plugin's option definitions; options in ``skip`` are checked elsewhere.
-    An option with a checker of its own (``validate_certs``, ``timeout``,
-    ``retries``, ``page_size``) gets the sentence every entry point gives.
     """
     for option in sorted(given):
         value = given[option]
@@ -204,18 +209,28 @@ def plugin_option_values(given, definitions, skip=()):
             continue
         definition = definitions[option]
         kind = definition.get('type') or 'str'
-        if option in _PLUGIN_CHECKS:
-            _PLUGIN_CHECKS[option](value, option)
-        elif kind in ('bool', 'boolean'):
-            flag(value, option)
-        elif kind in ('int', 'integer'):
-            whole_number(value, option)
-        elif kind == 'float':
-            number(value, option)
-        elif kind in ('str', 'string', 'path'):
+        plugin_value(value, option, kind)
+        if kind in ('str', 'string', 'path'):
             text(value, option, 'a value')
             if definition.get('choices'):
                 one_of(value, option, definition['choices'])
+
+
+def plugin_value(value, option, kind):
+    """Check one boolean or number a plugin was given (``kind`` its documented type), before Ansible converts it.
+
+    An option with a checker of its own (``validate_certs``, ``timeout``,
+    ``retries``, ``page_size``) gets the sentence every entry point gives;
+    other values of other types are left alone.
+    """
+    if option in _PLUGIN_CHECKS:
+        _PLUGIN_CHECKS[option](value, option)
+    elif kind in ('bool', 'boolean'):
+        flag(value, option)
+    elif kind in ('int', 'integer'):
+        whole_number(value, option)
+    elif kind == 'float':
+        number(value, option)
 
 
 def text(value, option, expected):
@@ -391,9 +406,9 @@ def session_params(kind, params, now=None):
     for option in BOOLEAN_OPTIONS:
         if params.get(option) is not None:
             result[option] = flag(params[option], option)
-    for option, lower in (('wait_timeout', '1 second or more'), ('wait_sleep', '1 second or more (0 would poll EM without a pause)')):
+    for option in ('wait_timeout', 'wait_sleep'):
         if params.get(option) is not None:
-            result[option] = whole_number(params[option], option, 1, lower_text=lower)
+            result[option] = whole_number(params[option], option, 1)
     for option in ('vm_name', 'job_name'):
         if params.get(option) is not None:
             if option not in kind.fields and option not in kind.local_fields:

@@ -428,7 +428,9 @@ def plan_protection(client, vms, params, now=None):
     ``params`` holds the module options (sources, require, max_age, accept,
     running, wait_timeout, wait_sleep, job_name, lookback, max_url_length,
     page_size). ``client`` only lends its base URL. Raises EmError with one
-    sentence on bad input, including a name too long for any request.
+    sentence on bad input, including a name too long for any request. The
+    plan carries the requests it split for all names, per source
+    (``plan['requests'][source]['window']`` and ``['lookback']``).
     """
     policy = Policy(
         now=now,
@@ -458,11 +460,15 @@ def plan_protection(client, vms, params, now=None):
         'max_url_length': validate.given_number(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH, MIN_URL_LENGTH),
         'concurrency': params.get('concurrency') or query.DEFAULT_CONCURRENCY,
     }
-    # Split both queries for every name now, so a name no request can carry fails before logon.
+    # Split both queries for every name now, so a name no request can carry fails before logon; the
+    # reads of all names use these requests (a look back for fewer names splits its own).
+    plan['requests'] = {}
     for source in policy.sources:
         kind = sessions.KINDS[SOURCE_KINDS[source]]
-        info.split_session_filters(client, kind, _window_params(plan, names), policy.now, _OPTION_NAMES)
-        info.split_session_filters(client, kind, _lookback_params(plan, names, source), policy.now, _OPTION_NAMES)
+        plan['requests'][source] = {
+            'window': _requests(client, kind, _window_params(plan, names), policy.now),
+            'lookback': _requests(client, kind, _lookback_params(plan, names, source), policy.now),
+        }
     return plan
 
 
@@ -484,12 +490,13 @@ def _lookback_params(plan, names, source):
     return params
 
 
-def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
+def _scan(client, kind, params, plan, findings, wanted=None, stop=False, requests=None):
     """Read a session query into ``findings`` (a ``Findings``).
 
-    The query may be split into several requests (long name lists). Each is
-    read into findings of its own, merged afterwards: when a long job list is
-    split, one VM's sessions are spread over several requests. EM is asked
+    The query may be split into several requests (long name lists): the
+    ``requests`` the plan computed for these params, else ``_requests``. Each
+    is read into findings of its own, merged afterwards: when a long job list
+    is split, one VM's sessions are spread over several requests. EM is asked
     for newest first, but nothing relies on it. With ``stop`` (the bounded
     look back) a request is read only until every VM it asks for is settled,
     and only while every session read so far came newest first: after the
@@ -499,22 +506,30 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
     asked times is refused (``_check_window``). ``wanted`` limits the folded
     names recorded.
     """
-    if not kind.named:
-        # The entity does not name its machine (AgentRestorePoint): one request per name, the point
-        # attributed to the name asked (EM filters ComputerName case-insensitively).
-        for name in params['vm_name']:
-            _scan_named(client, kind, dict(params, vm_name=[name]), plan, findings, wanted, stop, name)
-        return
-    _scan_named(client, kind, params, plan, findings, wanted, stop)
-
-
-def _scan_named(client, kind, params, plan, findings, wanted, stop, name=None):
-    requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
-    for filter_text, values in requests:
+    if requests is None:
+        requests = _requests(client, kind, params, plan['policy'].now)
+    for filter_text, values, local, name in requests:
         # The look back may stop once every name it asks for is settled, while the order held.
-        needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
+        needed = len(set(fold(asked) for asked in values.get('vm_name', []))) if stop else None
         findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
                                      wanted, needed, name))
+
+
+def _requests(client, kind, params, now):
+    """The requests of one scan, ``[(filter_text, values, local_filters, name)]``, split so that every URL fits.
+
+    ``name`` is None, or, for an entity that does not name its machine
+    (AgentRestorePoint), the one name its request asks for: such a query is
+    one request per name, the point attributed to the name asked (EM filters
+    ComputerName case-insensitively). Raises EmError, naming ``vms``, for a
+    name no request can carry.
+    """
+    parts = [(params, None)] if kind.named else [(dict(params, vm_name=[name]), name) for name in params['vm_name']]
+    requests = []
+    for part, name in parts:
+        split, _logical, local = info.split_session_requests(client, kind, part, now, _OPTION_NAMES)
+        requests.extend((filter_text, values, local, name) for filter_text, values in split)
+    return requests
 
 
 def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed, name=None):
@@ -703,7 +718,8 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
     kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
     findings = dict((source, Findings(source, policy.now)) for source in policy.sources)
     for source in policy.sources:
-        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source])
+        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source],
+              requests=plan['requests'][source]['window'])
 
     # running=wait: one deadline for all sources; only the VMs still running are read again.
     started = clock()
@@ -746,8 +762,10 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
         missing = [key for key in by_fold if key not in doubtful and _needs_lookback(found, key, policy)]
         for keys, stop in ((missing, True), (doubtful, False)):
             if keys:
-                _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in keys], source), plan, found,
-                      wanted=set(keys), stop=stop)
+                names = [by_fold[key] for key in keys]
+                planned = plan['requests'][source]['lookback'] if names == plan['names'] else None
+                _scan(client, kinds[source], _lookback_params(plan, names, source), plan, found,
+                      wanted=set(keys), stop=stop, requests=planned)
     return _report(plan, findings)
 
 

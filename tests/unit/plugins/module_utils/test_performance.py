@@ -15,9 +15,10 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import DEFAULT_PAGE_SIZE, run_session_query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_session_query
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import ci_get, link_dicts, normalise_keys, parse_body
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import DEFAULT_CONCURRENCY, fetch_pages
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.validate import DEFAULT_PAGE_SIZE
 
 ENTITY = {
     'VmDisplayName': 'web01', 'Name': 'web01@2025-08-15 20:00:24', 'UID': 'urn:veeam:BackupTaskSession:88322206-a645-4aa3-9228-028ce51e7c0f',
