@@ -50,7 +50,6 @@ def shown(value, limit=60):
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
-
 def _kind(value):
     """What a value is, in a user's words (YAML's, not Python's type names)."""
     if value is None:

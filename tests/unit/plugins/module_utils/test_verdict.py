@@ -374,6 +374,7 @@ def test_judge_vm_returns_every_source_verdict_with_the_judged_session():
 
 EMPTY = '{0} is empty; give an ISO-8601 date-time (2025-08-15T06:00:00Z) or a relative age such as 30m, 24h, 7d or 2w, or leave the option out.'
 
+
 @pytest.mark.parametrize('kwargs, message', [
     ({'sources': []}, 'sources is empty; give one or more of backup, replica, cdp, restore_point, replica_point, agent, or leave the option out.'),
     ({'sources': None}, 'sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent, not null.'),
