@@ -186,8 +186,8 @@ def test_fields_with_latest_per_vm_still_keeps_one_session_per_vm():
 @pytest.mark.parametrize('params, message', [
     ({'fields': ['vm_name', 'nope']}, 'fields must be one or more of .*nope.* is not one of them'),
     ({'fields': []}, 'fields is empty'),
-    ({'concurrency': 0}, 'concurrency must be 1 or more, not 0'),
-    ({'concurrency': 17}, 'concurrency must be 16 or less, not 17'),
+    ({'concurrency': 0}, 'concurrency must be a whole number from 1 to 16, not 0'),
+    ({'concurrency': 17}, 'concurrency must be a whole number from 1 to 16, not 17'),
 ])
 def test_bad_fields_and_concurrency_are_refused_before_any_request(params, message):
     client = Client(entities(1))
