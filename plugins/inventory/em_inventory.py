@@ -205,7 +205,6 @@ from jinja2.parser import Parser
 
 from ansible import constants as C
 from ansible.errors import AnsibleError, AnsibleParserError
-from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.inventory import BaseInventoryPlugin, Cacheable, Constructable
 from ansible.plugins.loader import filter_loader, test_loader
 from ansible.utils.unsafe_proxy import wrap_var
@@ -215,7 +214,7 @@ try:  # ansible-core 2.19+: strings are untrusted unless tagged, and ansible-inv
 except ImportError:  # ansible-core 2.16-2.18: every string is trusted unless wrapped as unsafe.
     trust_as_template = None
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory as em_inventory
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory as em_inventory, validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, get_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import plan_session_query
@@ -347,14 +346,12 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
         for name in sorted(config):
             value, kind = config[name], (definitions.get(name) or {}).get('type')
             # ansible-core reads any word that is not a boolean as false: cache: maybe would silently mean no cache.
-            if kind in ('bool', 'boolean'):
-                try:
-                    boolean(value, strict=True)
-                except TypeError:
-                    return '{0} must be true or false, not {1}.'.format(name, em_inventory.shown(value))
-            elif kind in ('int', 'integer') and (isinstance(value, bool) or not isinstance(value, int)):
-                if not (isinstance(value, str) and value.strip().isdigit()):
-                    return '{0} must be a whole number, not {1}.'.format(name, em_inventory.shown(value))
+            if value is None and kind not in ('bool', 'boolean', 'int', 'integer'):
+                continue
+            try:
+                validate.plugin_value(value, name, kind)
+            except EmError as exc:
+                return str(exc)
         return (self._mapping_problem(config, 'compose', 'an expression')
                 or self._mapping_problem(config, 'groups', 'a condition')
                 or self._keyed_groups_problem(config.get('keyed_groups'), definitions)

@@ -92,9 +92,9 @@ def plan_quick_backup(params, now=None):
         'cutoff': cutoff,
         'max_age_phrase': phrase,
         'wait': validate.flag(params.get('wait', True), 'wait'),
-        'wait_timeout': verdict._positive(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
+        'wait_timeout': validate.given_number(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
         'poll_interval': _seconds(params, 'poll_interval', DEFAULT_POLL_INTERVAL),
-        'concurrency': verdict._positive(params, 'concurrency', DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
+        'concurrency': validate.given_number(params, 'concurrency', DEFAULT_CONCURRENCY, 1, MAX_CONCURRENCY),
     }
 
 
@@ -547,7 +547,7 @@ def plan_job_start(params):
     """Check the job_start options without talking to EM; returns the plan dict."""
     job = params.get('job')
     if not isinstance(job, str) or not job:
-        raise EmError('job must be the name or the UID of one backup or replica job, not {0}.'.format(verdict._shown(job)))
+        raise EmError('job must be the name or the UID of one backup or replica job, not {0}.'.format(validate.shown(job)))
     guid = None
     if sessions.is_guid(job.strip()) or job.strip().lower().startswith('urn:veeam:'):
         guid = sessions.parse_uid(job, 'Job')
@@ -555,7 +555,7 @@ def plan_job_start(params):
         'job': job,
         'guid': guid,
         'wait': validate.flag(params.get('wait', True), 'wait'),
-        'wait_timeout': verdict._positive(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
+        'wait_timeout': validate.given_number(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
         'poll_interval': _seconds(params, 'poll_interval', DEFAULT_POLL_INTERVAL),
     }
 

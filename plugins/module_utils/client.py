@@ -55,8 +55,6 @@ try:
 except ImportError:
     _ConnectTimeoutError = None
 
-__all__ = ['EmError', 'EmInterrupted', 'EmClient', 'get_client', 'HAS_REQUESTS', 'REQUESTS_IMPORT_ERROR']
-
 TOKEN_HEADER = 'X-RestSvcSessionId'
 RETRY_STATUSES = frozenset((502, 503, 504))
 BACKOFF_BASE = 0.5

@@ -20,7 +20,8 @@ URL_SHOWN_MAX = 200
 # in a log, far too little to rebuild the token (base64 of the whole id).
 SESSION_ID_SHOWN = 8
 
-_GUID = re.compile(r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}')
+# A GUID as EM writes it (session ids, UIDs): the one pattern every module matches GUIDs with.
+GUID_PATTERN = r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
 
 
 class EmError(Exception):
@@ -89,7 +90,7 @@ def mask_guids_after(text, marker='logonSessions/'):
     """
     if text is None:
         return text
-    pattern = re.compile(re.escape(marker) + r'(' + _GUID.pattern + r')', re.IGNORECASE)
+    pattern = re.compile(re.escape(marker) + r'(' + GUID_PATTERN + r')', re.IGNORECASE)
     return pattern.sub(lambda match: marker + mask_session_id(match.group(1)), text)
 
 

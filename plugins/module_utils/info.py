@@ -21,14 +21,11 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils import que
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
 
 DEFAULT_LIMIT = 1000
-DEFAULT_PAGE_SIZE = 1000
 # HTTP.sys refuses request targets over 16 KB; half of that also passes the 8 KB
 # request-line limit of common reverse proxies (nginx, Apache) in front of EM.
 DEFAULT_MAX_URL_LENGTH = 8000
 TASK_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'vm_name', 'state', 'result', 'total_size']
 JOB_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'job_name', 'state', 'result']
-# Options that select sessions; ``id`` is mutually exclusive with all of them.
-SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'filter', 'latest_per_vm', 'latest_per_job')
 # Options that judge a session rather than select which ones are read: with latest_per_*, applied to the newest.
 OUTCOME_OPTIONS = ('result', 'state')
 
@@ -57,7 +54,7 @@ def _common_query_spec():
         # No default here: None tells that the user did not choose a limit, so
         # only a cut at DEFAULT_LIMIT warns (see validate.truncation_warnings).
         limit=dict(type='int'),
-        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+        page_size=dict(type='int', default=validate.DEFAULT_PAGE_SIZE),
         concurrency=dict(type='int', default=query.DEFAULT_CONCURRENCY),
         fields=dict(type='list', elements='str'),
         missing_ok=dict(type='bool', default=False),
@@ -95,7 +92,7 @@ def job_argument_spec():
 
 def mutually_exclusive(spec):
     """``id`` against every selector the spec has: an id names one session, a filter many."""
-    return [['id', name] for name in SELECTORS if name in spec]
+    return [['id', name] for name in validate.SELECTORS if name in spec]
 
 
 def session_conditions(kind, params, now=None):
@@ -186,12 +183,6 @@ def _identity(session, latest_key):
     return ('name', session.get(latest_key))
 
 
-def build_session_filter(kind, params, now=None):
-    """Return ``(filter_text, local_filters)`` for a kind and structured options (unsplit; see ``session_conditions``)."""
-    conditions, raw, local, _labels = session_conditions(kind, params, now)
-    return query.build_filter(conditions, raw), local
-
-
 def split_session_filters(client, kind, params, now=None, option_names=None):
     """Return ``(filter_texts, logical_filter, local_filters)``: the filter split so that every request URL fits.
 
@@ -220,7 +211,7 @@ def split_session_requests(client, kind, params, now=None, option_names=None):
     # Measure the longest URL any page may have: latest_per_vm/job (and the gate) sort by creation
     # time whatever the sort option says, sortDesc is longer than sortAsc, and pages 2..N follow.
     sort_field = max((_sort_field(kind, params.get('sort') or 'creation_time'), kind.field('creation_time')), key=len)
-    page_size = params.get('page_size') or DEFAULT_PAGE_SIZE
+    page_size = params.get('page_size') or validate.DEFAULT_PAGE_SIZE
 
     def url_length(filter_text):
         return len(query.query_url(client.base_url, kind.query_type, filter_text, sort_field, True, page_size, 10 ** 6))
@@ -283,15 +274,8 @@ def _sort_field(kind, sort):
 
 def _paging(params):
     """``(page_size, limit)`` from the options, defaults applied; EmError on values EM cannot page with."""
-    page_size = params.get('page_size')
-    page_size = DEFAULT_PAGE_SIZE if page_size is None else int(page_size)
     limit = params.get('limit')
-    limit = DEFAULT_LIMIT if limit is None else int(limit)
-    if page_size < 1:
-        raise EmError('page_size must be 1 or more, not {0}.'.format(page_size))
-    if limit < 0:
-        raise EmError('limit must be 0 (no limit) or more, not {0}.'.format(limit))
-    return page_size, limit
+    return validate.page_size(params.get('page_size')), DEFAULT_LIMIT if limit is None else validate.limit(limit)
 
 
 def _fetch(client, kind, params, filter_text, local, concurrency, now):

@@ -18,20 +18,19 @@ and ``assign_host_names`` decide which VMs can become hosts under which name;
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, validate, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 # 2: 'others' keeps what shows that a name means two VMs.
 CACHE_FORMAT = 2
-RUNNING_MODES = ('previous', 'fail')
+# An inventory cannot wait for a running session.
+RUNNING_MODES = tuple(mode for mode in verdict.RUNNING_MODES if mode != 'wait')
 DEFAULT_CREATED_AFTER = '7d'
 HOST_VARS = tuple('vbem_' + source for source in verdict.SOURCES)
 
 
-def shown(value, limit=60):
-    """``repr`` of a value for a one-sentence message, shortened to ``limit`` characters."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
+# The plugin's own sentences quote values as every other entry point does.
+shown = validate.shown
 
 
 def plan(options, now=None):
@@ -44,17 +43,7 @@ def plan(options, now=None):
     now = now if now is not None else query.utcnow()
     created_after = options.get('created_after')
     created_after = DEFAULT_CREATED_AFTER if created_after is None else created_after
-    if str(created_after).strip() == '':
-        raise EmError('created_after is empty; give a relative age such as 7d or an ISO-8601 date-time.')
-    try:
-        start = query.parse_time(created_after, now)
-    except query.TimeZoneError as exc:
-        raise EmError('created_after {0!r} {1}.'.format(str(created_after), exc.detail))
-    except EmError:
-        raise EmError('created_after {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 date-time '
-                      '(2026-11-23T00:00:00Z).'.format(str(created_after)))
-    if start >= now:
-        raise EmError('created_after {0!r} is not in the past; give a past time or a relative age such as 7d.'.format(str(created_after)))
+    start, _age = validate.past_moment(created_after, 'created_after', now)
     running = options.get('running') or 'previous'
     if running not in RUNNING_MODES:
         raise EmError('running must be one of {0} in an inventory (it cannot wait for a session), not {1}.'.format(
@@ -75,10 +64,7 @@ def plan(options, now=None):
         sources=options.get('sources') if options.get('sources') is not None else ('backup',),
         lookback=created_after,
     )
-    page_size = options.get('page_size')
-    page_size = verdict.DEFAULT_PAGE_SIZE if page_size is None else page_size
-    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= verdict.MAX_PAGE_SIZE:
-        raise EmError('page_size must be a whole number from 1 to {0}, not {1}.'.format(verdict.MAX_PAGE_SIZE, shown(page_size)))
+    page_size = validate.page_size(options.get('page_size'))
     return {'now': now, 'policy': policy, 'sources': list(policy.sources), 'created_after': start, 'page_size': page_size}
 
 

@@ -152,11 +152,6 @@ class Guard(object):
         self._ppid = None
         self._chain = []
 
-    @property
-    def handles_signals(self):
-        """True while our signal handlers are installed."""
-        return bool(self._previous)
-
     def start(self):
         """Install the handlers (main thread only) and start watching the parent processes."""
         self._ppid = os.getppid()

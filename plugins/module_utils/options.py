@@ -17,23 +17,20 @@ empty strings. An empty value given directly to a task or a lookup is an error.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import math
 import os
 import stat
 from collections.abc import Mapping
 from urllib.parse import urlsplit, urlunsplit
 
 from ansible.module_utils.basic import AnsibleFallbackNotFound
-from ansible.module_utils.parsing.convert_bool import boolean
 
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 DEFAULT_PORT = 9398
 API_VERSIONS = ['latest', 'v1_5', 'v1_6', 'v1_7']
 DEFAULT_TIMEOUT = 30.0
-TIMEOUT_MAX = 3600.0
 DEFAULT_RETRIES = 3
-RETRIES_MAX = 10
 # A CA bundle larger than this is not a CA bundle; reading stops there.
 CA_FILE_MAX_BYTES = 16 * 1024 * 1024
 
@@ -253,12 +250,6 @@ def normalise_url(url):
     return urlunsplit((scheme, netloc, path, '', ''))
 
 
-def _shown(value):
-    """A value quoted for an error sentence, cut short."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:37] + '...'
-
-
 def _non_empty_text(options, name, expected):
     """None when unset; the string when non-empty; EmError when explicitly empty or not a string."""
     value = options.get(name)
@@ -274,44 +265,17 @@ def _non_empty_text(options, name, expected):
 
 
 def _timeout(value):
-    """Seconds as a float in (0, TIMEOUT_MAX]; EmError with our own sentence otherwise."""
-    if value is None:
-        return DEFAULT_TIMEOUT
-    expected = 'timeout must be a number of seconds greater than 0 and at most {0:g}'.format(TIMEOUT_MAX)
-    if isinstance(value, bool):
-        raise EmError('{0}, not {1}.'.format(expected, _shown(value)))
-    try:
-        seconds = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise EmError('{0}, not {1}.'.format(expected, _shown(value)))
-    if not math.isfinite(seconds) or seconds <= 0 or seconds > TIMEOUT_MAX:
-        raise EmError('{0}, not {1}.'.format(expected, _shown(value)))
-    return seconds
+    """Seconds as a float in (0, validate.TIMEOUT_MAX]."""
+    return DEFAULT_TIMEOUT if value is None else validate.seconds(value, 'timeout')
 
 
 def _retries(value):
-    """A whole number in [0, RETRIES_MAX]; EmError with our own sentence otherwise."""
-    if value is None:
-        return DEFAULT_RETRIES
-    expected = 'retries must be a whole number from 0 to {0}'.format(RETRIES_MAX)
-    if isinstance(value, bool):
-        raise EmError('{0}, not {1}.'.format(expected, _shown(value)))
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(value, str) and value.strip().lstrip('+-').isdigit():
-        value = int(value.strip())
-    if not isinstance(value, int) or not 0 <= value <= RETRIES_MAX:
-        raise EmError('{0}, not {1}.'.format(expected, _shown(value)))
-    return value
+    """A whole number in [0, validate.RETRIES_MAX]."""
+    return DEFAULT_RETRIES if value is None else validate.retries(value)
 
 
 def _validate_certs(value):
-    if value is None:
-        return True
-    try:
-        return boolean(value.strip() if isinstance(value, str) else value, strict=True)
-    except TypeError:
-        raise EmError('validate_certs must be a boolean (true or false), not {0}.'.format(_shown(value)))
+    return True if value is None else validate.flag(value, 'validate_certs')
 
 
 def check_ca_path(path):
@@ -371,7 +335,7 @@ def validate_connection(options):
         raise EmError('Either username and password or session_token is required to talk to Enterprise Manager.')
     api_version = result.get('api_version') or 'latest'
     if api_version not in API_VERSIONS:
-        raise EmError('api_version must be one of {0}, not {1}.'.format(', '.join(API_VERSIONS), _shown(api_version)))
+        raise EmError('api_version must be one of {0}, not {1}.'.format(', '.join(API_VERSIONS), validate.shown(api_version)))
     result['api_version'] = api_version
     result['validate_certs'] = _validate_certs(result.get('validate_certs'))
     result['timeout'] = _timeout(result.get('timeout'))

@@ -21,7 +21,6 @@ import xml.etree.ElementTree as ET
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
-EM_NAMESPACE = 'http://www.veeam.com/ent/v1.0'
 _XSI_NIL = '{http://www.w3.org/2001/XMLSchema-instance}nil'
 _BOM = b'\xef\xbb\xbf'
 

@@ -132,6 +132,12 @@ def parse_time(value, now=None):
     raise EmError('The time {0!r} is neither an ISO-8601 date-time (2025-08-15T06:00:00Z) nor a relative age such as 30m, 24h, 7d or 2w.'.format(text))
 
 
+def relative_age(value):
+    """``(count, unit)`` of a relative age such as ``24h`` (unit lower-case), or None for anything else."""
+    match = _RELATIVE_RE.match(value) if isinstance(value, str) else None
+    return (int(match.group(1)), match.group(2).lower()) if match else None
+
+
 def format_value(value):
     """Render one filter value: strings quoted, datetimes as quoted UTC, booleans lower-case, numbers bare."""
     if isinstance(value, bool):

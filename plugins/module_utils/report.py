@@ -23,7 +23,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from html import escape
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sources as sources_table
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sources as sources_table, validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import BIDI_CONTROLS
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import is_running, parse_em_time
@@ -42,11 +42,6 @@ _FORMULA_FIRST = frozenset(('=', '+', '-', '@', '\t', '\r'))
 _TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 
-def _shown(value, limit=60):
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit - 3] + '...'
-
-
 def plan(sources, window, now=None):
     """Check the report's inputs and return what to query, before any logon.
 
@@ -56,29 +51,12 @@ def plan(sources, window, now=None):
     'created_after', 'created_before'}`` with both times as
     ``YYYY-MM-DDTHH:MM:SSZ``; raises EmError with one sentence on bad input.
     """
-    if isinstance(sources, str):
-        sources = [sources]
-    if not isinstance(sources, (list, tuple)) or not sources:
-        raise EmError('report_sources must be a list holding some of {0}, not {1}.'.format(', '.join(SOURCES), _shown(sources)))
-    chosen = []
-    for source in sources:
-        if source not in SOURCES:
-            raise EmError('report_sources holds {0}; each source must be one of {1}.'.format(_shown(source), ', '.join(SOURCES)))
-        if source in chosen:
-            raise EmError('report_sources names {0} twice; name each source once.'.format(source))
-        chosen.append(source)
-    if window is None or str(window).strip() == '':
-        raise EmError('report_window is empty; give a relative age such as 7d or an ISO-8601 start time.')
+    chosen = list(validate.distinct_choices(sources, 'report_sources', SOURCES))
+    if not isinstance(sources, str) and len(chosen) < len(sources):
+        twice = next(source for source in chosen if list(sources).count(source) > 1)
+        raise EmError('report_sources names {0} twice; name each source once.'.format(twice))
     now = query.parse_time(now) if now is not None else query.utcnow()
-    try:
-        start = query.parse_time(window, now)
-    except query.TimeZoneError as exc:
-        raise EmError('report_window {0!r} {1}.'.format(str(window), exc.detail))
-    except EmError:
-        raise EmError('report_window {0!r} is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time '
-                      '(2026-11-01T00:00:00Z).'.format(str(window)))
-    if start >= now:
-        raise EmError('report_window {0!r} starts at {1}, which is not in the past.'.format(str(window), query.format_time(start)))
+    start, _age = validate.past_moment(window, 'report_window', now)
     return {
         'sources': chosen,
         'query_types': [QUERY_TYPES[s] for s in chosen],
@@ -99,21 +77,21 @@ def check_report_dir(value, cwd=None):
     """
     if not isinstance(value, str) or not value.strip():
         raise EmError('report_dir must be the folder to write report.html and sessions.csv into, not {0}.'.format(
-            _shown(value)))
+            validate.shown(value)))
     if '\x00' in value:
-        raise EmError('report_dir {0} holds a NUL character, which no path can hold.'.format(_shown(value)))
+        raise EmError('report_dir {0} holds a NUL character, which no path can hold.'.format(validate.shown(value)))
     path = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(value)))
     if os.path.exists(path) and not os.path.isdir(path):
         raise EmError('report_dir {0} is a file, not a folder; give a folder to write report.html and sessions.csv '
-                      'into.'.format(_shown(value)))
+                      'into.'.format(validate.shown(value)))
     existing = path
     while not os.path.exists(existing):
         existing = os.path.dirname(existing)
     if not os.path.isdir(existing):
-        raise EmError('report_dir {0} cannot be created: {1} is a file, not a folder.'.format(_shown(value), _shown(existing)))
+        raise EmError('report_dir {0} cannot be created: {1} is a file, not a folder.'.format(validate.shown(value), validate.shown(existing)))
     if not os.access(existing, os.W_OK | os.X_OK):
-        what = 'is not writable' if existing == path else 'cannot be created: {0} is not writable'.format(_shown(existing))
-        raise EmError('report_dir {0} {1} by this user.'.format(_shown(value), what))
+        what = 'is not writable' if existing == path else 'cannot be created: {0} is not writable'.format(validate.shown(existing))
+        raise EmError('report_dir {0} {1} by this user.'.format(validate.shown(value), what))
     return path
 
 
@@ -727,7 +705,7 @@ def _by_source(sessions, sources):
         unknown = [k for k in sessions if k not in sources]
         if unknown:
             raise EmError('The sessions name source {0}, which the report plan does not hold ({1}).'.format(
-                _shown(unknown[0]), ', '.join(sources)))
+                validate.shown(unknown[0]), ', '.join(sources)))
         result = dict((s, list(sessions.get(s) or [])) for s in sources)
         items = [item for s in sources for item in result[s]]
     elif isinstance(sessions, (list, tuple)):
@@ -739,7 +717,7 @@ def _by_source(sessions, sources):
     for item in items:
         if not isinstance(item, dict):
             raise EmError('The sessions hold {0}; expected the normalised session dicts em_query returns without raw or jmespath.'.format(
-                _shown(item)))
+                validate.shown(item)))
     if result is not None:
         return result
     result = dict((s, []) for s in sources)
@@ -749,7 +727,7 @@ def _by_source(sessions, sources):
             source = sources[0]
         if source not in result:
             raise EmError('A session of type {0} ({1}) is not one of the report\'s sources ({2}); query one task session type per '
-                          'planned source.'.format(_shown(item.get('type')), _shown(item.get('uid')), ', '.join(sources)))
+                          'planned source.'.format(validate.shown(item.get('type')), validate.shown(item.get('uid')), ', '.join(sources)))
         result[source].append(item)
     return result
 
@@ -773,7 +751,7 @@ def build(sessions, report_plan, now=None, max_rows=DEFAULT_MAX_ROWS):
     try:
         max_rows = int(max_rows)
     except (TypeError, ValueError):
-        raise EmError('max_rows must be a whole number (0 for no cap), not {0}.'.format(_shown(max_rows)))
+        raise EmError('max_rows must be a whole number (0 for no cap), not {0}.'.format(validate.shown(max_rows)))
     if max_rows < 0:
         raise EmError('max_rows must be 0 (no cap) or more, not {0}.'.format(max_rows))
     agg = Aggregate(_by_source(sessions, sources), sources, start, end, generated)

@@ -17,7 +17,7 @@ import re
 import sys
 from datetime import datetime, timedelta
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import GUID_PATTERN, EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import ci_get, link_dicts
 
 TASK_STATES = ('InProgress', 'Pending', 'Completed')
@@ -139,9 +139,8 @@ def kind_for_query_type(query_type):
     return None
 
 
-_GUID = r'[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}'
-_GUID_RE = re.compile('^' + _GUID + '$')
-_UID_RE = re.compile(r'^urn:veeam:([A-Za-z]+):(' + _GUID + ')$', re.IGNORECASE)
+_GUID_RE = re.compile('^' + GUID_PATTERN + '$')
+_UID_RE = re.compile(r'^urn:veeam:([A-Za-z]+):(' + GUID_PATTERN + ')$', re.IGNORECASE)
 
 
 def is_guid(value):

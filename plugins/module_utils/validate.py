@@ -14,6 +14,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import difflib
+import math
 import re
 from datetime import date, datetime
 
@@ -22,21 +23,30 @@ from ansible.module_utils.parsing.convert_bool import boolean
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
+DEFAULT_PAGE_SIZE = 1000
 # EM documents no upper bound; beyond this a single answer gets large enough
 # to hit proxy and HTTP.sys limits, and paging is the right tool anyway.
 PAGE_SIZE_MAX = 10000
+TIMEOUT_MAX = 3600.0
+RETRIES_MAX = 10
 ORDERS = ('ascending', 'descending')
 # Options that select sessions: ``id`` names one session and excludes them all.
 SELECTORS = ('vm_name', 'job_name', 'result', 'state', 'created_after', 'created_before', 'filter', 'latest_per_vm', 'latest_per_job')
 BOOLEAN_OPTIONS = ('missing_ok', 'wait', 'latest_per_vm', 'latest_per_job', 'raw')
 _INTEGER_RE = re.compile(r'^\s*[+-]?\d+\s*$')
 _FIELD_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
+# How a minimum is worded where a bare number would not say what it means (every entry point words it so).
+_MINIMUM_WORDS = {
+    ('limit', 0): '0 (no limit) or more',
+    ('wait_timeout', 1): '1 second or more',
+    ('wait_sleep', 1): '1 second or more (0 would poll EM without a pause)',
+}
 _TIME_FORMS = 'an ISO-8601 date-time (2025-08-15T06:00:00Z) or a relative age such as 30m, 24h, 7d or 2w'
 
 
-def _shown(value, limit=60):
-    """A short, safe rendering of a user value for an error sentence."""
-    text = repr(value)
+def shown(value, limit=60):
+    """A short, safe rendering of a user value for an error sentence (``null`` for None, as YAML says)."""
+    text = 'null' if value is None else repr(value)
     return text if len(text) <= limit else text[:limit - 3] + '...'
 
 
@@ -75,13 +85,13 @@ def names(value, option, required=False):
     elif isinstance(value, (list, tuple)):
         items = list(value)
     else:
-        raise EmError('{0} must be a name or a list of names, not {1} ({2}).'.format(option, _kind(value), _shown(value)))
+        raise EmError('{0} must be a name or a list of names, not {1} ({2}).'.format(option, _kind(value), shown(value)))
     if not items:
         raise EmError('{0} is an empty list; give at least one name, or leave the option out.'.format(option))
     result = []
     for item in items:
         if not isinstance(item, str) or isinstance(item, bool):
-            raise EmError('{0} must hold names (strings), not {1} ({2}).'.format(option, _kind(item), _shown(item)))
+            raise EmError('{0} must hold names (strings), not {1} ({2}).'.format(option, _kind(item), shown(item)))
         if item == '':
             raise EmError('{0} holds an empty name; every name must have at least one character.'.format(option))
         result.append(item)
@@ -95,14 +105,16 @@ def flag(value, option):
     try:
         return boolean(value, strict=True)
     except TypeError:
-        raise EmError('{0} must be true or false (yes/no, on/off and 1/0 work too), not {1}.'.format(option, _shown(value)))
+        raise EmError('{0} must be true or false (yes/no, on/off and 1/0 work too), not {1}.'.format(option, shown(value)))
 
 
-def whole_number(value, option, minimum=None, maximum=None, lower_text=None):
+def whole_number(value, option, minimum=None, maximum=None):
     """Return ``value`` as an int within ``[minimum, maximum]``; EmError naming the option otherwise.
 
     Accepts ints, floats with no fraction and strings of digits (what
-    templating produces); refuses booleans, fractions and anything else.
+    templating produces); refuses booleans, fractions and anything else. A
+    value of the wrong kind and one out of range get the same sentence, which
+    says the whole range (``_MINIMUM_WORDS`` words some minimums: ``0 (no limit) or more``).
     """
     number = None
     if isinstance(value, bool):
@@ -113,15 +125,50 @@ def whole_number(value, option, minimum=None, maximum=None, lower_text=None):
         number = int(value)
     elif isinstance(value, str) and _INTEGER_RE.match(value):
         number = int(value)
-    lower = lower_text or '{0} or more'.format(minimum)
-    if number is None:
-        if minimum is None:
-            raise EmError('{0} must be a whole number, not {1}.'.format(option, _shown(value)))
-        raise EmError('{0} must be a whole number, {1}, not {2}.'.format(option, lower, _shown(value)))
-    if minimum is not None and number < minimum:
-        raise EmError('{0} must be {1}, not {2}.'.format(option, lower, number))
-    if maximum is not None and number > maximum:
-        raise EmError('{0} must be {1} or less, not {2}.'.format(option, maximum, number))
+    if number is not None and (minimum is None or number >= minimum) and (maximum is None or number <= maximum):
+        return number
+    lower_text = _MINIMUM_WORDS.get((option, minimum))
+    if minimum is not None and maximum is not None and lower_text is None:
+        expected = ' from {0} to {1}'.format(minimum, maximum)
+    elif minimum is not None:
+        expected = ' of {0}'.format(lower_text or '{0} or more'.format(minimum))
+    else:
+        expected = ''
+    raise EmError('{0} must be a whole number{1}, not {2}.'.format(option, expected, shown(value)))
+
+
+def given_number(params, option, default, minimum=1, maximum=None):
+    """``params[option]`` (``default`` when None) as a whole number in range (see ``whole_number``)."""
+    value = params.get(option)
+    return whole_number(default if value is None else value, option, minimum, maximum)
+
+
+def page_size(value):
+    """The page size of a query: a whole number from 1 to ``PAGE_SIZE_MAX``, ``DEFAULT_PAGE_SIZE`` when None."""
+    return given_number({'page_size': value}, 'page_size', DEFAULT_PAGE_SIZE, 1, PAGE_SIZE_MAX)
+
+
+def limit(value):
+    """How many results a query returns at most: a whole number, 0 meaning no limit."""
+    return whole_number(value, 'limit', 0)
+
+
+def retries(value, option='retries'):
+    """How often a failed request is tried again: a whole number from 0 to ``RETRIES_MAX``."""
+    return whole_number(value, option, 0, RETRIES_MAX)
+
+
+def seconds(value, option='timeout', maximum=TIMEOUT_MAX):
+    """A number of seconds greater than 0 and at most ``maximum``, as a float."""
+    number = None
+    if not isinstance(value, bool):
+        try:
+            number = float(value.strip() if isinstance(value, str) else value)
+        except (TypeError, ValueError):
+            number = None
+    if number is None or not math.isfinite(number) or number <= 0 or number > maximum:
+        raise EmError('{0} must be a number of seconds greater than 0 and at most {1:g}, not {2}.'.format(
+            option, maximum, shown(value)))
     return number
 
 
@@ -135,7 +182,16 @@ def number(value, option):
                 return float(value.strip())
             except ValueError:
                 pass
-    raise EmError('{0} must be a number, not {1}.'.format(option, _shown(value)))
+    raise EmError('{0} must be a number, not {1}.'.format(option, shown(value)))
+
+
+# Options whose plugin values are checked by their own checker, as every other entry point checks them.
+_PLUGIN_CHECKS = {
+    'validate_certs': flag,
+    'timeout': seconds,
+    'retries': retries,
+    'page_size': lambda value, option: page_size(value),
+}
 
 
 def plugin_option_values(given, definitions, skip=()):
@@ -152,22 +208,34 @@ def plugin_option_values(given, definitions, skip=()):
             continue
         definition = definitions[option]
         kind = definition.get('type') or 'str'
-        if kind in ('bool', 'boolean'):
-            flag(value, option)
-        elif kind in ('int', 'integer'):
-            whole_number(value, option)
-        elif kind == 'float':
-            number(value, option)
-        elif kind in ('str', 'string', 'path'):
+        plugin_value(value, option, kind)
+        if kind in ('str', 'string', 'path'):
             text(value, option, 'a value')
             if definition.get('choices'):
                 one_of(value, option, definition['choices'])
 
 
+def plugin_value(value, option, kind):
+    """Check one boolean or number a plugin was given (``kind`` its documented type), before Ansible converts it.
+
+    An option with a checker of its own (``validate_certs``, ``timeout``,
+    ``retries``, ``page_size``) gets the sentence every entry point gives;
+    other values of other types are left alone.
+    """
+    if option in _PLUGIN_CHECKS:
+        _PLUGIN_CHECKS[option](value, option)
+    elif kind in ('bool', 'boolean'):
+        flag(value, option)
+    elif kind in ('int', 'integer'):
+        whole_number(value, option)
+    elif kind == 'float':
+        number(value, option)
+
+
 def text(value, option, expected):
     """Return a non-empty string; ``expected`` completes "give ..." in the error."""
     if not isinstance(value, str):
-        raise EmError('{0} must be a string, {1}, not {2} ({3}).'.format(option, expected, _kind(value), _shown(value)))
+        raise EmError('{0} must be a string, {1}, not {2} ({3}).'.format(option, expected, _kind(value), shown(value)))
     if not value.strip():
         raise EmError('{0} is empty; give {1}, or leave the option out.'.format(option, expected))
     return value
@@ -177,16 +245,33 @@ def moment(value, option, now=None):
     """Return the naive-UTC datetime of a time option (ISO-8601 or a relative age)."""
     if isinstance(value, (datetime, date)):
         return query.parse_time(value)
-    text(value, option, _TIME_FORMS)
+    text('' if value is None else value, option, _TIME_FORMS)
     try:
         return query.parse_time(value, now)
     except query.TimeRangeError:
         raise EmError('{0} {1} reaches outside the years 1 to 9999; give a date or an age within them.'.format(
-            option, _shown(value)))
+            option, shown(value)))
     except query.TimeZoneError as exc:
-        raise EmError('{0} {1} {2}.'.format(option, _shown(value), exc.detail))
+        raise EmError('{0} {1} {2}.'.format(option, shown(value), exc.detail))
     except EmError:
-        raise EmError('{0} must be {1}, not {2}.'.format(option, _TIME_FORMS, _shown(value)))
+        raise EmError('{0} {1} is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time '
+                      '(2025-08-15T06:00:00Z).'.format(option, shown(value)))
+
+
+def past_moment(value, option, now):
+    """A time option that must lie in the past (a window's start, ``max_age``): ``(moment, age)``.
+
+    ``age`` is ``(count, unit)`` for a relative age (``(24, 'h')``), None for
+    a date-time. A time not before ``now`` is refused: an age of zero, or a
+    date-time in the future, would make a window no session can be in.
+    """
+    start = moment(value, option, now)
+    age = query.relative_age(value)
+    if age is not None and age[0] == 0:
+        raise EmError('{0} {1} is zero; give a positive age such as 24h.'.format(option, shown(value)))
+    if start >= now:
+        raise EmError('{0} {1} is not in the past; give a past time or a relative age such as 24h.'.format(option, shown(value)))
+    return start, age
 
 
 def choice_list(value, option, choices):
@@ -196,23 +281,30 @@ def choice_list(value, option, choices):
     meaning cannot change (and modules' ``list`` type does the same).
     """
     if isinstance(value, str):
-        items = [item.strip() for item in value.split(',')]
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise EmError('{0} must be one or more of {1}, not {2}.'.format(option, ', '.join(choices), _shown(value)))
-    if not items or items == ['']:
+        value = [item.strip() for item in value.split(',')]
+    return list(_choice_items(value, option, choices))
+
+
+def distinct_choices(value, option, choices):
+    """A tuple of allowed values in the order given, duplicates dropped; a string is one value (never split)."""
+    return tuple(dict.fromkeys(_choice_items([value] if isinstance(value, str) else value, option, choices)))
+
+
+def _choice_items(items, option, choices):
+    if not isinstance(items, (list, tuple)):
+        raise EmError('{0} must be one or more of {1}, not {2}.'.format(option, ', '.join(choices), shown(items)))
+    if not items or list(items) == ['']:
         raise EmError('{0} is empty; give one or more of {1}, or leave the option out.'.format(option, ', '.join(choices)))
     for item in items:
         if item not in choices:
-            raise EmError('{0} must be one or more of {1}; {2} is not one of them.'.format(option, ', '.join(choices), _shown(item)))
+            raise EmError('{0} must be one or more of {1}; {2} is not one of them.'.format(option, ', '.join(choices), shown(item)))
     return items
 
 
 def one_of(value, option, choices):
     """Return ``value`` when it is one of ``choices`` (case-sensitive, as modules' choices are)."""
     if value not in choices:
-        raise EmError('{0} must be one of {1}, not {2}.'.format(option, ', '.join(choices), _shown(value)))
+        raise EmError('{0} must be one of {1}, not {2}.'.format(option, ', '.join(choices), shown(value)))
     return value
 
 
@@ -243,22 +335,22 @@ def query_type(term):
     """Return an EM query type name given as a lookup term (``BackupTaskSession``, ``Job``...)."""
     if not isinstance(term, str):
         raise EmError('Every term must be an EM query type such as BackupTaskSession, not {0} ({1}).'.format(
-            _kind(term), _shown(term)))
+            _kind(term), shown(term)))
     name = term.strip()
     if not name:
         raise EmError('An empty term was given; name an EM query type such as BackupTaskSession.')
     if not _FIELD_RE.match(name):
         raise EmError('The term {0} is not an EM query type name (letters and digits only), such as BackupTaskSession.'.format(
-            _shown(term)))
+            shown(term)))
     return name
 
 
 def _paging_params(params, result):
     """Validate the options every query has (paging, order, limit); write them into ``result``."""
     if params.get('limit') is not None:
-        result['limit'] = whole_number(params['limit'], 'limit', 0, lower_text='0 (no limit) or more')
+        result['limit'] = limit(params['limit'])
     if params.get('page_size') is not None:
-        result['page_size'] = whole_number(params['page_size'], 'page_size', 1, PAGE_SIZE_MAX)
+        result['page_size'] = page_size(params['page_size'])
     if params.get('concurrency') is not None:
         result['concurrency'] = whole_number(params['concurrency'], 'concurrency', 1, query.MAX_CONCURRENCY)
     if params.get('order') is not None:
@@ -280,7 +372,7 @@ def query_params(params):
     if params.get('sort') is not None:
         sort = text(params['sort'], 'sort', 'an EM field name such as Name')
         if not _FIELD_RE.match(sort):
-            raise EmError('sort must be an EM field name (letters, digits and _), such as Name, not {0}.'.format(_shown(sort)))
+            raise EmError('sort must be an EM field name (letters, digits and _), such as Name, not {0}.'.format(shown(sort)))
     return result
 
 
@@ -293,7 +385,7 @@ def _check_sort(kind, sort):
             kind.query_type, sort, ', '.join(ours)))
     if sort in kind.fields or any(field.lower() == sort.lower() for field in kind.fields.values()):
         return sort
-    raise EmError('sort must be one of {0} (or an EM field name of {1}), not {2}.'.format(', '.join(ours), kind.query_type, _shown(sort)))
+    raise EmError('sort must be one of {0} (or an EM field name of {1}), not {2}.'.format(', '.join(ours), kind.query_type, shown(sort)))
 
 
 def session_params(kind, params, now=None):
@@ -313,9 +405,9 @@ def session_params(kind, params, now=None):
     for option in BOOLEAN_OPTIONS:
         if params.get(option) is not None:
             result[option] = flag(params[option], option)
-    for option, lower in (('wait_timeout', '1 second or more'), ('wait_sleep', '1 second or more (0 would poll EM without a pause)')):
+    for option in ('wait_timeout', 'wait_sleep'):
         if params.get(option) is not None:
-            result[option] = whole_number(params[option], option, 1, lower_text=lower)
+            result[option] = whole_number(params[option], option, 1)
     for option in ('vm_name', 'job_name'):
         if params.get(option) is not None:
             if option not in kind.fields and option not in kind.local_fields:

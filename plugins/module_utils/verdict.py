@@ -56,7 +56,6 @@ requested_name)`` for each folded name ``key`` (``Evidence.as_data`` and
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import re
 import time
 from datetime import datetime
 
@@ -78,12 +77,9 @@ DEFAULT_MAX_AGE = '24h'
 DEFAULT_LOOKBACK = '30d'
 DEFAULT_WAIT_TIMEOUT = 1800
 DEFAULT_WAIT_SLEEP = 10
-DEFAULT_PAGE_SIZE = 1000
-MAX_PAGE_SIZE = 10000
 MIN_URL_LENGTH = 1024
 
 _UNIT_WORDS = {'s': 'second', 'm': 'minute', 'h': 'hour', 'd': 'day', 'w': 'week'}
-_RELATIVE_RE = re.compile(r'^\s*(\d+)\s*([smhdw])\s*$', re.IGNORECASE)
 
 
 def _moment(value):
@@ -92,27 +88,15 @@ def _moment(value):
     return moment.strftime('%Y-%m-%d %H:%M UTC') if moment else 'an unknown time'
 
 
-def _span(text, option, now):
-    """Parse a ``max_age``/``lookback`` value: ``(cutoff, phrase)``; the phrase names the span for reasons."""
-    if text is None or (isinstance(text, str) and not text.strip()):
-        raise EmError('{0} is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'.format(option))
-    try:
-        cutoff = query.parse_time(text, now)
-    except query.TimeRangeError:
-        raise EmError('{0} {1!r} reaches outside the years 1 to 9999; give an age or a date within them.'.format(option, text))
-    except query.TimeZoneError as exc:
-        raise EmError('{0} {1!r} {2}.'.format(option, text, exc.detail))
-    except EmError:
-        raise EmError('{0} {1!r} is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time '
-                      '(2026-11-29T06:00:00Z).'.format(option, text))
-    if cutoff > now:
-        raise EmError('{0} {1!r} lies in the future; give a past time or a relative age such as 24h.'.format(option, text))
-    match = _RELATIVE_RE.match(str(text))
-    if match:
-        count, unit = int(match.group(1)), match.group(2).lower()
-        if count == 0:
-            raise EmError('{0} {1!r} is zero; give a positive age such as 24h.'.format(option, text))
-        return cutoff, '{0} {1}{2}'.format(count, _UNIT_WORDS[unit], '' if count == 1 else 's'), match.group(0).strip()
+def _span(value, option, now):
+    """Parse a ``max_age``/``lookback`` value (see ``validate.past_moment``): ``(cutoff, phrase, text)``.
+
+    The phrase names the span for reasons (``24 hours``, ``since 2026-11-29 06:00 UTC``).
+    """
+    cutoff, age = validate.past_moment(value, option, now)
+    if age:
+        count, unit = age
+        return cutoff, '{0} {1}{2}'.format(count, _UNIT_WORDS[unit], '' if count == 1 else 's'), value.strip()
     return cutoff, 'since {0}'.format(_moment(cutoff)), _moment(cutoff)
 
 
@@ -130,14 +114,10 @@ class Policy(object):
     def __init__(self, now=None, max_age=DEFAULT_MAX_AGE, accept=('Success',), running='wait', require='any',
                  sources=('backup',), lookback=DEFAULT_LOOKBACK, job_name=None, wait_timeout=DEFAULT_WAIT_TIMEOUT):
         self.now = now if now is not None else query.utcnow()
-        self.sources = _choices(sources, GATE_SOURCES, 'sources')
-        self.accept = _choices(accept, ACCEPTABLE_RESULTS, 'accept')
-        if running not in RUNNING_MODES:
-            raise EmError('running must be one of {0}, not {1!r}.'.format(', '.join(RUNNING_MODES), running))
-        if require not in REQUIRE_MODES:
-            raise EmError('require must be one of {0}, not {1!r}.'.format(', '.join(REQUIRE_MODES), require))
-        self.running = running
-        self.require = require
+        self.sources = validate.distinct_choices(sources, 'sources', GATE_SOURCES)
+        self.accept = validate.distinct_choices(accept, 'accept', ACCEPTABLE_RESULTS)
+        self.running = validate.one_of(running, 'running', RUNNING_MODES)
+        self.require = validate.one_of(require, 'require', REQUIRE_MODES)
         self.cutoff, self.max_age_phrase, self.max_age_text = _span(max_age, 'max_age', self.now)
         self.lookback_start, self.lookback_phrase, _text = _span(lookback, 'lookback', self.now)
         if self.lookback_start > self.cutoff:
@@ -158,21 +138,6 @@ class Policy(object):
     def in_lookback(self):
         """``in the last 30 days`` or ``since 2026-10-31 00:00 UTC``."""
         return self.lookback_phrase if self.lookback_phrase.startswith('since ') else 'in the last ' + self.lookback_phrase
-
-
-def _choices(values, allowed, option):
-    """A non-empty tuple of allowed values in the order given (duplicates dropped)."""
-    if isinstance(values, str):
-        values = [values]
-    if not isinstance(values, (list, tuple)) or not values:
-        raise EmError('{0} must be a non-empty list of {1}.'.format(option, ', '.join(allowed)))
-    result = []
-    for value in values:
-        if value not in allowed:
-            raise EmError('{0} holds {1!r}; each entry must be one of {2}.'.format(option, value, ', '.join(allowed)))
-        if value not in result:
-            result.append(value)
-    return tuple(result)
 
 
 def _verdict(passed, code, reason, session):
@@ -203,12 +168,12 @@ def _distrusted(source, session, policy):
                             _duration(sessions.CLOCK_SKEW)), session)
     if fault:
         return _verdict(False, 'bad_time', '{0} has the creation time {1}, which is {2}; EM\'s answer cannot be judged'.format(
-            what, _shown(session.get('creation_time')),
+            what, validate.shown(session.get('creation_time')),
             'not a time' if fault[1] is None else 'before {0}'.format(sessions.EARLIEST_TIME.year)), session)
     kind = entry.session_kind
     if not entry.points and not sessions.is_known_state(session, kind):
         return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
-                        'judged as completed'.format(what, _shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
+                        'judged as completed'.format(what, validate.shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
                         session)
     return None
 
@@ -445,7 +410,7 @@ def _targets(vms):
         pairs = []
         for key, name in vms.items():
             if not isinstance(name, str):
-                raise EmError('vms[{0!r}] must be one VM name (a string), not {1}.'.format(key, _shown(name)))
+                raise EmError('vms[{0!r}] must be one VM name (a string), not {1}.'.format(key, validate.shown(name)))
             pairs.append((key, validate.names(name, 'vms[{0!r}]'.format(key), required=True)[0]))
         return pairs
     # A name listed twice is one key: the result is keyed by name, so its lists and counts must be too.
@@ -457,29 +422,15 @@ def _targets(vms):
     return pairs
 
 
-def _shown(value):
-    """A value for an error sentence, shortened (``null`` for None)."""
-    text = 'null' if value is None else repr(value)
-    return text if len(text) <= 60 else text[:57] + '...'
-
-
-def _positive(params, option, default, maximum=None, minimum=1):
-    value = params.get(option)
-    value = default if value is None else value
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise EmError('{0} must be a whole number of {1} or more, not {2!r}.'.format(option, minimum, value))
-    if maximum is not None and value > maximum:
-        raise EmError('{0} must be at most {1}, not {2}.'.format(option, maximum, value))
-    return value
-
-
 def plan_protection(client, vms, params, now=None):
     """Check the gate's input and plan its queries, without talking to EM.
 
     ``params`` holds the module options (sources, require, max_age, accept,
     running, wait_timeout, wait_sleep, job_name, lookback, max_url_length,
     page_size). ``client`` only lends its base URL. Raises EmError with one
-    sentence on bad input, including a name too long for any request.
+    sentence on bad input, including a name too long for any request. The
+    plan carries the requests it split for all names, per source
+    (``plan['requests'][source]['window']`` and ``['lookback']``).
     """
     policy = Policy(
         now=now,
@@ -490,7 +441,7 @@ def plan_protection(client, vms, params, now=None):
         sources=params.get('sources') if params.get('sources') is not None else ('backup',),
         lookback=params.get('lookback') if params.get('lookback') is not None else DEFAULT_LOOKBACK,
         job_name=params.get('job_name'),
-        wait_timeout=_positive(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
+        wait_timeout=validate.given_number(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
     )
     targets = _targets(vms)
     names = []
@@ -503,17 +454,21 @@ def plan_protection(client, vms, params, now=None):
         'policy': policy,
         'targets': targets,
         'names': names,
-        'wait_sleep': _positive(params, 'wait_sleep', DEFAULT_WAIT_SLEEP),
-        'page_size': _positive(params, 'page_size', DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE),
+        'wait_sleep': validate.given_number(params, 'wait_sleep', DEFAULT_WAIT_SLEEP),
+        'page_size': validate.page_size(params.get('page_size')),
         # Below about 1 KB not even one short name fits beside the fixed part of a query URL.
-        'max_url_length': _positive(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH, minimum=MIN_URL_LENGTH),
+        'max_url_length': validate.given_number(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH, MIN_URL_LENGTH),
         'concurrency': params.get('concurrency') or query.DEFAULT_CONCURRENCY,
     }
-    # Split both queries for every name now, so a name no request can carry fails before logon.
+    # Split both queries for every name now, so a name no request can carry fails before logon; the
+    # reads of all names use these requests (a look back for fewer names splits its own).
+    plan['requests'] = {}
     for source in policy.sources:
         kind = sessions.KINDS[SOURCE_KINDS[source]]
-        info.split_session_filters(client, kind, _window_params(plan, names), policy.now, _OPTION_NAMES)
-        info.split_session_filters(client, kind, _lookback_params(plan, names, source), policy.now, _OPTION_NAMES)
+        plan['requests'][source] = {
+            'window': _requests(client, kind, _window_params(plan, names), policy.now),
+            'lookback': _requests(client, kind, _lookback_params(plan, names, source), policy.now),
+        }
     return plan
 
 
@@ -535,12 +490,13 @@ def _lookback_params(plan, names, source):
     return params
 
 
-def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
+def _scan(client, kind, params, plan, findings, wanted=None, stop=False, requests=None):
     """Read a session query into ``findings`` (a ``Findings``).
 
-    The query may be split into several requests (long name lists). Each is
-    read into findings of its own, merged afterwards: when a long job list is
-    split, one VM's sessions are spread over several requests. EM is asked
+    The query may be split into several requests (long name lists): the
+    ``requests`` the plan computed for these params, else ``_requests``. Each
+    is read into findings of its own, merged afterwards: when a long job list
+    is split, one VM's sessions are spread over several requests. EM is asked
     for newest first, but nothing relies on it. With ``stop`` (the bounded
     look back) a request is read only until every VM it asks for is settled,
     and only while every session read so far came newest first: after the
@@ -550,22 +506,30 @@ def _scan(client, kind, params, plan, findings, wanted=None, stop=False):
     asked times is refused (``_check_window``). ``wanted`` limits the folded
     names recorded.
     """
-    if not kind.named:
-        # The entity does not name its machine (AgentRestorePoint): one request per name, the point
-        # attributed to the name asked (EM filters ComputerName case-insensitively).
-        for name in params['vm_name']:
-            _scan_named(client, kind, dict(params, vm_name=[name]), plan, findings, wanted, stop, name)
-        return
-    _scan_named(client, kind, params, plan, findings, wanted, stop)
-
-
-def _scan_named(client, kind, params, plan, findings, wanted, stop, name=None):
-    requests, _logical, local = info.split_session_requests(client, kind, params, plan['policy'].now, _OPTION_NAMES)
-    for filter_text, values in requests:
+    if requests is None:
+        requests = _requests(client, kind, params, plan['policy'].now)
+    for filter_text, values, local, name in requests:
         # The look back may stop once every name it asks for is settled, while the order held.
-        needed = len(set(fold(name) for name in values.get('vm_name', []))) if stop else None
+        needed = len(set(fold(asked) for asked in values.get('vm_name', []))) if stop else None
         findings.merge(_scan_request(client, kind, dict(params, now=findings.now), plan, findings, filter_text, local,
                                      wanted, needed, name))
+
+
+def _requests(client, kind, params, now):
+    """The requests of one scan, ``[(filter_text, values, local_filters, name)]``, split so that every URL fits.
+
+    ``name`` is None, or, for an entity that does not name its machine
+    (AgentRestorePoint), the one name its request asks for: such a query is
+    one request per name, the point attributed to the name asked (EM filters
+    ComputerName case-insensitively). Raises EmError, naming ``vms``, for a
+    name no request can carry.
+    """
+    parts = [(params, None)] if kind.named else [(dict(params, vm_name=[name]), name) for name in params['vm_name']]
+    requests = []
+    for part, name in parts:
+        split, _logical, local = info.split_session_requests(client, kind, part, now, _OPTION_NAMES)
+        requests.extend((filter_text, values, local, name) for filter_text, values in split)
+    return requests
 
 
 def _scan_request(client, kind, params, plan, findings, filter_text, local, wanted, needed, name=None):
@@ -754,7 +718,8 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
     kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
     findings = dict((source, Findings(source, policy.now)) for source in policy.sources)
     for source in policy.sources:
-        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source])
+        _scan(client, kinds[source], _window_params(plan, plan['names']), plan, findings[source],
+              requests=plan['requests'][source]['window'])
 
     # running=wait: one deadline for all sources; only the VMs still running are read again.
     started = clock()
@@ -797,8 +762,10 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
         missing = [key for key in by_fold if key not in doubtful and _needs_lookback(found, key, policy)]
         for keys, stop in ((missing, True), (doubtful, False)):
             if keys:
-                _scan(client, kinds[source], _lookback_params(plan, [by_fold[key] for key in keys], source), plan, found,
-                      wanted=set(keys), stop=stop)
+                names = [by_fold[key] for key in keys]
+                planned = plan['requests'][source]['lookback'] if names == plan['names'] else None
+                _scan(client, kinds[source], _lookback_params(plan, names, source), plan, found,
+                      wanted=set(keys), stop=stop, requests=planned)
     return _report(plan, findings)
 
 
@@ -855,7 +822,7 @@ def argument_spec():
         job_name=dict(type='raw'),
         lookback=dict(type='str', default=DEFAULT_LOOKBACK),
         max_url_length=dict(type='int', default=info.DEFAULT_MAX_URL_LENGTH),
-        page_size=dict(type='int', default=DEFAULT_PAGE_SIZE),
+        page_size=dict(type='int', default=validate.DEFAULT_PAGE_SIZE),
     )
     return spec
 

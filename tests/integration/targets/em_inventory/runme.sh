@@ -251,8 +251,8 @@ refused() {  # EXPECTED_TEXT, then inventory lines
     [ "$(em_stat requests_total)" = "$before" ]
 }
 refused 'unknown option max_agee (did you mean max_age?)' 'max_agee: 24h'
-refused "cache must be true or false, not 'maybe'" 'cache: maybe'
-refused "strict must be true or false, not 'perhaps'" 'strict: perhaps'
+refused "cache must be true or false (yes/no, on/off and 1/0 work too), not 'maybe'" 'cache: maybe'
+refused "strict must be true or false (yes/no, on/off and 1/0 work too), not 'perhaps'" 'strict: perhaps'
 refused "compose['last'] 'vbem_backup.end_time |' is not a Jinja expression" 'compose: {last: "vbem_backup.end_time |"}'
 refused "keyed_groups[0].key 'vbem_backup.result | nosuchfilter' uses the filter nosuchfilter, which Ansible does not know" \
     'keyed_groups: [{key: "vbem_backup.result | nosuchfilter", prefix: backup}]'

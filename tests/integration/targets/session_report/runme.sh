@@ -59,7 +59,7 @@ refused() {  # EXPECTED_TEXT EXTRA_VARS_JSON
     [ ! -e "$EMULATOR_DIR/refused" ]
     [ "$(em_stat requests_total)" = "$before" ]
 }
-refused "report_sources holds 'tape'; each source must be one of backup, replica, cdp." '{"report_sources": ["backup", "tape"]}'
+refused "report_sources must be one or more of backup, replica, cdp; 'tape' is not one of them." '{"report_sources": ["backup", "tape"]}'
 refused 'report_sources names backup twice' '{"report_sources": ["backup", "backup"]}'
-refused "report_window 'since monday' is neither a relative age such as 24h, 7d or 2w nor an ISO-8601 start time" '{"report_window": "since monday"}'
+refused "report_window 'since monday' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time" '{"report_window": "since monday"}'
 refused 'is not in the past' '{"report_window": "2999-01-01"}'

@@ -35,7 +35,7 @@ def test_query_filter_plans_the_window_once():
 
 
 @pytest.mark.parametrize('sources, window, words', [
-    (['backups'], '7d', "report_sources holds 'backups'"),
+    (['backups'], '7d', "report_sources must be one or more of backup, replica, cdp; 'backups' is not one of them"),
     (['backup'], 'last week', "report_window 'last week' is neither"),
 ])
 def test_query_filter_errors_are_one_sentence(sources, window, words):

@@ -98,9 +98,9 @@ def test_plan_defaults():
     ({'created_after': '2027-01-01'}, 'is not in the past'),
     ({'created_after': '12h'}, 'created_after (12h) must reach at least as far back as max_age (24h)'),
     ({'max_age': 'soon'}, "max_age 'soon' is neither"),
-    ({'running': 'wait'}, 'running must be one of previous, fail in an inventory'),
-    ({'sources': ['tape']}, "sources holds 'tape'"),
-    ({'accept': ['Failed']}, "accept holds 'Failed'"),
+    ({'running': 'wait'}, 'running must be one of fail, previous in an inventory'),
+    ({'sources': ['tape']}, "sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent; 'tape' is not one of them"),
+    ({'accept': ['Failed']}, "accept must be one or more of Success, Warning; 'Failed' is not one of them"),
     ({'require': 'most'}, 'require must be one of any, all'),
     ({'page_size': 0}, 'page_size must be a whole number from 1 to 10000'),
     ({'page_size': True}, 'page_size must be a whole number'),
@@ -361,8 +361,8 @@ def test_unknown_options_are_refused_before_any_contact(plugin, tmp_path, monkey
 
 
 @pytest.mark.parametrize('lines, words', [
-    (['cache: maybe'], 'cache must be true or false, not \'maybe\''),
-    (['strict: 2'], 'strict must be true or false, not 2'),
+    (['cache: maybe'], 'cache must be true or false (yes/no, on/off and 1/0 work too), not \'maybe\''),
+    (['strict: 2'], 'strict must be true or false (yes/no, on/off and 1/0 work too), not 2'),
     (['validate_certs: sometimes'], 'validate_certs must be true or false'),
     # ansible-core refuses these itself, with its own sentence (worded by version), before the plugin reads its options.
     (['cache_timeout: soon'], ("Config 'cache_timeout'", 'setting: cache_timeout (from Direct)')),

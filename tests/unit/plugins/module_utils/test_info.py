@@ -14,7 +14,7 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import (
-    build_session_filter, job_argument_spec, mutually_exclusive, plan_session_query, run_session_query, split_session_filters,
+    job_argument_spec, mutually_exclusive, plan_session_query, run_session_query, split_session_filters,
     task_argument_spec,
 )
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import query_url
@@ -62,8 +62,14 @@ class FakeClient(object):
         return self.entities.get(guid)
 
 
+def session_filter(kind, params, now=NOW):
+    """``(filter, local filters)`` as the gate and the modules build them: ``split_session_filters``'s whole filter."""
+    _filters, logical, local = split_session_filters(FakeEm(), kind, params, now)
+    return logical, local
+
+
 def test_structured_options_become_one_em_filter():
-    text, local = build_session_filter(KINDS['backup_task'], {
+    text, local = session_filter(KINDS['backup_task'], {
         'vm_name': ['web;01', 'db "1"'], 'result': ['Failed', 'Warning'], 'state': 'Completed',
         'created_after': '24h', 'created_before': '2025-08-16', 'filter': 'TotalSize>0'}, NOW)
     assert text == ('(VmDisplayName=="web;01",VmDisplayName=="db ""1""");(Result=="Failed",Result=="Warning");State=="Completed";'
@@ -72,14 +78,14 @@ def test_structured_options_become_one_em_filter():
 
 
 def test_cdp_task_uses_its_own_field_names_and_filters_result_locally():
-    text, local = build_session_filter(KINDS['cdp_task'], {'vm_name': 'v', 'result': ['Failed'], 'job_name': ['CDP Policy 1'],
-                                                           'created_after': '2025-08-15T00:00:00Z'}, NOW)
+    text, local = session_filter(KINDS['cdp_task'], {'vm_name': 'v', 'result': ['Failed'], 'job_name': ['CDP Policy 1'],
+                                                     'created_after': '2025-08-15T00:00:00Z'}, NOW)
     assert text == 'VmDisplayName=="v";CreationTimeUTC>="2025-08-15T00:00:00Z"'
     assert local == {'result': {'failed'}, 'job_name': {'cdp policy 1'}}
 
 
 def test_job_kinds_filter_on_job_name():
-    text, _local = build_session_filter(KINDS['cdp_job'], {'job_name': ['CDP Policy 1']}, NOW)
+    text, _local = session_filter(KINDS['cdp_job'], {'job_name': ['CDP Policy 1']}, NOW)
     assert text == 'PolicyName=="CDP Policy 1"'
 
 
@@ -256,9 +262,9 @@ def test_id_is_exclusive_with_every_selector():
 
 
 @pytest.mark.parametrize('option, value, message', [
-    ('page_size', 0, 'page_size must be 1 or more, not 0'),
-    ('page_size', -5, 'page_size must be 1 or more, not -5'),
-    ('limit', -1, r'limit must be 0 \(no limit\) or more, not -1'),
+    ('page_size', 0, 'page_size must be a whole number from 1 to 10000, not 0'),
+    ('page_size', -5, 'page_size must be a whole number from 1 to 10000, not -5'),
+    ('limit', -1, r'limit must be a whole number of 0 \(no limit\) or more, not -1'),
 ])
 def test_paging_values_em_cannot_page_with_are_refused(option, value, message):
     client = FakeClient(items=[entity(1)])
@@ -284,7 +290,6 @@ def test_a_long_vm_name_list_is_split_into_requests_that_all_fit():
     filters, logical, local = split_session_filters(FakeEm(), kind, {'vm_name': names, 'result': ['Failed'], 'page_size': 100}, NOW)
     assert len(filters) > 5 and local == {}
     assert all(longest_request(kind, f, {'page_size': 100}) <= 8000 for f in filters)
-    assert logical == build_session_filter(kind, {'vm_name': names, 'result': ['Failed']}, NOW)[0]
     tests = [predicate(f) for f in filters]
     for name in names[::37] + ['srv-0001', u'SRV-0002-\u00dc;"X"']:
         row = {'VmDisplayName': name, 'Result': 'Failed'}
@@ -303,7 +308,7 @@ def test_no_request_is_longer_than_the_limit_even_at_the_boundary(kind_name, par
     kind = KINDS[kind_name]
     names = ['vm%03d' % i for i in range(40)]
     params = dict(params, vm_name=names)
-    whole = longest_request(kind, build_session_filter(kind, params, NOW)[0], params)
+    whole = longest_request(kind, session_filter(kind, params, NOW)[0], params)
     for limit in range(whole - 12, whole + 12):
         filters, _logical, _local = split_session_filters(FakeEm(), kind, dict(params, max_url_length=limit), NOW)
         assert all(longest_request(kind, f, params) <= limit for f in filters), limit

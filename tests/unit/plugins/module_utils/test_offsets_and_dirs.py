@@ -68,7 +68,7 @@ def test_report_dir_resolves_relative_paths_and_new_folders(tmp_path):
 @pytest.mark.parametrize('value, words', [
     ('', "report_dir must be the folder to write report.html and sessions.csv into, not ''"),
     ('   ', "not '   '"),
-    (None, 'not None'),
+    (None, 'not null'),
     (5, 'not 5'),
     (['a'], "not ['a']"),
     ('a\x00b', 'holds a NUL character'),

@@ -208,7 +208,7 @@ def test_validate_certs_strings_from_awx(value, expected):
 
 
 def test_validate_certs_nonsense_is_refused():
-    with pytest.raises(EmError, match=r"^validate_certs must be a boolean \(true or false\), not 'maybe'\.$"):
+    with pytest.raises(EmError, match=r"^validate_certs must be true or false \(yes/no, on/off and 1/0 work too\), not 'maybe'\.$"):
         validate_connection({'url': 'em', 'session_token': 't', 'validate_certs': 'maybe'})
 
 

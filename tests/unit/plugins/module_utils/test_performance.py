@@ -15,9 +15,10 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import DEFAULT_PAGE_SIZE, run_session_query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_session_query
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import ci_get, link_dicts, normalise_keys, parse_body
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import DEFAULT_CONCURRENCY, fetch_pages
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.validate import DEFAULT_PAGE_SIZE
 
 ENTITY = {
     'VmDisplayName': 'web01', 'Name': 'web01@2025-08-15 20:00:24', 'UID': 'urn:veeam:BackupTaskSession:88322206-a645-4aa3-9228-028ce51e7c0f',
@@ -185,8 +186,8 @@ def test_fields_with_latest_per_vm_still_keeps_one_session_per_vm():
 @pytest.mark.parametrize('params, message', [
     ({'fields': ['vm_name', 'nope']}, 'fields must be one or more of .*nope.* is not one of them'),
     ({'fields': []}, 'fields is empty'),
-    ({'concurrency': 0}, 'concurrency must be 1 or more, not 0'),
-    ({'concurrency': 17}, 'concurrency must be 16 or less, not 17'),
+    ({'concurrency': 0}, 'concurrency must be a whole number from 1 to 16, not 0'),
+    ({'concurrency': 17}, 'concurrency must be a whole number from 1 to 16, not 17'),
 ])
 def test_bad_fields_and_concurrency_are_refused_before_any_request(params, message):
     client = Client(entities(1))

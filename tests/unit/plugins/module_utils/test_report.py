@@ -61,10 +61,10 @@ def test_plan_string_source_is_one_source():
 
 
 @pytest.mark.parametrize('sources, words', [
-    (['backup', 'tape'], "holds 'tape'; each source must be one of backup, replica, cdp"),
-    ('backup,cdp', "holds 'backup,cdp'"),
-    ([], 'must be a list'),
-    (None, 'must be a list'),
+    (['backup', 'tape'], "report_sources must be one or more of backup, replica, cdp; 'tape' is not one of them"),
+    ('backup,cdp', "'backup,cdp' is not one of them"),
+    ([], 'report_sources is empty; give one or more of backup, replica, cdp'),
+    (None, 'report_sources must be one or more of backup, replica, cdp, not null'),
     (['backup', 'backup'], 'names backup twice'),
 ])
 def test_plan_refuses_bad_sources(sources, words):
@@ -77,7 +77,7 @@ def test_plan_refuses_bad_sources(sources, words):
     (None, 'report_window is empty'),
     ('7 days', "report_window '7 days' is neither a relative age"),
     ('2027-01-01', 'is not in the past'),
-    ('0d', 'is not in the past'),
+    ('0d', "report_window '0d' is zero; give a positive age such as 24h"),
 ])
 def test_plan_refuses_bad_windows(window, words):
     with pytest.raises(EmError, match=re.escape(words)):

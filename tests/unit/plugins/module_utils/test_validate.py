@@ -20,7 +20,7 @@ import pytest
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import (
-    build_session_filter, plan_session_query, run_raw_query, run_session_query,
+    plan_session_query, run_raw_query, run_session_query, split_session_filters,
 )
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.query import build_filter, check_raw_filter
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
@@ -129,13 +129,13 @@ TASK_REFUSALS = [
     ({'order': 'up'}, 'order', 'one of ascending, descending'),
     ({'order': 'Ascending'}, 'order', 'one of ascending, descending'),
     ({'limit': -1}, 'limit', '0 (no limit) or more, not -1'),
-    ({'limit': 'ten'}, 'limit', 'a whole number, 0 (no limit) or more'),
+    ({'limit': 'ten'}, 'limit', 'a whole number of 0 (no limit) or more'),
     ({'limit': 2.5}, 'limit', 'a whole number'),
     ({'limit': True}, 'limit', 'a whole number'),
     ({'limit': ''}, 'limit', 'a whole number'),
-    ({'page_size': 0}, 'page_size', '1 or more, not 0'),
-    ({'page_size': -3}, 'page_size', '1 or more, not -3'),
-    ({'page_size': 10001}, 'page_size', '10000 or less, not 10001'),
+    ({'page_size': 0}, 'page_size', 'from 1 to 10000, not 0'),
+    ({'page_size': -3}, 'page_size', 'from 1 to 10000, not -3'),
+    ({'page_size': 10001}, 'page_size', 'from 1 to 10000, not 10001'),
     ({'page_size': '1e3'}, 'page_size', 'a whole number'),
     ({'wait': 'maybe'}, 'wait', 'true or false'),
     ({'wait': 2}, 'wait', 'true or false'),
@@ -220,7 +220,7 @@ def test_checking_is_idempotent():
 
 def test_a_string_with_a_comma_builds_one_condition():
     params = validate.session_params('backup_task', {'vm_name': 'db,02', 'job_name': 'a,b'}, NOW)
-    assert build_session_filter(KINDS['backup_task'], params, NOW)[0] == 'VmDisplayName=="db,02";JobName=="a,b"'
+    assert split_session_filters(PagedClient([]), KINDS['backup_task'], params, NOW)[1] == 'VmDisplayName=="db,02";JobName=="a,b"'
 
 
 # -- the raw filter -----------------------------------------------------------
@@ -313,7 +313,7 @@ def test_planning_refuses_before_any_request():
     class NoRequests(PagedClient):
         def query_page(self, *args, **kwargs):
             raise AssertionError('EM was asked although the input was bad')
-    with pytest.raises(EmError, match='wait_sleep must be 1 second or more'):
+    with pytest.raises(EmError, match='wait_sleep must be a whole number of 1 second or more'):
         run_session_query(NoRequests([]), 'backup_task', {'wait': True, 'wait_sleep': 0}, now=NOW)
     with pytest.raises(EmError, match='vm_name holds an empty name'):
         plan_session_query(NoRequests([]), 'replica_task', {'vm_name': ['a', '']}, NOW)
@@ -370,7 +370,7 @@ def test_terms_must_name_a_query_type(term, words):
     ({'sort': 'Name;x'}, 'sort must be an EM field name'),
     ({'sort': ''}, 'sort is empty'),
     ({'filter': 'Name==x)'}, 'filter closes a parenthesis'),
-    ({'limit': -5}, 'limit must be 0 (no limit) or more'),
+    ({'limit': -5}, 'limit must be a whole number of 0 (no limit) or more'),
 ])
 def test_queries_of_other_types_check_their_options(params, words):
     assert words in refusal(validate.query_params, params)
@@ -379,4 +379,5 @@ def test_queries_of_other_types_check_their_options(params, words):
 def test_time_values_accept_datetimes_and_reject_nonsense_with_our_sentence():
     assert validate.moment(datetime(2025, 1, 2, 3, 4, 5), 'created_after') == datetime(2025, 1, 2, 3, 4, 5)
     message = refusal(validate.moment, '2025-13-01', 'created_before', NOW)
-    assert message.startswith('created_before must be an ISO-8601 date-time')
+    assert message == ("created_before '2025-13-01' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time "
+                       "(2025-08-15T06:00:00Z).")

@@ -372,32 +372,35 @@ def test_judge_vm_returns_every_source_verdict_with_the_judged_session():
 
 # --- the policy refuses every bad value with one sentence naming the option ---
 
+EMPTY = '{0} is empty; give an ISO-8601 date-time (2025-08-15T06:00:00Z) or a relative age such as 30m, 24h, 7d or 2w, or leave the option out.'
+
+
 @pytest.mark.parametrize('kwargs, message', [
-    ({'sources': []}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
-    ({'sources': None}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
-    ({'sources': 5}, 'sources must be a non-empty list of backup, replica, cdp, restore_point, replica_point, agent.'),
-    ({'sources': ['backup', 'tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
-    ({'sources': ['Backup']}, "sources holds 'Backup'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
-    ({'accept': []}, 'accept must be a non-empty list of Success, Warning.'),
-    ({'accept': ['Failed']}, "accept holds 'Failed'; each entry must be one of Success, Warning."),
+    ({'sources': []}, 'sources is empty; give one or more of backup, replica, cdp, restore_point, replica_point, agent, or leave the option out.'),
+    ({'sources': None}, 'sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent, not null.'),
+    ({'sources': 5}, 'sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent, not 5.'),
+    ({'sources': ['backup', 'tape']}, "sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent; 'tape' is not one of them."),
+    ({'sources': ['Backup']}, "sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent; 'Backup' is not one of them."),
+    ({'accept': []}, 'accept is empty; give one or more of Success, Warning, or leave the option out.'),
+    ({'accept': ['Failed']}, "accept must be one or more of Success, Warning; 'Failed' is not one of them."),
     ({'running': 'sometimes'}, "running must be one of wait, fail, previous, not 'sometimes'."),
-    ({'running': None}, 'running must be one of wait, fail, previous, not None.'),
+    ({'running': None}, 'running must be one of wait, fail, previous, not null.'),
     ({'require': 'most'}, "require must be one of any, all, not 'most'."),
-    ({'max_age': ''}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
-    ({'max_age': '   '}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
-    ({'max_age': None}, 'max_age is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'max_age': ''}, EMPTY.format('max_age')),
+    ({'max_age': '   '}, EMPTY.format('max_age')),
+    ({'max_age': None}, EMPTY.format('max_age')),
     ({'max_age': 'yesterday'}, "max_age 'yesterday' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
-                               "date-time (2026-11-29T06:00:00Z)."),
+                               "date-time (2025-08-15T06:00:00Z)."),
     ({'max_age': '24'}, "max_age '24' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
-                        "date-time (2026-11-29T06:00:00Z)."),
+                        "date-time (2025-08-15T06:00:00Z)."),
     ({'max_age': '2026-02-30'}, "max_age '2026-02-30' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
-                                "date-time (2026-11-29T06:00:00Z)."),
+                                "date-time (2025-08-15T06:00:00Z)."),
     ({'max_age': '0h'}, "max_age '0h' is zero; give a positive age such as 24h."),
-    ({'max_age': '2026-12-01T00:00:00Z'}, "max_age '2026-12-01T00:00:00Z' lies in the future; give a past time or a relative "
+    ({'max_age': '2026-12-01T00:00:00Z'}, "max_age '2026-12-01T00:00:00Z' is not in the past; give a past time or a relative "
                                           "age such as 24h."),
-    ({'lookback': ''}, 'lookback is empty; give a relative age such as 24h or 7d, or an ISO-8601 date-time.'),
+    ({'lookback': ''}, EMPTY.format('lookback')),
     ({'lookback': '1 month'}, "lookback '1 month' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
-                              "date-time (2026-11-29T06:00:00Z)."),
+                              "date-time (2025-08-15T06:00:00Z)."),
     ({'lookback': '0d'}, "lookback '0d' is zero; give a positive age such as 24h."),
     ({'lookback': '12h'}, 'lookback (12h) must reach at least as far back as max_age (24h).'),
     ({'max_age': '7d', 'lookback': '2026-11-29'}, 'lookback (2026-11-29) must reach at least as far back as max_age (7d).'),
@@ -452,17 +455,17 @@ def plan(vms, client=None, **params):
     ({'host1': None}, {}, "vms['host1'] must be one VM name (a string), not null."),
     ({'host1': 5}, {}, "vms['host1'] must be one VM name (a string), not 5."),
     ({'host1': ''}, {}, "vms['host1'] holds an empty name; every name must have at least one character."),
-    (['web01'], {'wait_timeout': 0}, 'wait_timeout must be a whole number of 1 or more, not 0.'),
-    (['web01'], {'wait_timeout': -5}, 'wait_timeout must be a whole number of 1 or more, not -5.'),
-    (['web01'], {'wait_timeout': True}, 'wait_timeout must be a whole number of 1 or more, not True.'),
-    (['web01'], {'wait_sleep': 0}, 'wait_sleep must be a whole number of 1 or more, not 0.'),
-    (['web01'], {'page_size': 0}, 'page_size must be a whole number of 1 or more, not 0.'),
-    (['web01'], {'page_size': 10001}, 'page_size must be at most 10000, not 10001.'),
+    (['web01'], {'wait_timeout': 0}, 'wait_timeout must be a whole number of 1 second or more, not 0.'),
+    (['web01'], {'wait_timeout': -5}, 'wait_timeout must be a whole number of 1 second or more, not -5.'),
+    (['web01'], {'wait_timeout': True}, 'wait_timeout must be a whole number of 1 second or more, not True.'),
+    (['web01'], {'wait_sleep': 0}, 'wait_sleep must be a whole number of 1 second or more (0 would poll EM without a pause), not 0.'),
+    (['web01'], {'page_size': 0}, 'page_size must be a whole number from 1 to 10000, not 0.'),
+    (['web01'], {'page_size': 10001}, 'page_size must be a whole number from 1 to 10000, not 10001.'),
     (['web01'], {'max_url_length': 0}, 'max_url_length must be a whole number of 1024 or more, not 0.'),
     (['web01'], {'max_url_length': 1023}, 'max_url_length must be a whole number of 1024 or more, not 1023.'),
-    (['web01'], {'sources': ['tape']}, "sources holds 'tape'; each entry must be one of backup, replica, cdp, restore_point, replica_point, agent."),
+    (['web01'], {'sources': ['tape']}, "sources must be one or more of backup, replica, cdp, restore_point, replica_point, agent; 'tape' is not one of them."),
     (['web01'], {'max_age': '1 day'}, "max_age '1 day' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 "
-                                      "date-time (2026-11-29T06:00:00Z)."),
+                                      "date-time (2025-08-15T06:00:00Z)."),
 ])
 def test_plan_refuses_bad_input_before_any_request(vms, params, message):
     client = FakeEm()
