@@ -88,6 +88,7 @@ extends_documentation_fragment:
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.connection.plugins
   - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.sessions
   - vbem.enterprise_manager.query.entity
   - vbem.enterprise_manager.query.wait
 notes:
