@@ -333,6 +333,8 @@ def session_params(kind, params, now=None):
     if params.get('result') is not None:
         result['result'] = choice_list(params['result'], 'result', sessions.RESULTS)
     if params.get('state') is not None:
+        if not kind.states:
+            raise EmError('state applies to sessions only; {0} {1} have no state.'.format(kind.query_type, kind.plural()))
         result['state'] = choice_list(params['state'], 'state', kind.states)
     now = now if now is not None else query.utcnow()
     window = {}
