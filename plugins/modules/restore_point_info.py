@@ -9,7 +9,7 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 module: restore_point_info
 short_description: Read VM restore points, VM replica points and Veeam Agent restore points from Veeam Backup Enterprise Manager
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Returns restore points from the Veeam Backup Enterprise Manager (EM) REST API, through the EM Query Service
     (C(type=VmRestorePoint), C(VmReplicaPoint) or C(AgentRestorePoint), chosen by O(type)) or, with O(id), from the
