@@ -12,31 +12,16 @@ class ModuleDocFragment(object):
     # Shared by the info modules and the em_query lookup.
     DOCUMENTATION = r'''
 options:
-  job_name:
-    description:
-      - Only sessions of this job, or of these jobs (exact names, case-insensitive; several names are ORed).
-      - A name or a list of names. A string is always one name, even when it contains a comma; give several names as a list.
-      - For CDP the job is the CDP policy.
-    type: raw
-  result:
-    description:
-      - Only sessions with one of these results. V(None) is the result of a session still running.
-      - With C(latest_per_vm) or C(latest_per_job), applied to each VM's (job's) newest session after it is picked
-        (newest, then filter), never to pick an older session that matches.
-      - An empty list is refused; leave the option out to get every result.
-    type: list
-    elements: str
-    choices: [Success, Warning, Failed, None]
   created_after:
     description:
-      - Only sessions created at or after this time.
+      - Only sessions (restore points) created at or after this time.
       - An ISO-8601 date-time (V(2025-08-15T06:00:00Z); no zone means UTC; a date alone means midnight UTC)
         or a relative age such as V(30s), V(30m), V(24h), V(7d) or V(2w), meaning that long before now.
       - An empty value is refused, as is a window in which O(created_after) is not before O(created_before).
     type: str
   created_before:
     description:
-      - Only sessions created before this time. Same formats as O(created_after).
+      - Only sessions (restore points) created before this time. Same formats as O(created_after).
     type: str
   filter:
     description:
@@ -75,8 +60,8 @@ options:
     default: 4
   fields:
     description:
-      - Return only these keys of each session, in this order, for example V([vm_name, result, end_time]).
-      - Any key a session has; V(links) (EM's links of the session) is returned only when listed here.
+      - Return only these keys of each session (restore point), in this order, for example V([vm_name, creation_time]).
+      - Any key a session (point) has; V(links) (EM's links) is returned only when listed here.
       - A large result costs Ansible time and memory for every key of every session (it copies, checks and converts
         each one), so a scan of tens of thousands of sessions that needs three keys is several times faster and
         smaller with them named here. The summary still counts every session returned.
@@ -84,17 +69,37 @@ options:
     elements: str
 '''
 
+    # The session-only selectors: the session info modules and the lookup (restore points have no job and no result).
+    SESSIONS = r'''
+options:
+  job_name:
+    description:
+      - Only sessions of this job, or of these jobs (exact names, case-insensitive; several names are ORed).
+      - A name or a list of names. A string is always one name, even when it contains a comma; give several names as a list.
+      - For CDP the job is the CDP policy.
+    type: raw
+  result:
+    description:
+      - Only sessions with one of these results. V(None) is the result of a session still running.
+      - With C(latest_per_vm) or C(latest_per_job), applied to each VM's (job's) newest session after it is picked
+        (newest, then filter), never to pick an older session that matches.
+      - An empty list is refused; leave the option out to get every result.
+    type: list
+    elements: str
+    choices: [Success, Warning, Failed, None]
+'''
+
     # The id lookup of the info modules.
     ENTITY = r'''
 options:
   id:
     description:
-      - Return the one session with this id, given as a GUID or as its full UID (V(urn:veeam:<Type>:<GUID>)).
-      - A UID of another session type, or an empty id, is an error. Mutually exclusive with the options that select sessions.
+      - Return the one session (restore point) with this id, given as a GUID or as its full UID (V(urn:veeam:<Type>:<GUID>)).
+      - A UID of another type, or an empty id, is an error. Mutually exclusive with the options that select sessions (points).
     type: str
   missing_ok:
     description:
-      - With O(id), return an empty list instead of failing when EM has no such session.
+      - With O(id), return an empty list instead of failing when EM has no such session (point).
     type: bool
     default: false
 '''
@@ -120,20 +125,20 @@ options:
     default: 10
 '''
 
-    # The task session modules' latest_per_vm.
+    # The task session modules' and restore_point_info's latest_per_vm.
     LATEST_PER_VM = r'''
 options:
   latest_per_vm:
     description:
-      - Keep only the newest session of each VM. O(limit) then counts VMs.
-      - EM is asked for newest first, but the newest session is found by comparing creation times, whatever order EM
-        answers in. O(sort) and O(order) then order the kept sessions.
-      - Newest, then filter - O(result) and O(state) judge each VM's newest session, they do not pick it. With
-        O(result=Success) a VM whose newest session failed is left out, never returned with an older success; check
+      - Keep only the newest session (restore point) of each VM. O(limit) then counts VMs.
+      - EM is asked for newest first, but the newest is found by comparing creation times, whatever order EM
+        answers in. O(sort) and O(order) then order the kept sessions (points).
+      - For sessions, newest, then filter - C(result) and C(state) judge each VM's newest session, they do not pick it.
+        With C(result=Success) a VM whose newest session failed is left out, never returned with an older success; check
         that every VM you expect is in the list (or use M(vbem.enterprise_manager.vm_protection_info)).
-      - A VM is its C(VmUid) where EM sends one, else its name exactly as EM spells it - two VMs whose names differ only
-        in case each keep their own newest session, with a warning naming them.
-      - A warning names VMs whose newest session is dated more than 5 minutes after the controller's clock.
+      - A VM is its C(VmUid) (a restore point's C(HierarchyObjRef)) where EM sends one, else its name exactly as EM
+        spells it - two VMs whose names differ only in case each keep their own newest, with a warning naming them.
+      - A warning names VMs whose newest session (point) is dated more than 5 minutes after the controller's clock.
     type: bool
     default: false
 '''

@@ -20,7 +20,7 @@ description:
     E(ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED=true) (C([inventory] any_unparsed_is_failed = true)) so that this source
     failing alone is one too. AWX and AAP set E(ANSIBLE_INVENTORY_UNPARSED_FAILED=True) for every inventory update, so a
     failed sync there is a failed job.
-  - Makes every VM that has task sessions in a window (O(created_after)) for the chosen O(sources) a host, named as
+  - Makes every VM that has task sessions (or restore points) in a window (O(created_after)) for the chosen O(sources) a host, named as
     Enterprise Manager (EM) displays the VM, or as O(hostnames) says. C(vbem_vm_name) holds EM's name of the VM.
   - Each host gets its newest session of each source (C(vbem_backup), C(vbem_replica), C(vbem_cdp)) and the verdict
     the gate module M(vbem.enterprise_manager.vm_protection_info) would give with the same O(max_age), O(accept),
@@ -58,11 +58,15 @@ options:
     choices: [vbem.enterprise_manager.em_inventory]
   sources:
     description:
-      - Which task sessions make a VM a host and are judged - V(backup) (C(BackupTaskSession)), V(replica)
-        (C(ReplicaTaskSession)), V(cdp) (C(CdpReplicaTaskSession)).
+      - Which task sessions or restore points make a VM a host and are judged - V(backup) (C(BackupTaskSession)),
+        V(replica) (C(ReplicaTaskSession)), V(cdp) (C(CdpReplicaTaskSession)), V(restore_point) (C(VmRestorePoint)),
+        V(replica_point) (C(VmReplicaPoint)), as the gate judges them - a restore point source passes when the newest
+        point is newer than O(max_age).
+      - Veeam Agent restore points (the gate's V(agent)) name no computer, so they cannot make hosts; judge agent
+        computers with M(vbem.enterprise_manager.vm_protection_info).
     type: list
     elements: str
-    choices: [backup, replica, cdp]
+    choices: [backup, replica, cdp, restore_point, replica_point]
     default: [backup]
   created_after:
     description:
@@ -134,6 +138,10 @@ notes:
     C(code) (C(passed), C(failed_result), C(warning_result), C(unaccepted_result), C(stale), C(no_session),
     C(running)), C(reason), and C(sources) with the same three keys per source. C(vbem_vm_name) is EM's name of the
     VM.
+  - C(vbem_restore_point) and C(vbem_replica_point) are the VM's newest restore point (replica point) in the window
+    as M(vbem.enterprise_manager.restore_point_info) returns it (C(uid), C(name), C(creation_time), C(point_type),
+    C(algorithm), C(backup_file) or C(replica_name), C(backup_server), ...) plus C(age_seconds), its age when the
+    inventory was built, or C(null).
   - The cache key covers the file, O(url), O(sources), O(created_after) and O(page_size); changing O(max_age),
     O(accept), O(require) or O(running) re-judges cached sessions without asking EM again.
   - AWX and AAP pass credentials to inventory sources as environment variables only - E(VEEAM_EM_URL),

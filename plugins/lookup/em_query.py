@@ -13,8 +13,12 @@ description:
   - Runs one Enterprise Manager (EM) Query Service query per term and returns the results of all terms as one flat list,
     in term order (the convention of C(netbox.netbox.nb_lookup) and C(kubernetes.core.k8s)).
   - Session types (V(BackupTaskSession), V(ReplicaTaskSession), V(CdpReplicaTaskSession), V(BackupJobSession),
-    V(ReplicaJobSession), V(CdpReplicaSession)) return the same normalised dicts as the C(*_session_info) modules;
+    V(ReplicaJobSession), V(CdpReplicaSession)) return the same normalised dicts as the C(*_session_info) modules,
+    and restore point types (V(VmRestorePoint), V(VmReplicaPoint), V(AgentRestorePoint)) the same dicts as
+    M(vbem.enterprise_manager.restore_point_info), with the same options where they apply;
     any other query type EM knows (V(Job), V(BackupServer), V(Repository), ...) returns EM's own entities.
+  - An agent restore point names no computer, so with O(vm_name) a V(AgentRestorePoint) term is read one computer name
+    at a time and each point carries the name it was asked for.
   - All terms share one EM logon, which is always logged off, unless O(session_token) is given.
   - Every option is checked before logging on. An option the lookup does not know, an empty value where a value is
     required, a number out of range, a time it cannot read or a O(filter) whose parentheses or quotes do not pair up
@@ -40,7 +44,8 @@ options:
     elements: str
   vm_name:
     description:
-      - Task session types only. Only sessions of this VM, or of these VMs (exact names, case-insensitive, ORed).
+      - Task session and restore point types only. Only sessions (points) of this VM, or of these VMs (exact names,
+        case-insensitive, ORed); for V(AgentRestorePoint) computer names.
       - A string is always one name, even when it contains a comma (V(db,02) is one VM); give several names as a list.
     type: raw
   state:
@@ -57,7 +62,8 @@ options:
     type: str
   latest_per_vm:
     description:
-      - Task session types only. Keep only the newest session of each VM. O(limit) then counts VMs.
+      - Task session and restore point types only. Keep only the newest session (point) of each VM. O(limit) then counts
+        VMs. For V(AgentRestorePoint) it needs O(vm_name), as EM cannot say which computer a point belongs to otherwise.
       - The newest session is found by comparing creation times, whatever order EM answers in.
       - Newest, then filter - O(result) and O(state) judge each VM's newest session, they do not pick it. With
         O(result=Success) a VM whose newest session failed is left out, never returned with an older success; check
@@ -88,6 +94,7 @@ extends_documentation_fragment:
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.connection.plugins
   - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.sessions
   - vbem.enterprise_manager.query.entity
   - vbem.enterprise_manager.query.wait
 notes:
@@ -95,13 +102,16 @@ notes:
     C(ansible.cfg) section C([vbem_enterprise_manager])), and typed, so V('no') is false.
   - Structured options (O(result), O(vm_name), O(job_name), O(state), O(created_after), O(created_before), O(id),
     O(missing_ok), O(latest_per_vm), O(latest_per_job), O(wait), O(wait_timeout), O(wait_sleep)) apply to session
-    types only; for other types use O(filter). O(id) names one session, so it takes exactly one session type as term.
+    types only (restore point types take O(vm_name), O(created_after), O(created_before), O(id), O(missing_ok) and
+    O(latest_per_vm) - they have no job, no result and no state); for other types use O(filter). O(id) names one session
+    (point), so it takes exactly one such type as term.
 requirements:
   - requests >= 2.25
   - jmespath (only for O(jmespath))
 seealso:
   - module: vbem.enterprise_manager.backup_task_session_info
   - module: vbem.enterprise_manager.job_session_info
+  - module: vbem.enterprise_manager.restore_point_info
 '''
 
 EXAMPLES = r'''
@@ -134,6 +144,11 @@ EXAMPLES = r'''
   ansible.builtin.assert:
     that: vms | map('lower') | reject('in', newest_ok) | list == []
     fail_msg: "No successful newest backup for {{ vms | map('lower') | reject('in', newest_ok) | join(', ') }}"
+
+- name: Each VM's newest restore point, whatever its job (restore points outlive the 30 days EM keeps sessions for)
+  ansible.builtin.set_fact:
+    newest_points: "{{ query('vbem.enterprise_manager.em_query', 'VmRestorePoint', vm_name=['dbserver01', 'web01'],
+                       latest_per_vm=true, limit=0) }}"
 
 - name: Backup servers, as EM returns them
   ansible.builtin.set_fact:

@@ -17,7 +17,7 @@ import re
 import time
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions, validate
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions, sources, validate
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
 
 DEFAULT_LIMIT = 1000
@@ -26,6 +26,11 @@ DEFAULT_LIMIT = 1000
 DEFAULT_MAX_URL_LENGTH = 8000
 TASK_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'vm_name', 'state', 'result', 'total_size']
 JOB_SORT_CHOICES = ['creation_time', 'end_time', 'name', 'job_name', 'state', 'result']
+# restore_point_info's ``type``: the restore point sources of the gate's table, and the fields every point type sorts by.
+POINT_SOURCES = tuple(source.name for source in sources.TABLE if source.points)
+POINT_SORT_CHOICES = ['creation_time', 'name', 'vm_name', 'point_type', 'algorithm', 'backup_server']
+# What a session query option means for restore points that it does not (no job field, no result, never running).
+_NOT_FOR_POINTS = ('job_name', 'result', 'wait', 'wait_timeout', 'wait_sleep')
 # Options that judge a session rather than select which ones are read: with latest_per_*, applied to the newest.
 OUTCOME_OPTIONS = ('result', 'state')
 
@@ -86,6 +91,22 @@ def job_argument_spec():
         state=dict(type='list', elements='str', choices=list(sessions.JOB_STATES)),
         sort=dict(type='str', default='creation_time', choices=list(JOB_SORT_CHOICES)),
         latest_per_job=dict(type='bool', default=False),
+    )
+    return spec
+
+
+def point_argument_spec():
+    """Full argument spec of restore_point_info (connection + the query options that apply to restore points)."""
+    spec = connection_argument_spec()
+    common = _common_query_spec()
+    for name in _NOT_FOR_POINTS:
+        common.pop(name)
+    spec.update(common)
+    spec.update(
+        type=dict(type='str', default=POINT_SOURCES[0], choices=list(POINT_SOURCES)),
+        vm_name=dict(type='raw', aliases=['computer_name']),
+        sort=dict(type='str', default='creation_time', choices=list(POINT_SORT_CHOICES)),
+        latest_per_vm=dict(type='bool', default=False),
     )
     return spec
 
@@ -278,11 +299,13 @@ def _paging(params):
     return validate.page_size(params.get('page_size')), DEFAULT_LIMIT if limit is None else validate.limit(limit)
 
 
-def _fetch(client, kind, params, filter_text, local, concurrency, now):
+def _fetch(client, kind, params, filter_text, local, concurrency, now, name=None):
     """One pass of the query: returns ``(sessions, truncated)``.
 
     With latest_per_vm/job the sessions are each VM's (job's) newest, not yet
-    filtered on their outcome nor cut (see ``_finish_latest``).
+    filtered on their outcome nor cut (see ``_finish_latest``). ``name`` is
+    the one computer a request for a kind whose entities name none asked for
+    (see ``normalise_session``).
     """
     sort = params.get('sort') or 'creation_time'
     descending = (params.get('order') or 'descending') == 'descending'
@@ -290,7 +313,7 @@ def _fetch(client, kind, params, filter_text, local, concurrency, now):
         raise EmError('{0} sessions cannot be sorted by {1}: EM has no such query field for them.'.format(kind.query_type, sort))
     page_size, limit = _paging(params)
     if _latest_key(params):
-        return _fetch_latest(client, kind, params, filter_text, local, concurrency, now)
+        return _fetch_latest(client, kind, params, filter_text, local, concurrency, now, name)
     sort_field = _sort_field(kind, sort)
 
     def accept(session):
@@ -299,14 +322,14 @@ def _fetch(client, kind, params, filter_text, local, concurrency, now):
     def fetch_page(page):
         items, pages_count = client.query_page(kind.query_type, filter_text, sort_field, descending, page_size, page,
                                                collection_key=kind.collection_key)
-        return [normalise_session(item, kind, params) for item in items], pages_count
+        return [normalise_session(item, kind, params, name) for item in items], pages_count
 
     result = query.fetch_pages(fetch_page, page_size, limit, concurrency, accept=accept if local else None,
                                key=lambda s: s.get('uid'))
     return result.items, result.truncated
 
 
-def _fetch_latest(client, kind, params, filter_text, local, concurrency, now):
+def _fetch_latest(client, kind, params, filter_text, local, concurrency, now, name=None):
     """latest_per_vm/job: each VM's (job's) newest session by time, whatever order EM answers in.
 
     EM is asked for newest first; with a ``limit`` the pages after the one
@@ -328,7 +351,7 @@ def _fetch_latest(client, kind, params, filter_text, local, concurrency, now):
             return [], None
         items, pages_count = client.query_page(kind.query_type, filter_text, kind.field('creation_time'), True, page_size, page,
                                                collection_key=kind.collection_key)
-        return [normalise_session(item, kind, params) for item in items], pages_count
+        return [normalise_session(item, kind, params, name) for item in items], pages_count
 
     def accept(session):
         order.see(session)
@@ -395,25 +418,27 @@ def _latest_warnings(kind, params, newest, now):
     return warnings
 
 
-def _fetch_split(client, kind, params, filters, local, concurrency, now):
+def _fetch_split(client, kind, params, filters, local, concurrency, now, names=None):
     """Run a query whose filter was split into several requests; merge as EM would have answered it whole.
 
     Returns ``(sessions, truncated, warnings)``. Each part is read up to
     ``limit``; the merged list is de-duplicated, reduced to the latest per
     VM/job when asked (a VM can appear in several parts when a job list was
-    split), sorted as requested and cut to ``limit``.
+    split), sorted as requested and cut to ``limit``. ``names`` gives, for a
+    kind whose entities name no machine, the one name each request asked for.
     """
     latest_key = _latest_key(params)
+    names = names or [None] * len(filters)
     if len(filters) == 1:
-        found, truncated = _fetch(client, kind, params, filters[0], local, concurrency, now)
+        found, truncated = _fetch(client, kind, params, filters[0], local, concurrency, now, names[0])
         if latest_key:
             return _finish_latest(kind, params, found, truncated, now)
         return found, truncated, []
     descending = (params.get('order') or 'descending') == 'descending'
     _page_size, limit = _paging(params)
     merged, seen, truncated = [], set(), False
-    for filter_text in filters:
-        part, cut = _fetch(client, kind, params, filter_text, local, concurrency, now)
+    for filter_text, name in zip(filters, names):
+        part, cut = _fetch(client, kind, params, filter_text, local, concurrency, now, name)
         truncated = truncated or cut
         for session in part:
             uid = session.get('uid')
@@ -446,8 +471,11 @@ def _fetch_by_id(client, kind, params):
     return [normalise_session(entity, kind, params)]
 
 
-def normalise_session(entity, kind, params):
+def normalise_session(entity, kind, params, name=None):
     """Normalise one entity; with ``raw`` keep EM's own entity under ``_raw`` for the caller.
+
+    An entity of a kind that names no machine (``AgentRestorePoint``) gets
+    ``name``, the one name its request filtered on, as ``vm_name``.
 
     ``links`` is dropped unless ``fields`` asks for it: 16 objects a session
     (a third of its size in JSON) that Ansible must sanitise, decode and copy
@@ -456,6 +484,8 @@ def normalise_session(entity, kind, params):
     module's or a lookup's result spent in Ansible.
     """
     session = sessions.normalise(entity, kind, links='links' in (params.get('fields') or ()))
+    if name is not None and not kind.named:
+        session['vm_name'] = name
     if params.get('raw'):
         session['_raw'] = entity
     return session
@@ -474,9 +504,21 @@ def plan_session_query(client, kind, params, now=None):
     now = now if now is not None else query.utcnow()  # relative ages resolve once, so waiting sees one window
     _paging(params)
     if params.get('id'):
-        return dict(kind=kind, now=now, filters=[None], filter=None, local={})
-    filters, logical, local = split_session_filters(client, kind, params, now)
-    return dict(kind=kind, now=now, filters=filters, filter=logical, local=local)
+        return dict(kind=kind, now=now, filters=[None], filter=None, local={}, names=[None])
+    if kind.named or not params.get('vm_name'):
+        filters, logical, local = split_session_filters(client, kind, params, now)
+        return dict(kind=kind, now=now, filters=filters, filter=logical, local=local, names=[None] * len(filters))
+    # The entities name no machine (AgentRestorePoint): one name a request, so each point is attributed
+    # to the name asked for (EM compares names case-insensitively: a name given twice is read once).
+    filters, names, seen = [], [], set()
+    for name in params['vm_name']:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            part, _logical, local = split_session_filters(client, kind, dict(params, vm_name=[name]), now)
+            filters.extend(part)
+            names.extend([name] * len(part))
+    return dict(kind=kind, now=now, filters=filters, filter=build_session_filter(kind, params, now)[0], local=local,
+                names=names)
 
 
 def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=time.monotonic, plan=None):
@@ -501,7 +543,8 @@ def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=ti
         if params.get('id'):
             found, truncated = _fetch_by_id(client, kind, params), False
         else:
-            found, truncated, found_warnings = _fetch_split(client, kind, params, filters, local, concurrency, plan['now'])
+            found, truncated, found_warnings = _fetch_split(client, kind, params, filters, local, concurrency, plan['now'],
+                                                            plan.get('names'))
         running = [s for s in found if sessions.is_running(s)]
         if not wait or not running:
             break
@@ -597,3 +640,13 @@ def run_module(module, kind_name):
         lambda client: plan_session_query(client, kind_name, module.params),
         lambda client, plan: run_session_query(client, kind_name, module.params, plan=plan),
     )
+
+
+def run_point_module(module):
+    """restore_point_info's whole run: the point query of the source ``type`` names, as ``run_module`` runs sessions.
+
+    Returns the result with the points under ``points``.
+    """
+    result = run_module(module, sources.get(module.params['type']).session_kind)
+    result['points'] = result.pop('sessions')
+    return result

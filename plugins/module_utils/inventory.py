@@ -19,6 +19,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, validate, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sources as source_table
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 # 2: 'others' keeps what shows that a name means two VMs.
@@ -26,7 +27,10 @@ CACHE_FORMAT = 2
 # An inventory cannot wait for a running session.
 RUNNING_MODES = tuple(mode for mode in verdict.RUNNING_MODES if mode != 'wait')
 DEFAULT_CREATED_AFTER = '7d'
-HOST_VARS = tuple('vbem_' + source for source in verdict.SOURCES)
+# The sources whose sessions or points name their VM, so that they can make hosts: an agent restore point names no
+# computer (EM reads it one name a request), so it can judge a name given, never find one.
+SOURCES = tuple(source.name for source in source_table.TABLE if source.session_kind.named)
+HOST_VARS = tuple('vbem_' + source for source in SOURCES)
 
 
 # The plugin's own sentences quote values as every other entry point does.
@@ -48,6 +52,11 @@ def plan(options, now=None):
     if running not in RUNNING_MODES:
         raise EmError('running must be one of {0} in an inventory (it cannot wait for a session), not {1}.'.format(
             ', '.join(RUNNING_MODES), shown(running)))
+    unnamed = [source for source in (options.get('sources') or ()) if source in source_table.BY_NAME and source not in SOURCES]
+    if unnamed:
+        raise EmError('sources: {0} cannot make hosts in an inventory - EM\'s {1} names no machine, so it can only be read '
+                      'for names given (vm_protection_info, restore_point_info); choose from {2}.'.format(
+                          ', '.join(unnamed), source_table.get(unnamed[0]).query_type, ', '.join(SOURCES)))
     max_age = options.get('max_age') if options.get('max_age') is not None else verdict.DEFAULT_MAX_AGE
     # Policy checks max_age on its own; check the window against it here so the
     # sentence names created_after, the option the user actually set.
@@ -146,16 +155,17 @@ def collect(client, inventory_plan, plans=None):
     return data, warnings
 
 
-# The session keys judging reads; each must be text or null in cached data.
+# The session (restore point) keys judging and the host variables read; each must be text or null in cached data.
 _SESSION_TEXT_KEYS = ('vm_name', 'state', 'result', 'creation_time', 'end_time', 'job_name', 'reason')
+_POINT_TEXT_KEYS = ('vm_name', 'name', 'creation_time', 'point_type', 'backup_file', 'replica_name', 'backup_server')
 
 
-def _session_problem(session, required):
+def _session_problem(session, required, points=False):
     if session is None:
         return None if not required else 'a VM without its newest session'
     if not isinstance(session, dict):
         return 'a session that is not a mapping'
-    for key in _SESSION_TEXT_KEYS:
+    for key in (_POINT_TEXT_KEYS if points else _SESSION_TEXT_KEYS):
         if key not in session:
             return 'a session without {0}'.format(key)
         if session[key] is not None and not isinstance(session[key], str):
@@ -187,20 +197,21 @@ def cache_problem(data, inventory_plan):
         found = vm.get('sessions')
         if not isinstance(found, dict) or not found or not set(found) <= sources:
             return 'VM {0} has no sessions of the sources read'.format(shown(vm['vm_name']))
-        for pair in found.values():
+        for source, pair in found.items():
             if not isinstance(pair, list) or len(pair) != 2:
                 return 'VM {0} has sessions that are not a [newest, completed] pair'.format(shown(vm['vm_name']))
-            problem = _session_problem(pair[0], True) or _session_problem(pair[1], False)
+            points = source_table.get(source).points
+            problem = _session_problem(pair[0], True, points) or _session_problem(pair[1], False, points)
             if problem:
                 return 'VM {0} has {1}'.format(shown(vm['vm_name']), problem)
         others = vm.get('others')
         if not isinstance(others, dict) or not set(others) <= sources:
             return 'VM {0} has no others of the sources read'.format(shown(vm['vm_name']))
-        for listed in others.values():
+        for source, listed in others.items():
             if not isinstance(listed, list):
                 return 'VM {0} has others that are not a list'.format(shown(vm['vm_name']))
             for session in listed:
-                problem = _session_problem(session, True)
+                problem = _session_problem(session, True, source_table.get(source).points)
                 if problem:
                     return 'VM {0} has {1}'.format(shown(vm['vm_name']), problem)
     return None
@@ -285,8 +296,10 @@ def hosts(data, policy):
     """``[(host name, host vars)]`` for every VM in ``data``, judged now with ``policy``.
 
     Host vars: ``vbem_backup``, ``vbem_replica``, ``vbem_cdp`` (the newest
-    session of that source, or None) and ``vbem_protection`` (``passed``,
-    ``code``, ``reason`` and per source ``{passed, code, reason}``).
+    session of that source, or None), ``vbem_restore_point``,
+    ``vbem_replica_point`` (the newest point, with ``age_seconds`` at
+    ``policy.now``, or None) and ``vbem_protection`` (``passed``, ``code``,
+    ``reason`` and per source ``{passed, code, reason}``).
     """
     result = []
     for vm in data['vms']:
@@ -297,6 +310,10 @@ def hosts(data, policy):
         variables = dict((var, None) for var in HOST_VARS)
         for source, pair in vm['sessions'].items():
             variables['vbem_' + source] = pair[0]
+            if source_table.get(source).points:
+                made = sessions.parse_em_time(pair[0].get('creation_time'))
+                age = round((policy.now - made).total_seconds()) if made is not None else None
+                variables['vbem_' + source] = dict(pair[0], age_seconds=age)
         variables['vbem_protection'] = {
             'passed': judged['passed'],
             'code': judged['code'],

@@ -403,7 +403,14 @@ def summarise(sessions, kind=None):
 
     Every documented result (and, given ``kind``, every state) is present with
     0 so that a playbook can gate on ``summary.by_result.Failed == 0``.
+    Restore points have neither: ``{"total": n, "by_point_type": {...}}``
+    counts the point types found (``Full``, ``Increment``, ...).
     """
+    if kind is not None and kind.level == 'point':
+        by_type = {}
+        for point in sessions:
+            by_type[point.get('point_type') or 'Unknown'] = by_type.get(point.get('point_type') or 'Unknown', 0) + 1
+        return {'total': len(sessions), 'by_point_type': by_type}
     by_result = dict((r, 0) for r in RESULTS)
     by_state = dict((s, 0) for s in (kind.states if kind else ()))
     for session in sessions:

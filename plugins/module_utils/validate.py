@@ -411,7 +411,11 @@ def session_params(kind, params, now=None):
     for option in ('vm_name', 'job_name'):
         if params.get(option) is not None:
             if option not in kind.fields and option not in kind.local_fields:
-                raise EmError('{0} applies to task sessions only, not to {1}.'.format(option, kind.query_type))
+                if kind.level == 'point':
+                    raise EmError('{0} filters sessions, but EM documents no job field for {1} restore points; leave {0} '
+                                  'unset.'.format(option, kind.query_type))
+                raise EmError('{0} applies to task sessions{2} only, not to {1}.'.format(
+                    option, kind.query_type, ' and restore points' if option == 'vm_name' else ''))
             result[option] = names(params[option], option)
     if params.get('fields') is not None:
         if result.get('raw'):
@@ -421,6 +425,8 @@ def session_params(kind, params, now=None):
     if params.get('result') is not None:
         result['result'] = choice_list(params['result'], 'result', sessions.RESULTS)
     if params.get('state') is not None:
+        if not kind.states:
+            raise EmError('state applies to sessions only; {0} {1} have no state.'.format(kind.query_type, kind.plural()))
         result['state'] = choice_list(params['state'], 'state', kind.states)
     now = now if now is not None else query.utcnow()
     window = {}
@@ -432,8 +438,12 @@ def session_params(kind, params, now=None):
             query.format_time(window['created_after']), query.format_time(window['created_before'])))
     if params.get('sort') is not None:
         result['sort'] = _check_sort(kind, params['sort'])
-    if result.get('latest_per_vm') and kind.level != 'task':
-        raise EmError('latest_per_vm applies to task sessions only, not to {0}; use latest_per_job.'.format(kind.query_type))
+    if result.get('latest_per_vm') and kind.level not in ('task', 'point'):
+        raise EmError('latest_per_vm applies to task sessions and restore points only, not to {0}; use latest_per_job.'.format(
+            kind.query_type))
+    if result.get('latest_per_vm') and not kind.named and not result.get('vm_name'):
+        raise EmError('latest_per_vm on {0} needs the computer names (vm_name): EM\'s {0} does not name its computer, so '
+                      'each point is read for, and attributed to, a name asked for.'.format(kind.query_type))
     if result.get('latest_per_job') and kind.level != 'job':
         raise EmError('latest_per_job applies to job sessions only, not to {0}; use latest_per_vm.'.format(kind.query_type))
     if params.get('id') is not None:

@@ -42,6 +42,7 @@ extends_documentation_fragment:
   - vbem.enterprise_manager.attributes.info_module
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.query
+  - vbem.enterprise_manager.query.sessions
   - vbem.enterprise_manager.query.latest_per_vm
   - vbem.enterprise_manager.query.entity
   - vbem.enterprise_manager.query.wait

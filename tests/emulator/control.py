@@ -28,7 +28,7 @@ _ACTIONS = {
     ('tamper', 'set'): 'POST', ('tamper', 'show'): 'GET', ('tamper', 'clear'): 'DELETE',
     ('faults', 'set'): 'POST', ('faults', 'show'): 'GET', ('faults', 'clear'): 'DELETE',
     ('stats', None): 'GET', ('catalog', None): 'GET', ('reset', None): 'POST',
-    ('finish', 'set'): 'POST', ('sessions', 'set'): 'POST',
+    ('finish', 'set'): 'POST', ('sessions', 'set'): 'POST', ('points', 'set'): 'POST', ('agent_sessions', 'set'): 'POST',
 }
 
 

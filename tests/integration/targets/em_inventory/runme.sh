@@ -111,6 +111,38 @@ ansible-inventory -i "$inventory" --list --output "$EMULATOR_DIR/second.json"
 [ "$(em_stat requests_total)" = "$before" ]
 cmp "$EMULATOR_DIR/first.json" "$EMULATOR_DIR/second.json"
 
+# Restore point sources: the VMs with points in the window become hosts too, each with its newest point and age.
+points_inventory=$EMULATOR_DIR/points_em.yml
+cat >"$points_inventory" <<YAML
+plugin: vbem.enterprise_manager.em_inventory
+sources: [backup, restore_point, replica_point]
+created_after: "$created_after"
+keyed_groups:
+  - key: vbem_backup.result
+    prefix: backup
+  - key: vbem_protection.sources.restore_point.code
+    prefix: restore_point
+YAML
+ansible-inventory -i "$points_inventory" --list --output "$EMULATOR_DIR/points.json"
+"$EMULATOR_PYTHON" check_inventory.py "$EMULATOR_DIR/points.json" "$created_after" backup restore_point replica_point
+"$EMULATOR_PYTHON" - "$EMULATOR_DIR/points.json" <<'PY'
+import json, sys
+listing = json.load(open(sys.argv[1], encoding='utf-8'))
+hostvars = listing['_meta']['hostvars']
+with_points = [h for h, v in hostvars.items() if v.get('vbem_restore_point')]
+fresh = [h for h in with_points if hostvars[h]['vbem_restore_point']['age_seconds'] < 86400]
+assert with_points and fresh, (with_points, fresh)
+# A VM passes its restore_point source exactly when its newest point is younger than max_age (24h); the
+# name twins (CaseDup/casedup: two VMs, one name to EM) are ambiguous, never judged on either's point.
+ambiguous = [h for h in with_points if hostvars[h]['vbem_protection']['sources']['restore_point']['code'] == 'ambiguous']
+assert ambiguous == ['CaseDup'], ambiguous
+for host in set(with_points) - set(ambiguous):
+    judged = hostvars[host]['vbem_protection']['sources']['restore_point']
+    assert judged['passed'] == (host in fresh), (host, judged, hostvars[host]['vbem_restore_point'])
+assert sorted(listing.get('restore_point_passed', {}).get('hosts', [])) == sorted(set(fresh) - set(ambiguous))
+print('{0} hosts with restore points, {1} fresh'.format(len(with_points), len(fresh)))
+PY
+
 # Verdicts against the gate module; a play on backup_Failed.
 ansible-playbook -i "$inventory" -i ../../inventory playbook.yml \
     -e "em_created_after=$created_after" -e "{\"em_sources\": $sources}" "$@"

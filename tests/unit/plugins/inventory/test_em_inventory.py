@@ -104,6 +104,7 @@ def test_plan_defaults():
     ({'require': 'most'}, 'require must be one of any, all'),
     ({'page_size': 0}, 'page_size must be a whole number from 1 to 10000'),
     ({'page_size': True}, 'page_size must be a whole number'),
+    ({'sources': ['backup', 'agent']}, "sources: agent cannot make hosts in an inventory - EM's AgentRestorePoint names no machine"),
 ])
 def test_plan_refuses_bad_options_with_one_sentence(options, words):
     with pytest.raises(EmError) as caught:
@@ -490,3 +491,79 @@ def _trusted(value):
         from ansible.utils.unsafe_proxy import AnsibleUnsafe
         return not isinstance(value, AnsibleUnsafe)
     return is_trusted_as_template(value)
+
+
+# -- restore point sources ----------------------------------------------------------------
+
+def point(vm, created, query_type='VmRestorePoint', point_type='Increment'):
+    """A restore (replica) point entity as EM's query answers it: the VM as VmName (VmDisplayName for replicas)."""
+    _serial[0] += 1
+    item = {'UID': 'urn:veeam:{0}:00000000-0000-0000-0000-{1:012d}'.format(query_type, _serial[0]), 'Type': query_type,
+            'Name': '{0}@{1}'.format(vm, created), 'CreationTimeUTC': created, 'PointType': point_type, 'Algorithm': 'Incremental',
+            'Links': [{'Rel': 'Up', 'Type': 'BackupServerReference', 'Href': 'h', 'Name': 'vbr01'},
+                      {'Rel': 'Up', 'Type': 'BackupFileReference', 'Href': 'h', 'Name': 'SQL DailyD2026-11-29T210000.vib'}
+                      if query_type == 'VmRestorePoint' else
+                      {'Rel': 'Up', 'Type': 'ReplicaReference', 'Href': 'h', 'Name': 'DR Replica'}]}
+    item['VmName' if query_type == 'VmRestorePoint' else 'VmDisplayName'] = vm
+    return item
+
+
+def point_em(base=NOW):
+    client = em(base)
+    client.by_type['VmRestorePoint'] = [point('web01', ago(base, 40)), point('web01', ago(base, 16), point_type='Full'),
+                                        point('points-only', ago(base, 30)), point('points-only', ago(base, 100))]
+    client.by_type['VmReplicaPoint'] = [point('db01', ago(base, 2), 'VmReplicaPoint')]
+    return client
+
+
+def test_the_inventory_sources_are_the_ones_whose_entities_name_their_vm():
+    assert inventory.SOURCES == ('backup', 'replica', 'cdp', 'restore_point', 'replica_point')
+    assert inventory.HOST_VARS == tuple('vbem_' + source for source in inventory.SOURCES)
+
+
+def test_restore_points_make_hosts_and_give_the_newest_point_with_its_age():
+    the_plan = plan(sources=['backup', 'restore_point', 'replica_point'])
+    client = point_em()
+    data, warnings = inventory.collect(client, the_plan)
+    assert warnings == []
+    assert [q[0] for q in client.queries] == ['BackupTaskSession', 'VmRestorePoint', 'VmReplicaPoint']
+    assert client.queries[1][1:4] == ('CreationTime>="2026-11-23T12:00:00Z"', 'CreationTime', True)
+    assert inventory.cache_problem(data, the_plan) is None
+    hosts = dict(inventory.hosts(data, the_plan['policy']))
+    web = hosts['web01']
+    # The newest point by time (16 hours old, a full), whatever EM's order; its backup failed 15 hours ago.
+    assert (web['vbem_restore_point']['creation_time'], web['vbem_restore_point']['point_type']) == (ago(NOW, 16), 'Full')
+    assert web['vbem_restore_point']['age_seconds'] == 16 * 3600
+    assert web['vbem_restore_point']['backup_file'] == 'SQL DailyD2026-11-29T210000.vib'
+    assert web['vbem_replica_point'] is None and web['vbem_cdp'] is None
+    assert web['vbem_protection']['sources']['restore_point']['code'] == 'passed'
+    assert web['vbem_protection']['sources']['backup']['code'] == 'failed_result'
+    assert web['vbem_protection']['passed'] is True  # require any: the restore point passes
+    # A VM with points but no session in the window is a host, judged on its newest point.
+    only = hosts['points-only']
+    assert only['vbem_backup'] is None and only['vbem_restore_point']['age_seconds'] == 30 * 3600
+    assert only['vbem_protection']['passed'] is False
+    assert only['vbem_protection']['sources']['restore_point']['code'] == 'stale'
+    assert only['vbem_protection']['sources']['backup']['code'] == 'no_session'
+    assert hosts['db01']['vbem_replica_point']['replica_name'] == 'DR Replica'
+    assert hosts['db01']['vbem_protection']['sources']['replica_point']['passed'] is True
+
+
+def test_a_cached_point_is_judged_and_aged_at_build_time():
+    the_plan = plan(sources=['restore_point'])
+    data, _warnings = inventory.collect(point_em(), the_plan)
+    later = inventory.plan({'sources': ['restore_point']}, NOW + timedelta(hours=10))
+    web = dict(inventory.hosts(data, later['policy']))['web01']
+    assert web['vbem_restore_point']['age_seconds'] == 26 * 3600
+    assert web['vbem_protection']['code'] == 'stale'
+
+
+@pytest.mark.parametrize('change, words', [
+    (lambda d: d['vms'][-1]['sessions']['restore_point'][0].pop('point_type'), 'a session without point_type'),
+    (lambda d: d['vms'][-1]['sessions']['restore_point'][0].update(creation_time=5), 'a session whose creation_time is not text'),
+])
+def test_a_damaged_cached_point_is_named_not_judged(change, words):
+    the_plan = plan(sources=['restore_point'])
+    data, _warnings = inventory.collect(point_em(), the_plan)
+    change(data)
+    assert words in inventory.cache_problem(data, the_plan)

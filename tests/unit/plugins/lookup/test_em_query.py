@@ -71,9 +71,9 @@ CASES = [
     (['Job'], {'vm_name': 'web01'}, 'The option(s) vm_name apply to session query types only, not to Job'),
     (['BackupServer'], {'id': GUID}, 'The option(s) id apply to session query types only, not to BackupServer'),
     (['Job'], {'wait': True, 'latest_per_vm': True}, 'The option(s) latest_per_vm, wait apply to session query types only'),
-    (['BackupJobSession'], {'latest_per_vm': True}, 'latest_per_vm applies to task sessions only, not to BackupJobSession'),
+    (['BackupJobSession'], {'latest_per_vm': True}, 'latest_per_vm applies to task sessions and restore points only, not to BackupJobSession'),
     (['BackupTaskSession'], {'latest_per_job': True}, 'latest_per_job applies to job sessions only, not to BackupTaskSession'),
-    (['BackupJobSession'], {'vm_name': 'web01'}, 'vm_name applies to task sessions only'),
+    (['BackupJobSession'], {'vm_name': 'web01'}, 'vm_name applies to task sessions and restore points only'),
     (['BackupTaskSession'], {'result': 'failed'}, 'result must be one or more of Success, Warning, Failed, None'),
     (['BackupTaskSession'], {'result': []}, 'result is empty'),
     (['BackupTaskSession'], {'state': 'Working'}, 'state must be one or more of InProgress, Pending, Completed'),
@@ -105,6 +105,13 @@ CASES = [
     (['BackupTaskSession'], {'api_version': 'v2'}, 'api_version must be one of latest, v1_5, v1_6, v1_7'),
     (['BackupTaskSession'], {'jmespath': '[.'}, "jmespath '[.' is not a valid JMESPath expression"),
     (['BackupTaskSession'], {'jmespath': ''}, 'jmespath is empty'),
+    (['AgentRestorePoint'], {'latest_per_vm': True}, 'latest_per_vm on AgentRestorePoint needs the computer names (vm_name)'),
+    (['VmRestorePoint'], {'job_name': 'SQL Daily'},
+     'job_name filters sessions, but EM documents no job field for VmRestorePoint restore points; leave job_name unset.'),
+    (['VmReplicaPoint'], {'result': 'Failed'}, 'VmReplicaPoint restore points cannot be filtered or sorted by result'),
+    (['AgentRestorePoint'], {'state': 'Completed'}, 'state applies to sessions only; AgentRestorePoint restore points have no state'),
+    (['VmRestorePoint'], {'latest_per_job': True}, 'latest_per_job applies to job sessions only, not to VmRestorePoint'),
+    (['VmRestorePoint'], {'sort': 'end_time'}, 'sort must be one of algorithm, backup_server, creation_time, name'),
     ([], {}, 'needs at least one term'),
     ([''], {}, 'An empty term was given'),
     (['Backup Task Session'], {}, 'is not an EM query type name'),
@@ -129,3 +136,21 @@ def test_good_input_does_try_to_log_on(em_query):
     with pytest.raises(AnsibleLookupError) as info:
         em_query.run(['BackupTaskSession'], variables={}, vm_name='db,02', **NOWHERE)
     assert '127.0.0.1:9' in str(info.value)
+
+
+@pytest.mark.parametrize('term, field', [('VmRestorePoint', 'VmDisplayName'), ('vmreplicapoint', 'VmDisplayName'),
+                                         ('AgentRestorePoint', 'ComputerName')])
+def test_point_types_are_planned_as_sessions_are(em_query, term, field):
+    """Each restore point type gets the session treatment: its kind, our option names, its own filter field."""
+    plans, client, _expression = em_query._prepare([term], {}, dict(NOWHERE, vm_name=['web01', 'db,02'], latest_per_vm=True,
+                                                                    created_after='2026-11-01T00:00:00Z'))
+    try:
+        [(query_type, kind, params, plan)] = plans
+        assert kind is not None and kind.level == 'point' and kind.query_type.lower() == term.lower()
+        assert params['sort'] == 'creation_time' and params['latest_per_vm'] is True
+        assert plan['filter'] == '({0}=="web01",{0}=="db,02");CreationTime>="2026-11-01T00:00:00Z"'.format(field)
+        # An agent point names no computer: one request a name, each point attributed to the name asked.
+        assert plan['names'] == (['web01', 'db,02'] if term == 'AgentRestorePoint' else [None])
+        assert client.session_id is None  # planned, not logged on
+    finally:
+        client.close()

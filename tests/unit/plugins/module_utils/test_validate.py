@@ -153,8 +153,8 @@ TASK_REFUSALS = [
 ]
 
 JOB_REFUSALS = [
-    ({'vm_name': 'web01'}, 'vm_name', 'task sessions only'),
-    ({'latest_per_vm': True}, 'latest_per_vm', 'task sessions only'),
+    ({'vm_name': 'web01'}, 'vm_name', 'task sessions and restore points only'),
+    ({'latest_per_vm': True}, 'latest_per_vm', 'task sessions and restore points only'),
     ({'state': 'InProgress'}, 'state', 'one or more of Starting, Stopping, Working'),
     ({'sort': 'vm_name'}, 'sort', 'must be one of'),
     ({'id': 'urn:veeam:BackupTaskSession:' + GUID}, 'id', 'BackupJobSession UID or GUID is expected'),

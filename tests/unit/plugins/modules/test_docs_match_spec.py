@@ -11,10 +11,10 @@ import pytest
 import yaml
 
 from ansible_collections.vbem.enterprise_manager.plugins.doc_fragments import attributes, connection, query
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, task_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, point_argument_spec, task_argument_spec
 from ansible_collections.vbem.enterprise_manager.plugins.modules import (
-    backup_task_session_info, cdp_task_session_info, job_session_info, replica_task_session_info, vm_protection_info,
+    backup_task_session_info, cdp_task_session_info, job_session_info, replica_task_session_info, restore_point_info, vm_protection_info,
 )
 
 FRAGMENTS = {
@@ -22,6 +22,7 @@ FRAGMENTS = {
     'vbem.enterprise_manager.attributes.info_module': attributes.ModuleDocFragment.INFO_MODULE,
     'vbem.enterprise_manager.connection': connection.ModuleDocFragment.DOCUMENTATION,
     'vbem.enterprise_manager.query': query.ModuleDocFragment.DOCUMENTATION,
+    'vbem.enterprise_manager.query.sessions': query.ModuleDocFragment.SESSIONS,
     'vbem.enterprise_manager.query.entity': query.ModuleDocFragment.ENTITY,
     'vbem.enterprise_manager.query.wait': query.ModuleDocFragment.WAIT,
     'vbem.enterprise_manager.query.latest_per_vm': query.ModuleDocFragment.LATEST_PER_VM,
@@ -42,6 +43,7 @@ def documented_options(module):
     (cdp_task_session_info, cdp_task_session_info.argument_spec()),
     (job_session_info, job_argument_spec()),
     (vm_protection_info, verdict.argument_spec()),
+    (restore_point_info, point_argument_spec()),
 ])
 def test_documentation_matches_argument_spec(module, spec):
     docs = documented_options(module)
@@ -61,6 +63,17 @@ def test_every_module_documents_examples_and_returns_with_samples(module):
     returns = yaml.safe_load(module.RETURN)
     for key in ('sessions', 'summary', 'truncated', 'filter'):
         assert 'sample' in returns[key] or 'contains' in returns[key], key
+
+
+def test_restore_point_info_documents_every_key_a_point_has():
+    yaml.safe_load(restore_point_info.EXAMPLES)
+    returns = yaml.safe_load(restore_point_info.RETURN)
+    assert sorted(returns) == ['filter', 'points', 'summary', 'truncated']
+    keys = set(['links'])
+    for source in point_argument_spec()['type']['choices']:
+        keys.update(sessions.normalise({}, sources.get(source).session_kind))
+    assert sorted(returns['points']['contains']) == sorted(keys)
+    assert sorted(returns['summary']['contains']) == sorted(sessions.summarise([], sessions.KINDS['vm_restore_point']))
 
 
 def test_the_gate_module_documents_examples_and_returns_with_samples():
