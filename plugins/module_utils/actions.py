@@ -598,7 +598,7 @@ def collect(client, timeout, check_mode=False, clock=time.monotonic, sleep=time.
         if not success:
             raise EmError('EM could not collect from backup server {0}: {1}'.format(
                 name, (message or 'EM gave no message').rstrip('.') + '.'))
-        log.append('EM collected from backup server {0}: {1}'.format(name, (message or 'no message').rstrip('.') + '.'))
+        log.append("EM's collection task for backup server {0} finished: {1}".format(name, (message or 'no message').rstrip('.') + '.'))
     return {'status': 'collected', 'backup_servers': names, 'log': log}
 
 
