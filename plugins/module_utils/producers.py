@@ -180,8 +180,8 @@ def _read(client, kind, params, plan, filter_text, producers, keys, check, agent
         check(kind, params, session)
         if agent and session.get('job_type') != AGENT_JOB_TYPE:
             raise EmError('EM answered a query for {0} job sessions with a {1} session ({2}): the answer is not what was '
-                          'asked, so no computer is judged on it.'.format(AGENT_JOB_TYPE, session.get('job_type'),
-                                                                         session.get('name')))
+                          'asked, so no computer is judged on it.'.format(
+                              AGENT_JOB_TYPE, session.get('job_type'), session.get('name')))
         order.see(session)
         producers.see(session, related)
         return False
