@@ -174,13 +174,16 @@ class ActionModule(ActionBase):
             params = checked.validated_parameters
             from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import get_client
             client = get_client(EmOptionAdapter.from_dict(params))
-            plan = verdict.plan_protection(client, vms, params)
+            plan = verdict.plan_protection(client, vms, params, check_mode=bool(self._play_context.check_mode))
             deadline = (query.utcnow() + timedelta(seconds=plan['policy'].wait_timeout)).strftime('%H:%M UTC')
             reporter = gate_batch.WaitReporter(display.display, time.monotonic, plan['policy'].sources,
                                                plan['wait_sleep'], deadline_text=deadline)
             try:
                 with client:
                     report = verdict.protection_report(client, plan, progress=reporter)
+                # Every request that makes EM do something shows in the log (backup_gate_collect).
+                for line in (report.get('collect') or {}).get('log', []):
+                    display.display('Backup gate: ' + line)
             finally:
                 for warning in client.warnings:
                     display.warning(warning)
@@ -215,7 +218,8 @@ class ActionModule(ActionBase):
                     display.v(line)
                 created = dict((host, vms[host]) for host in hosts if backup['vms'][host]['status'] == 'created')
                 if created:
-                    again = verdict.plan_protection(client, created, params)
+                    # The quick backups' tasks finished once EM had collected them: no second collection.
+                    again = verdict.plan_protection(client, created, dict(params, collect=False))
                     rejudged = verdict.protection_report(client, again)
         finally:
             for warning in client.warnings:

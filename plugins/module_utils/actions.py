@@ -55,6 +55,7 @@ GOOD_RESULTS = ('Success', 'Warning')
 ROLE_SENTENCE = {
     'quick_backup': 'Quick Backup needs an EM account with the Portal Administrator or Portal User role',
     'job_start': 'starting a job needs an EM account with the Portal Administrator role',
+    'collect': 'collecting data from backup servers needs an EM account with the Portal Administrator role',
 }
 
 
@@ -174,9 +175,7 @@ def _link(entity, rel, type_name):
     return None
 
 
-def _href_id(href):
-    """The last path segment of an EM link (a GUID or ``task-N``), without the query string."""
-    return href.split('?', 1)[0].rstrip('/').rsplit('/', 1)[-1]
+_href_id = parsing.href_id
 
 
 def _point_summary(point):
@@ -542,6 +541,66 @@ def run_quick_backup_module(module):
 
 
 # -- job start -------------------------------------------------------------------------------------
+
+# -- data collection -------------------------------------------------------------------------------
+
+COLLECT_MESSAGE_CHECK_MODE = 'Check mode: EM was not asked to collect; the gate judged what EM had collected already.'
+
+
+def collect(client, timeout, check_mode=False, clock=time.monotonic, sleep=time.sleep, interval=None):
+    """Ask EM to collect from every backup server now, and follow each task until it finished (the gate's ``collect``).
+
+    EM collects from its backup servers about every 15 minutes
+    (``ug_collecting_data_from_backup_servers``), so a run minutes old may
+    not show yet. ``GET /backupServers`` names the servers; ``POST
+    /backupServers/{ID}?action=collect`` answers 202 with a ``Task``
+    (``post_backupservers_id_collect``), followed as a quick backup's task,
+    inside this logon, until ``Finished`` or ``timeout`` seconds. Collecting
+    changes no backup data but starts an EM job, so check mode sends nothing
+    and says so. Returns ``{'status': 'collected'|'skipped', 'backup_servers':
+    [names], 'log': [sentences]}``; raises EmError with one sentence when a
+    collection is refused, fails or does not finish in time (the gate then
+    fails closed: it was asked not to judge on data EM had not collected).
+    """
+    doc = client.get('backupServers')
+    servers = []
+    for ref in parsing.extract_items(doc, 'Refs'):
+        guid = sessions.guid_of(parsing.ci_get(ref, 'UID')) or _href_id(parsing.ci_get(ref, 'Href') or '')
+        if not guid or not sessions.is_guid(guid):
+            raise EmError('EM listed a backup server without an id ({0!r}), so it cannot be asked to collect.'.format(
+                parsing.ci_get(ref, 'Name')))
+        servers.append((guid, parsing.ci_get(ref, 'Name') or guid))
+    if not servers:
+        raise EmError('EM lists no backup server, so there is nothing to collect from (collect: true).')
+    names = [name for _guid, name in servers]
+    if check_mode:
+        return {'status': SKIPPED, 'backup_servers': names, 'log': [COLLECT_MESSAGE_CHECK_MODE]}
+    log = []
+    deadline = clock() + timeout
+    interval = DEFAULT_POLL_INTERVAL if interval is None else interval
+    for guid, name in servers:
+        try:
+            _status, task = client.post('backupServers/{0}?action=collect'.format(guid), None, content_type='application/xml')
+        except EmInterrupted:
+            raise
+        except EmError as exc:
+            raise EmError(_role_hint(exc, 'collect', 'to collect from backup server {0}'.format(name)),
+                          url=exc.url, status=exc.status, em_message=exc.em_message)
+        task_id = parsing.ci_get(task, 'TaskId') if isinstance(task, dict) else None
+        log.append('Asked EM to collect from backup server {0}: EM task {1}.'.format(name, task_id))
+        if not task_id:
+            raise EmError('EM accepted the collection from backup server {0} but named no task to follow.'.format(name))
+        done = poll_task(client, task_id, deadline, min(interval, max(timeout / 10.0, 0.1)), clock, sleep)
+        if done is None:
+            raise EmError('EM had not finished collecting from backup server {0} after collect_timeout ({1} s); the gate '
+                          'judges no VM on data EM may not have collected yet.'.format(name, timeout))
+        success, message = task_outcome(done)
+        if not success:
+            raise EmError('EM could not collect from backup server {0}: {1}'.format(
+                name, (message or 'EM gave no message').rstrip('.') + '.'))
+        log.append("EM's collection task for backup server {0} finished: {1}".format(name, (message or 'no message').rstrip('.') + '.'))
+    return {'status': 'collected', 'backup_servers': names, 'log': log}
+
 
 def plan_job_start(params):
     """Check the job_start options without talking to EM; returns the plan dict."""

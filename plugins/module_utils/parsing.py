@@ -367,6 +367,11 @@ def paging_info(doc):
     return _int('PageNum'), _int('PageSize'), _int('PagesCount')
 
 
+def href_id(href):
+    """The last path segment of an EM link (a GUID or ``task-N``), without the query string."""
+    return href.split('?', 1)[0].rstrip('/').rsplit('/', 1)[-1]
+
+
 def link_dicts(entity, rel=None):
     """Return an entity's links as snake_case dicts ``{rel, href, name, type}``; with ``rel``, only those of that Rel."""
     wanted = rel.lower() if rel else None

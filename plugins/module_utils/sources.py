@@ -32,9 +32,14 @@ class Source(object):
     inside a sentence (``backup``, but ``CDP``).
     ``running``/``accept`` apply to session sources only: a restore point is
     never running and has no result.
+    ``producer``: for a restore point source, the ``sessions.KINDS`` entry of
+    the sessions ``require_session_result`` judges (``backup_task``: the task
+    session whose ``Related`` link names the point; ``backup_job``: the
+    computer's newest ``AgentManagement`` job session), None where EM
+    documents no link from a session to the point (``replica_point``).
     """
 
-    def __init__(self, name, kind, session_kind, label, live=False, subject='VM', noun=None):
+    def __init__(self, name, kind, session_kind, label, live=False, subject='VM', noun=None, producer=None):
         self.name = name
         self.noun = noun or label.lower()
         self.kind = kind
@@ -42,6 +47,7 @@ class Source(object):
         self.label = label
         self.live = live
         self.subject = subject
+        self.producer = sessions.KINDS[producer] if producer else None
 
     @property
     def query_type(self):
@@ -72,15 +78,17 @@ TABLE = (
     Source('backup', 'sessions', 'backup_task', 'Backup'),
     Source('replica', 'sessions', 'replica_task', 'Replica'),
     Source('cdp', 'sessions', 'cdp_task', 'CDP', live=True, noun='CDP'),
-    Source('restore_point', 'points', 'vm_restore_point', 'Restore point'),
+    Source('restore_point', 'points', 'vm_restore_point', 'Restore point', producer='backup_task'),
     Source('replica_point', 'points', 'vm_replica_point', 'Replica point'),
-    Source('agent', 'points', 'agent_restore_point', 'Agent restore point', subject='computer'),
+    Source('agent', 'points', 'agent_restore_point', 'Agent restore point', subject='computer', producer='backup_job'),
 )
 BY_NAME = dict((source.name, source) for source in TABLE)
 # Every source the gate (vm_protection_info, the role) judges.
 NAMES = tuple(source.name for source in TABLE)
 # The session sources: what the session report and the inventory read.
 SESSION_NAMES = tuple(source.name for source in TABLE if source.kind == 'sessions')
+# The point sources require_session_result applies to (EM links their points to the sessions that made them).
+PRODUCED_NAMES = tuple(source.name for source in TABLE if source.producer is not None)
 
 
 def get(name):

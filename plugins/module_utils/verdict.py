@@ -61,6 +61,7 @@ from datetime import datetime
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, sources as source_table
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import producers as producer_sessions
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
 
 # Every source the gate judges (see sources.TABLE); SOURCES are the session sources, the ones the inventory reads.
@@ -77,6 +78,7 @@ DEFAULT_MAX_AGE = '24h'
 DEFAULT_LOOKBACK = '30d'
 DEFAULT_WAIT_TIMEOUT = 1800
 DEFAULT_WAIT_SLEEP = 10
+DEFAULT_COLLECT_TIMEOUT = 600
 MIN_URL_LENGTH = 1024
 
 _UNIT_WORDS = {'s': 'second', 'm': 'minute', 'h': 'hour', 'd': 'day', 'w': 'week'}
@@ -107,12 +109,15 @@ class Policy(object):
     ISO-8601 date-time; ``accept`` the results that pass; ``running`` says
     what a running newest session means (``wait``: it was waited for, so
     still running is ``wait_timeout``; ``fail``: ``running``; ``previous``:
-    judge the newest completed one); ``require`` combines ``sources``.
-    Raises EmError with one sentence on anything else.
+    judge the newest completed one); ``require`` combines ``sources``;
+    ``require_session_result`` also judges, for ``restore_point`` and
+    ``agent``, the session behind the newest point on ``accept`` (see
+    ``judge_producer``). Raises EmError with one sentence on anything else.
     """
 
     def __init__(self, now=None, max_age=DEFAULT_MAX_AGE, accept=('Success',), running='wait', require='any',
-                 sources=('backup',), lookback=DEFAULT_LOOKBACK, job_name=None, wait_timeout=DEFAULT_WAIT_TIMEOUT):
+                 sources=('backup',), lookback=DEFAULT_LOOKBACK, job_name=None, wait_timeout=DEFAULT_WAIT_TIMEOUT,
+                 require_session_result=False):
         self.now = now if now is not None else query.utcnow()
         self.sources = validate.distinct_choices(sources, 'sources', GATE_SOURCES)
         self.accept = validate.distinct_choices(accept, 'accept', ACCEPTABLE_RESULTS)
@@ -128,6 +133,16 @@ class Policy(object):
             raise EmError('job_name filters sessions, but EM documents no job field for the restore points of {0}; '
                           'leave job_name unset or judge session sources only.'.format(', '.join(points)))
         self.wait_timeout = wait_timeout
+        self.require_session_result = validate.flag(require_session_result, 'require_session_result')
+        if require_session_result:
+            unlinked = [source for source in points if source not in source_table.PRODUCED_NAMES]
+            if unlinked:
+                raise EmError('require_session_result judges the session that made a restore point, but EM documents no '
+                              'link from a session to the points of {0}; judge {1} with it, or leave it false.'.format(
+                                  ', '.join(unlinked), ' or '.join(source_table.PRODUCED_NAMES)))
+            if not [source for source in points if source in source_table.PRODUCED_NAMES]:
+                raise EmError('require_session_result applies to the sources {0} only, and sources holds neither; add one '
+                              'or leave it false.'.format(', '.join(source_table.PRODUCED_NAMES)))
 
     def older_than(self):
         """``older than 24h`` or ``older than the cutoff 2026-11-29 06:00 UTC``: the stale half of a reason."""
@@ -154,12 +169,17 @@ def _jobs_phrase(policy):
     return ' of job{0} {1}'.format('s' if len(policy.job_name) > 1 else '', ', '.join(policy.job_name))
 
 
-def _distrusted(source, session, policy):
-    """The failing verdict for a session whose time or state cannot be judged, or None."""
+def _distrusted(source, session, policy, kind=None, what=None):
+    """The failing verdict for a session whose time or state cannot be judged, or None.
+
+    ``kind`` and ``what`` name a session of another kind than the source's
+    own (the session behind a restore point) and how a reason calls it.
+    """
     fault = sessions.time_fault(session.get('creation_time'), policy.now)
     entry = source_table.get(source)
-    what = '{0} {1}'.format(_point_what(entry, session), _where(session)) if entry.points else \
-        '{0} session {1}'.format(source, _in_job(session))
+    if what is None:
+        what = '{0} {1}'.format(_point_what(entry, session), _where(session)) if entry.points else \
+            '{0} session {1}'.format(source, _in_job(session))
     if fault and fault[0] == 'future_time':
         ahead = fault[1] - policy.now
         return _verdict(False, 'future_time', '{0} is dated {1}, {2} after the controller\'s clock ({3}), beyond the {4} '
@@ -170,8 +190,10 @@ def _distrusted(source, session, policy):
         return _verdict(False, 'bad_time', '{0} has the creation time {1}, which is {2}; EM\'s answer cannot be judged'.format(
             what, validate.shown(session.get('creation_time')),
             'not a time' if fault[1] is None else 'before {0}'.format(sessions.EARLIEST_TIME.year)), session)
-    kind = entry.session_kind
-    if not entry.points and not sessions.is_known_state(session, kind):
+    if kind is None and entry.points:
+        return None
+    kind = kind or entry.session_kind
+    if not sessions.is_known_state(session, kind):
         return _verdict(False, 'unknown_state', '{0} has the state {1}, which EM does not document for {2} ({3}); it is not '
                         'judged as completed'.format(what, validate.shown(session.get('state')), kind.query_type, ', '.join(kind.states)),
                         session)
@@ -289,6 +311,60 @@ def judge_point(source, newest, policy):
     return _verdict(True, 'passed', '{0} at {1} {2}'.format(entry.noun, _moment(created), _where(newest)), newest)
 
 
+# How a reason names the session behind a point of each source (require_session_result).
+_PRODUCER_WORDS = {
+    'restore_point': 'the backup task session that made it',
+    'agent': 'the newest Veeam Agent session of this computer',
+}
+
+
+def judge_producer(source, point_verdict, session, policy):
+    """With ``require_session_result``: judge the session behind a passing point verdict (``session`` or None).
+
+    For ``restore_point`` the session is the backup task session whose
+    ``Related`` link names the point; for ``agent`` the computer's newest
+    completed ``AgentManagement`` session. None found fails the VM with
+    ``no_session`` (the gate does not pass on evidence it cannot see); a
+    session whose time or state cannot be trusted fails as any session
+    would; then its result is judged on ``accept`` with the codes of a
+    session source (``failed_result``, ``warning_result``,
+    ``unaccepted_result``; ``running`` while the session that made the point
+    still runs). A failing point verdict is returned unchanged.
+    """
+    if not point_verdict['passed']:
+        return point_verdict
+    entry = source_table.get(source)
+    words = _PRODUCER_WORDS[source]
+    shown = point_verdict['reason']
+    if session is None:
+        if entry.producer.level == 'task':
+            missing = ('no backup task session EM lists {0} links to it, so require_session_result cannot be met (a point '
+                       'copied by a backup copy job or imported has no such session, and EM keeps sessions for about '
+                       '30 days)').format(policy.in_lookback())
+        else:
+            missing = ('EM lists no completed Veeam Agent session for this computer {0}, so require_session_result cannot '
+                       'be met').format(policy.in_lookback())
+        return _verdict(False, 'no_session', '{0}, but {1}'.format(shown, missing), point_verdict['session'])
+    distrusted = _distrusted(source, session, policy, kind=entry.producer, what='{0} ({1})'.format(words, session.get('name')))
+    if distrusted:
+        return distrusted
+    result = session.get('result') if session.get('result') is not None else 'None'
+    if sessions.is_running(session):
+        return _verdict(False, 'running', '{0}, but {1} is still running (started {2} {3})'.format(
+            shown, words, _moment(session.get('creation_time')), _in_job(session)), session)
+    at = '{0} at {1} {2}'.format(result, _moment(session.get('end_time') or session.get('creation_time')), _in_job(session))
+    if result in policy.accept:
+        return _verdict(True, 'passed', '{0}; {1} ended {2}'.format(shown, words, at), point_verdict['session'])
+    em_reason = session.get('reason') or session.get('failure_message') or 'EM gave no reason'
+    if result == 'Failed':
+        return _verdict(False, 'failed_result', '{0}, but {1} ended {2}: {3}'.format(shown, words, at, em_reason), session)
+    if result == 'Warning':
+        return _verdict(False, 'warning_result', '{0}, but {1} ended {2}: {3} (Warning is not accepted)'.format(
+            shown, words, at, em_reason), session)
+    return _verdict(False, 'unaccepted_result', '{0}, but {1} ended {2}, which is not an accepted result (accept: {3})'.format(
+        shown, words, at, ', '.join(policy.accept)), session)
+
+
 def combine(verdicts, policy):
     """Combine per-source verdicts (``{source: verdict}``) as ``policy.require`` says.
 
@@ -314,11 +390,14 @@ def combine(verdicts, policy):
     return {'passed': passed, 'code': code, 'reason': reason}
 
 
-def judge_vm(found, policy, requested_name=None):
+def judge_vm(found, policy, requested_name=None, produced=None):
     """Judge one VM from ``found = {source: evidence}`` (missing sources count as nothing found).
 
     Each evidence is an ``Evidence`` (from ``Findings.evidence``) or a pair
-    ``(newest, completed)`` of sessions already chosen by time. Returns
+    ``(newest, completed)`` of sessions already chosen by time. With
+    ``policy.require_session_result``, ``produced`` maps a restore point
+    source to the session behind the VM's newest point (see
+    ``judge_producer``; a source missing from it counts as none found). Returns
     ``{'vm_name', 'passed', 'code', 'reason', 'sources': {source: verdict}}``;
     ``vm_name`` is EM's spelling when EM has a session of the VM, else
     ``requested_name``. A name that matches more than one VM (see the
@@ -337,6 +416,8 @@ def judge_vm(found, policy, requested_name=None):
     else:
         for source in policy.sources:
             verdicts[source] = judge_source(source, evidence[source].newest, evidence[source].completed, policy)
+            if policy.require_session_result and source in source_table.PRODUCED_NAMES:
+                verdicts[source] = judge_producer(source, verdicts[source], (produced or {}).get(source), policy)
         vm_name = next(iter(candidates), None)
     verdict = combine(verdicts, policy)
     return {
@@ -422,14 +503,21 @@ def _targets(vms):
     return pairs
 
 
-def plan_protection(client, vms, params, now=None):
+def _flag(params, option):
+    value = params.get(option)
+    return False if value is None else validate.flag(value, option)
+
+
+def plan_protection(client, vms, params, now=None, check_mode=False):
     """Check the gate's input and plan its queries, without talking to EM.
 
     ``params`` holds the module options (sources, require, max_age, accept,
-    running, wait_timeout, wait_sleep, job_name, lookback, max_url_length,
-    page_size). ``client`` only lends its base URL. Raises EmError with one
-    sentence on bad input, including a name too long for any request. The
-    plan carries the requests it split for all names, per source
+    running, wait_timeout, wait_sleep, job_name, lookback,
+    require_session_result, collect, collect_timeout, max_url_length,
+    page_size). ``client`` only lends its base URL. ``check_mode``: nothing
+    is sent that makes EM do something (no collection). Raises EmError with
+    one sentence on bad input, including a name too long for any request.
+    The plan carries the requests it split for all names, per source
     (``plan['requests'][source]['window']`` and ``['lookback']``).
     """
     policy = Policy(
@@ -442,6 +530,7 @@ def plan_protection(client, vms, params, now=None):
         lookback=params.get('lookback') if params.get('lookback') is not None else DEFAULT_LOOKBACK,
         job_name=params.get('job_name'),
         wait_timeout=validate.given_number(params, 'wait_timeout', DEFAULT_WAIT_TIMEOUT),
+        require_session_result=_flag(params, 'require_session_result'),
     )
     targets = _targets(vms)
     names = []
@@ -459,6 +548,9 @@ def plan_protection(client, vms, params, now=None):
         # Below about 1 KB not even one short name fits beside the fixed part of a query URL.
         'max_url_length': validate.given_number(params, 'max_url_length', info.DEFAULT_MAX_URL_LENGTH, MIN_URL_LENGTH),
         'concurrency': params.get('concurrency') or query.DEFAULT_CONCURRENCY,
+        'collect': _flag(params, 'collect'),
+        'collect_timeout': validate.given_number(params, 'collect_timeout', DEFAULT_COLLECT_TIMEOUT),
+        'check_mode': bool(check_mode),
     }
     # Split both queries for every name now, so a name no request can carry fails before logon; the
     # reads of all names use these requests (a look back for fewer names splits its own).
@@ -712,8 +804,17 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
     (``seconds`` left until the deadline), ``wait`` before each further one,
     then ``done`` (``seconds`` waited) or ``timeout`` (``names`` still
     running); ``names`` are the requested VM names, in request order.
+
+    With ``collect``, EM first collects from every backup server (see
+    ``actions.collect``; not in check mode), and the result says so under
+    ``collect``. With ``require_session_result``, the sessions behind the
+    passing newest points are read last (``producers.find``).
     """
     policy = plan['policy']
+    collected = None
+    if plan.get('collect'):
+        from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions
+        collected = actions.collect(client, plan['collect_timeout'], plan.get('check_mode', False), clock=clock, sleep=sleep)
     by_fold = dict((fold(name), name) for name in plan['names'])
     kinds = dict((source, sessions.KINDS[SOURCE_KINDS[source]]) for source in policy.sources)
     findings = dict((source, Findings(source, policy.now)) for source in policy.sources)
@@ -766,7 +867,20 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
                 planned = plan['requests'][source]['lookback'] if names == plan['names'] else None
                 _scan(client, kinds[source], _lookback_params(plan, names, source), plan, found,
                       wanted=set(keys), stop=stop, requests=planned)
-    return _report(plan, findings)
+    produced = {}
+    if policy.require_session_result:
+        for source in policy.sources:
+            entry = source_table.get(source)
+            if entry.producer is None:
+                continue
+            # Only a point that passes can be failed by its session: the others are not asked about.
+            fresh = dict((key, findings[source].newest(key)) for key in by_fold if findings[source].newest(key) is not None
+                         and judge_point(source, findings[source].newest(key), policy)['passed'])
+            produced[source] = producer_sessions.find(client, entry, fresh, by_fold, plan, _check_window)
+    report = _report(plan, findings, produced)
+    if collected is not None:
+        report['collect'] = collected
+    return report
 
 
 def _must_wait(source, session, policy):
@@ -785,14 +899,15 @@ def _needs_lookback(found, key, policy):
     return policy.running == 'previous' and not found.complete(key)
 
 
-def _report(plan, findings):
+def _report(plan, findings, produced=None):
     policy = plan['policy']
     verdicts = {}
     for _key, name in plan['targets']:
         # Per requested spelling: names folding alike share their findings, not their verdict (casefold twins).
         if name not in verdicts:
             found = dict((source, findings[source].evidence(fold(name))) for source in policy.sources)
-            verdicts[name] = judge_vm(found, policy, requested_name=name)
+            made = dict((source, by_key.get(fold(name))) for source, by_key in (produced or {}).items())
+            verdicts[name] = judge_vm(found, policy, requested_name=name, produced=made)
     vms, passed, failed = {}, [], []
     by_code = dict((code, 0) for code in CODES)
     for key, name in plan['targets']:
@@ -821,6 +936,9 @@ def argument_spec():
         wait_sleep=dict(type='int', default=DEFAULT_WAIT_SLEEP),
         job_name=dict(type='raw'),
         lookback=dict(type='str', default=DEFAULT_LOOKBACK),
+        require_session_result=dict(type='bool', default=False),
+        collect=dict(type='bool', default=False),
+        collect_timeout=dict(type='int', default=DEFAULT_COLLECT_TIMEOUT),
         max_url_length=dict(type='int', default=info.DEFAULT_MAX_URL_LENGTH),
         page_size=dict(type='int', default=validate.DEFAULT_PAGE_SIZE),
     )
@@ -831,6 +949,6 @@ def run_module(module):
     """The gate module's whole run: every option checked before logon, then one logon for all queries."""
     return info.run_client_module(
         module,
-        lambda client: plan_protection(client, module.params['vms'], module.params),
+        lambda client: plan_protection(client, module.params['vms'], module.params, check_mode=module.check_mode),
         protection_report,
     )

@@ -41,7 +41,14 @@ description:
     O(job_name) with a point source is refused).
   - V(agent) judges Veeam Agent computers (physical servers, cloud machines) by computer name, on their newest
     C(AgentRestorePoint). EM's agent points do not name their computer, so they are read with one query per name.
-  - This module never changes anything on EM and supports check mode.
+  - With O(require_session_result), a fresh point also needs an O(accept)ed session behind it - for V(restore_point)
+    the backup task session whose C(Related) link names the point, for V(agent) the computer's newest completed Veeam
+    Agent (C(AgentManagement)) session. They are read newest first, in a bounded number of queries, as far back as
+    O(lookback); a point no session is found for fails with C(no_session).
+  - EM collects from its backup servers about every 15 minutes, so a backup minutes old may not show yet. With
+    O(collect), EM is asked to collect from every backup server first (one C(POST /backupServers/{ID}?action=collect)
+    each, its task followed up to O(collect_timeout)). That starts an EM data collection job but changes no backup data.
+  - This module never changes backup data on EM and supports check mode; in check mode O(collect) sends nothing.
 author:
   - vbem.enterprise_manager contributors (@vbem)
 options:
@@ -111,6 +118,35 @@ options:
         Same formats as O(max_age); it must reach at least as far back.
     type: str
     default: 30d
+  require_session_result:
+    description:
+      - For the V(restore_point) and V(agent) sources, a fresh newest point passes only when the session behind it
+        ended with an O(accept)ed result - for V(restore_point) the backup task session that made the point (EM links
+        it to the point with C(Related)), for V(agent) the computer's newest completed Veeam Agent session. Its result
+        is judged with the codes of a session source (C(failed_result), C(warning_result), C(unaccepted_result),
+        C(running) while the session behind the point still runs).
+      - A point with no such session in EM's session history (O(lookback), at most EM's 30 days) fails with
+        C(no_session) - a point copied by a backup copy job or imported has none.
+      - Refused with V(replica_point) (EM documents no link from a replica session to its point) and without
+        V(restore_point) or V(agent) in O(sources).
+      - Agent sessions name no computer in a field; a session counts for a computer when its C(Related) link names the
+        computer's newest point or its job name ends in C( - <computer>).
+    type: bool
+    default: false
+  collect:
+    description:
+      - Ask EM to collect from every backup server now, and wait until it has, before judging - for a backup that ended
+        minutes ago, which EM's periodic collection (about every 15 minutes) may not have picked up yet.
+      - Needs an EM account with the Portal Administrator role. When a collection is refused, fails, or does not
+        finish within O(collect_timeout), every VM fails closed (the task fails with the reason).
+      - In check mode nothing is sent, C(collect.status) is V(skipped) and the VMs are judged on what EM has.
+    type: bool
+    default: false
+  collect_timeout:
+    description:
+      - Seconds to wait, for all backup servers together, for EM's collection tasks with O(collect).
+    type: int
+    default: 600
   max_url_length:
     description:
       - The longest request URL to send. Long name lists are split into as many queries as needed to stay below it.
@@ -216,6 +252,16 @@ vms:
           reason: newest backup 2026-11-27 21:40 UTC (Success) is older than 24h
           session: {uid: "urn:veeam:BackupTaskSession:6745a759-2205-4cd2-b172-8ec8f7e60ef8", vm_name: WEB01,
                     job_name: Web Daily, state: Completed, result: Success, creation_time: "2026-11-27T21:40:12Z"}
+collect:
+  description: What O(collect) did - C(status) (V(collected), or V(skipped) in check mode), C(backup_servers) (their
+    names) and C(log) (one sentence per request and task).
+  returned: when O(collect) is true
+  type: dict
+  sample:
+    status: collected
+    backup_servers: [vbr01.corp.example.com]
+    log: ["Asked EM to collect from backup server vbr01.corp.example.com: EM task task-1.",
+          "EM's collection task for backup server vbr01.corp.example.com finished: Data collection started. To view results, go to Sessions."]
 passed_vms:
   description: The keys of the VMs that passed, in the order requested.
   returned: success

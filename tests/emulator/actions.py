@@ -39,7 +39,7 @@ _OUTCOME_RULES = (('fail', 'Failed'), ('warn', 'Warning'))
 _LOOKUP_TYPES = ('Vm', 'Host', 'Cluster', 'Template', 'VirtualApp', 'Vc', 'Datacenter', 'Folder', 'Datastore',
                  'ComputeResource', 'ResourcePool', 'Tag', 'Category', 'StoragePod')
 _POINT_KINDS = ('VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint')
-_POINT_KEYS = ('type', 'vm_name', 'computer_name', 'job_name', 'created', 'point_type')
+_POINT_KEYS = ('type', 'vm_name', 'computer_name', 'job_name', 'created', 'point_type', 'collected')
 _ACTION_KEYS = ('duration', 'collection_lag', 'outcomes', 'clear_log', 'finish_now')
 _AGENT_SESSION_KEYS = ('computer_name', 'job_name', 'result', 'created')
 _COLLECT_MESSAGE = 'Data collection started. To view results, go to Sessions.'
@@ -92,6 +92,7 @@ class Actions:
         self.duration = float(duration)
         self.collection_lag = float(collection_lag)
         self.outcomes = {}
+        self.collections = 0
         self.rng = random.Random('emulator-actions:%d' % live.dataset.seed)
         self._numbers = itertools.count(1)
         self._tasks = {}
@@ -263,7 +264,10 @@ class Actions:
             for task in tasks:
                 if not task.tracks and task.done_at <= now < task.visible_at:
                     task.visible_at = now
+            self.live.protection.collect()
             task = self._new_task(req, 'CollectingBackupServer', done_at=now, visible_at=now, message=_COLLECT_MESSAGE)
+        with self._lock:
+            self.collections += 1
         return self._task_response(req, task, 202)
 
     def _start_run(self, req, job, vms, operation):
@@ -398,7 +402,7 @@ class Actions:
         with self._lock:
             log = [dict(entry) for entry in self._log]
         return {'duration': self.duration, 'collection_lag': self.collection_lag, 'outcomes': dict(self.outcomes),
-                'actions': log}
+                'collections': self.collections, 'actions': log}
 
     def _configure(self, body):
         if not isinstance(body, dict):
@@ -465,14 +469,17 @@ class Actions:
         point_type = body.get('point_type', 'Increment')
         if point_type not in ('Full', 'Increment'):
             raise ControlError('point_type must be Full or Increment, not %s.' % _show(point_type))
+        collected = body.get('collected', True)
+        if not isinstance(collected, bool):
+            raise ControlError('collected must be true or false, not %s.' % _show(collected))
         ensure_rows(self.dataset, kind)
         live = self.live
         with live.lock:
             created = live.when('created', body.get('created', 'now'), live.now_us())
             owner, uid = self._point_owner(kind, body.get('job_name'), name)
-            row = live.protection.add_point(kind, owner, name, uid, created, point_type)
+            row = live.protection.add_point(kind, owner, name, uid, created, point_type, collected)
         return {'uid': row['uid'], 'type': kind, name_key: name, 'created': format_utc(created),
-                'backup': row.get('backup_name') or row.get('replica_name')}
+                'backup': row.get('backup_name') or row.get('replica_name'), 'collected': collected}
 
     def add_agent_session(self, body):
         """``POST /_emulator/agent_sessions``: one finished AgentBackup run with an AgentManagement child for a computer."""

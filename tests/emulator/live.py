@@ -41,7 +41,7 @@ _TIME_HELP = ('an ISO-8601 time such as "2025-08-15T21:40:00Z", "now", or a time
               'such as "-2d", "-30m" or "-1h30m"')
 _FINISH_KEYS = ('vm_names', 'uids', 'all', 'result', 'reason')
 _ADD_KEYS = ('type', 'vm_name', 'job_name', 'state', 'result', 'reason', 'created', 'end', 'finish_after',
-             'finish_result', 'finish_reason')
+             'finish_result', 'finish_reason', 'made_point')
 _WORST = {'Success': 0, 'Warning': 1, 'Failed': 2}
 _JOB_FAILURE = 'Processing finished with errors for one or more VMs.'
 _CDP_FAILURE = 'One or more VMs failed to replicate.'
@@ -405,6 +405,10 @@ class Live:
         if finish_after is None and any(key in body for key in ('finish_result', 'finish_reason')):
             raise ControlError('finish_result and finish_reason need finish_after (seconds until the session finishes).')
         finish_result, finish_reason = self._chosen_outcome(body, 'finish_result', 'finish_reason')
+        made_point = body.get('made_point')
+        if made_point is not None and (not isinstance(made_point, bool) or kind != 'BackupTaskSession' or running):
+            raise ControlError('made_point applies to a completed BackupTaskSession and must be true or false, not %s.' %
+                               _show(made_point))
         with self.lock:
             now_us = self.now_us()
             created = self.when('created', body.get('created', 'now'), now_us)
@@ -417,7 +421,7 @@ class Live:
             vm = self._vm_record(owner, vm_name)
             if reason is None:
                 reason = pick_reason(self.rng, result)
-            task = self._add_rows(kind, owner, vm, created, end, result, reason)
+            task = self._add_rows(kind, owner, vm, created, end, result, reason, made_point)
             finish_at = None
             if finish_after is not None:
                 if finish_result is None and not cdp:
@@ -483,7 +487,7 @@ class Live:
         owner['vms'] = owner['vms'] + [vm]
         return vm
 
-    def _add_rows(self, kind, owner, vm, created, end, result, reason):
+    def _add_rows(self, kind, owner, vm, created, end, result, reason, made_point=None):
         """Build and publish the task row and its own parent session row."""
         server = owner['server']
         cdp = kind == 'CdpReplicaTaskSession'
@@ -516,6 +520,8 @@ class Live:
         }
         if not cdp:
             task.update(job_uid=owner['uid'], job_name=owner['name'])
+        if made_point is not None:
+            task['made_point'] = made_point  # overrides the result rule (points.made_point)
         self._insert(parent_kind, parent)
         self._insert(kind, task)
         self.protection.sessions_finished({kind: [task]})

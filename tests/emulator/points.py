@@ -29,6 +29,7 @@ from .data import DAY_US, GIB, MINUTE_US, format_name_time, format_utc, pick_rea
 LAZY_KINDS = ('RestorePoint', 'BackupFile', 'VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint')
 EAGER_KINDS = ('HierarchyRoot', 'Backup', 'AgentBackupJob')
 POINT_RESULTS = ('Success', 'Warning')
+_POINT_TYPES = ('VmRestorePoint', 'VmReplicaPoint', 'AgentRestorePoint')
 # VMware hierarchy roots get vCenter names in server order.
 _VCENTERS = ('vc01.corp.example.com', 'vc02.corp.example.com', 'vc-dr.corp.example.com')
 _AGENT_JOBS = (
@@ -59,8 +60,16 @@ def point_name(name, creation):
 
 
 def made_point(task):
-    """Whether a task session (or agent child session) produced a restore point: it completed with Success or Warning."""
-    return task.get('end') is not None and task.get('result') in POINT_RESULTS
+    """Whether a task session (or agent child session) produced a restore point: it completed with Success or Warning.
+
+    A session added with ``made_point`` (``POST /_emulator/sessions``) says so itself: a Failed session that left a
+    point (EM's docs are silent on whether one can; the gate must not trust a point its session disowns).
+    """
+    if task.get('end') is None:
+        return False
+    if task.get('made_point') is not None:
+        return task['made_point']
+    return task.get('result') in POINT_RESULTS
 
 
 def sql_time_name(us):
@@ -96,6 +105,7 @@ class Protection:
         self.agent_sessions = []
         self.retired_vms = []
         self.retired_computers = [_RETIRED_AGENT]
+        self.uncollected = []
         self.chains = set()
         # Only the generated history has points older than its oldest session: jobs, and VMs of a job, added at run time
         # start fresh. Job id -> the names of the VMs it had at start.
@@ -458,8 +468,12 @@ class Protection:
         if changed:
             dataset.version += 1
 
-    def add_point(self, kind, owner, name, uid, creation, point_type=None):
-        """Add one point without a session (``POST /_emulator/points``); returns the point row."""
+    def add_point(self, kind, owner, name, uid, creation, point_type=None, collected=True):
+        """Add one point without a session (``POST /_emulator/points``); returns the point row.
+
+        With ``collected`` False the point (and its restore point and backup file) stays on the backup server until
+        EM collects (``?action=collect``, :meth:`collect`): EM's collection lag.
+        """
         built = {key: [] for key in LAZY_KINDS}
         rng = self.lazy_rng
         pid = str(uuid.UUID(int=rng.getrandbits(128), version=4))
@@ -475,8 +489,18 @@ class Protection:
             rp, bf = self._container(built, backup, creation, 'added:' + pid, full, rng, stem)
             row = self._vm_point(kind, pid, name, creation, name, uid, rp, bf, backup, full)
             built[kind].append(row)
-        self.publish(built)
+        if collected:
+            self.publish(built)
+        else:
+            self.uncollected.append(built)
         return row
+
+    def collect(self):
+        """EM collects: every point held back by ``collected: false`` shows (callers hold the data lock); returns how many."""
+        held, self.uncollected = self.uncollected, []
+        for built in held:
+            self.publish(built)
+        return sum(len(rows) for built in held for kind, rows in built.items() if kind in _POINT_TYPES)
 
     def ensure(self):
         """Materialize the restore points if nobody has yet (takes the data lock)."""

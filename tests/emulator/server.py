@@ -117,6 +117,8 @@ class EmulatorServer(ThreadingHTTPServer):
             data['requests_total'] = sum(self.requests.values())
             data.update(self.injected)
             last = self.last_request
+        # Data collections asked for (POST /api/backupServers/{id}?action=collect that EM accepted), since start.
+        data['collections'] = self.actions.collections
         data['last_api_request_monotonic_age'] = None if last is None else round(time.monotonic() - last, 3)
         return data
 

@@ -351,3 +351,56 @@ def test_job_start_and_collect_tasks_have_the_shape_of_the_docs_examples(start_e
     # The emulator adds the Related link to the job session (only the quick backup example shows one).
     assert shape(served) == (tag, attrs, links + [('Related', 'BackupJobSession')], children)
     assert served.find(NS + 'Result').find(NS + 'Message').text == 'Job "%s" triggered to start.' % job['name']
+
+
+def test_a_point_not_collected_shows_only_after_collect_which_stats_count(start_emulator):
+    _emulator, admin = start(start_emulator)
+    catalog = admin.control('GET', 'catalog').json()
+    vm_name = catalog['retired_vms'][0]
+    server_id = catalog['backup_servers'][0]['uid'].split(':')[-1]
+    added = admin.control('POST', 'points', {'type': 'VmRestorePoint', 'vm_name': vm_name, 'created': '-1m',
+                                             'collected': False}).json()
+    assert added['collected'] is False
+    uids = [row['UID'] for row in query_json(admin, 'VmRestorePoint', 'VmDisplayName=="%s"' % vm_name)]
+    assert added['uid'] not in uids
+    before = admin.control('GET', 'stats').json()['collections']
+    reply = admin.request('POST', '/api/backupServers/%s?action=collect' % server_id)
+    assert reply.status == 202
+    uids = [row['UID'] for row in query_json(admin, 'VmRestorePoint', 'VmDisplayName=="%s"' % vm_name)]
+    assert added['uid'] in uids
+    assert admin.control('GET', 'stats').json()['collections'] == before + 1
+    assert admin.control('GET', 'actions').json()['collections'] == before + 1
+
+
+def test_collected_must_be_a_boolean(start_emulator):
+    _emulator, admin = start(start_emulator)
+    vm_name = admin.control('GET', 'catalog').json()['retired_vms'][0]
+    reply = admin.control('POST', 'points', {'type': 'VmRestorePoint', 'vm_name': vm_name, 'collected': 'no'})
+    assert reply.status == 400
+    assert 'collected must be true or false' in reply.json()['error']
+
+
+def test_a_failed_session_with_made_point_links_its_point(start_emulator):
+    _emulator, admin = start(start_emulator)
+    catalog = admin.control('GET', 'catalog').json()
+    vm_name = next(job for job in catalog['jobs'] if job['type'] == 'Backup')['vms'][0]
+    added = admin.control('POST', 'sessions', {'type': 'BackupTaskSession', 'vm_name': vm_name, 'result': 'Failed',
+                                               'made_point': True, 'created': '-10m'}).json()
+    task = [row for row in query_json(admin, 'BackupTaskSession', 'VmDisplayName=="%s"' % vm_name) if row['UID'] == added['uid']][0]
+    related = [link['Href'] for link in task['Links'] if link['Rel'] == 'Related']
+    assert task['Result'] == 'Failed' and len(related) == 1
+    point_guid = related[0].split('?')[0].rsplit('/', 1)[-1]
+    points = query_json(admin, 'VmRestorePoint', 'VmDisplayName=="%s"' % vm_name, sortDesc='CreationTime')
+    assert points[0]['UID'].endswith(point_guid)
+
+
+def test_made_point_is_refused_for_a_running_or_non_backup_session(start_emulator):
+    _emulator, admin = start(start_emulator)
+    catalog = admin.control('GET', 'catalog').json()
+    vm_name = next(job for job in catalog['jobs'] if job['type'] == 'Backup')['vms'][0]
+    for body in ({'type': 'BackupTaskSession', 'vm_name': vm_name, 'state': 'InProgress', 'made_point': True},
+                 {'type': 'BackupTaskSession', 'vm_name': vm_name, 'made_point': 'yes'},
+                 {'type': 'ReplicaTaskSession', 'vm_name': vm_name, 'made_point': True}):
+        reply = admin.control('POST', 'sessions', body)
+        assert reply.status == 400, body
+        assert 'made_point applies to a completed BackupTaskSession' in reply.json()['error']

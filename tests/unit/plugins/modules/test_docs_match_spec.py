@@ -79,8 +79,8 @@ def test_restore_point_info_documents_every_key_a_point_has():
 def test_the_gate_module_documents_examples_and_returns_with_samples():
     yaml.safe_load(vm_protection_info.EXAMPLES)
     returns = yaml.safe_load(vm_protection_info.RETURN)
-    assert sorted(returns) == ['failed_vms', 'passed_vms', 'summary', 'vms']
-    for key in ('passed_vms', 'failed_vms', 'summary'):
+    assert sorted(returns) == ['collect', 'failed_vms', 'passed_vms', 'summary', 'vms']
+    for key in ('passed_vms', 'failed_vms', 'summary', 'collect'):
         assert 'sample' in returns[key], key
     documented = returns['vms']['contains']
     assert sorted(documented) == ['code', 'passed', 'reason', 'requested_name', 'sources', 'vm_name']
