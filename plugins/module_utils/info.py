@@ -517,8 +517,8 @@ def plan_session_query(client, kind, params, now=None):
             part, _logical, local = split_session_filters(client, kind, dict(params, vm_name=[name]), now)
             filters.extend(part)
             names.extend([name] * len(part))
-    return dict(kind=kind, now=now, filters=filters, filter=build_session_filter(kind, params, now)[0], local=local,
-                names=names)
+    conditions, raw, _local, _labels = session_conditions(kind, params, now)
+    return dict(kind=kind, now=now, filters=filters, filter=query.build_filter(conditions, raw), local=local, names=names)
 
 
 def run_session_query(client, kind, params, now=None, sleep=time.sleep, clock=time.monotonic, plan=None):
