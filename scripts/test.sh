@@ -157,11 +157,12 @@ run_on_core() {
 stage_units-2.16() { run_on_core 2.16 units; }
 stage_units-2.21() { run_on_core 2.21 units; }
 
-# How many stages or integration targets run side by side.  Most of an
-# integration target's time is spent waiting (for ansible-playbook start-ups,
-# for the emulator, for a signal to be handled), so two at a time on two
-# cores finish sooner than one; every target still starts its own emulator on
-# a free port with its own scratch folder, so none sees another's state.
+# How many stages or integration targets run side by side.  An integration
+# target keeps about one core busy (ansible-playbook, its module and the
+# emulator take turns) and some mostly wait (cancellation waits for signals
+# to be handled), so two at a time use both cores of a two-core machine.
+# Every target starts its own emulator on a free port with its own scratch
+# folder, so none sees another's state.
 JOBS=${TEST_JOBS:-2}
 # The integration targets that take longest, started first so that the
 # workers finish together (only the order depends on this list).
@@ -328,8 +329,7 @@ all_stages=(sanity lint docs-lint changelog-lint build docs ee emulator-test uni
 # The order `make test` runs them in: the stages of one step run side by side
 # (lanes separated by |); the integration stages share one queue of targets.
 steps=("sanity | lint docs-lint changelog-lint build docs ee emulator-test"
-       "units"
-       "units-2.16 | units-2.21"
+       "units | units-2.16 units-2.21"
        "integration integration-2.16 integration-2.21")
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
