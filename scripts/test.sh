@@ -176,6 +176,15 @@ log_dir=${TEST_LOG_DIR:-$repo/tests/output/test-logs}
 export TEST_LOG_DIR=$log_dir
 lock=$log_dir/.print.lock
 
+outcome() {
+    # outcome EXIT_CODE: ok, skipped or FAILED (exit N).
+    case $1 in
+        0) echo ok ;;
+        "$SKIPPED") echo skipped ;;
+        *) echo "FAILED (exit $1)" ;;
+    esac
+}
+
 print_log() {
     # print_log TITLE LOG RESULT: a finished log, whole, never interleaved with another.
     local title=$1 log=$2 result=$3
@@ -195,7 +204,7 @@ integration_target() {
     VENV=$target_venv scripts/in-collection-tree.sh ansible-test integration --local --color no "$target" >"$log" 2>&1
     rc=$?
     echo "$rc $((SECONDS - start))" >"$log_dir/$stage/$target.result"
-    print_log "$stage: $target" "$log" "$([ $rc -eq 0 ] && echo ok || echo "FAILED (exit $rc)") ($((SECONDS - start)) s)"
+    print_log "$stage: $target" "$log" "$(outcome $rc) ($((SECONDS - start)) s)"
     return 0
 }
 
@@ -204,7 +213,9 @@ integration_targets() {
     local stage=$1 target
     if [ "$stage" = integration ] && [ -n "${INTEGRATION_TARGETS:-}" ]; then
         # A developer's choice: `INTEGRATION_TARGETS="em_query bad_input" make integration`.
-        printf '%s\n' $INTEGRATION_TARGETS
+        local -a chosen
+        read -r -a chosen <<<"$INTEGRATION_TARGETS"
+        printf '%s\n' "${chosen[@]}"
         return
     fi
     if [ "$stage" = integration ]; then
@@ -264,19 +275,19 @@ run_integration() {
         xargs -0 -n 3 -P "$JOBS" "$repo/scripts/test.sh" --target <"$queue"
     fi
     for stage in "${stages_run[@]}"; do
-        local failed=() seconds=0 rc result
+        local failed_targets=() seconds=0 rc result
         while IFS= read -r target; do
             result=$(cat "$log_dir/$stage/$target.result" 2>/dev/null) || result="1 0"
             rc=${result% *}
             seconds=$((seconds + ${result#* }))
-            [ "$rc" -eq 0 ] || failed+=("$target")
+            [ "$rc" -eq 0 ] || failed_targets+=("$target")
         done <<<"${targets_of[$stage]}"
         echo "$(echo "${targets_of[$stage]}" | wc -l) targets, $seconds s of target time" >"$log_dir/$stage.note"
-        if [ ${#failed[@]} -eq 0 ]; then
+        if [ ${#failed_targets[@]} -eq 0 ]; then
             echo "0 $seconds" >"$log_dir/$stage.result"
         else
-            echo "failed targets: ${failed[*]}" >>"$log_dir/$stage.log"
-            printf '%s\n' "${failed[@]}" >"$log_dir/$stage.failed"
+            echo "failed targets: ${failed_targets[*]}" >>"$log_dir/$stage.log"
+            printf '%s\n' "${failed_targets[@]}" >"$log_dir/$stage.failed"
             echo "1 $seconds" >"$log_dir/$stage.result"
         fi
         print_log "$stage" "$log_dir/$stage.log" "$(cat "$log_dir/$stage.note")"
@@ -295,7 +306,7 @@ run_stage() {
     else
         "stage_$stage" >"$log_dir/$stage.log" 2>&1
         rc=$?
-        print_log "$stage" "$log_dir/$stage.log" "$([ $rc -eq 0 ] && echo ok || { [ $rc -eq $SKIPPED ] && echo skipped || echo "FAILED (exit $rc)"; })"
+        print_log "$stage" "$log_dir/$stage.log" "$(outcome $rc)"
     fi
     echo "$rc $((SECONDS - start))" >"$log_dir/$stage.result"
 }
