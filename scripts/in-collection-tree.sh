@@ -40,7 +40,10 @@ print(' '.join(sorted(set(re.findall(r"\bpip='([0-9.]+)'", text)))) or '24.2')
 PY
 )
 for version in $pip_versions; do
-    cp "$repo/scripts/get_pip_standin.py" "$cache/get_pip_${version//./_}.py"
+    # Written whole or not at all: several of these scripts may run at once.
+    target=$cache/get_pip_${version//./_}.py
+    cmp -s "$repo/scripts/get_pip_standin.py" "$target" \
+        || { cp "$repo/scripts/get_pip_standin.py" "$target.$$" && mv -f "$target.$$" "$target"; }
 done
 
 tree=$(mktemp -d "${TMPDIR:-/tmp}/vbem-ansible-test.XXXXXX")
@@ -60,6 +63,10 @@ status=0
 
 if [ -d "$dest/tests/output" ]; then
     mkdir -p "$repo/tests/output"
-    (cd "$dest/tests/output" && tar --exclude=./.tmp -cf - .) | tar -xf - -C "$repo/tests/output"
+    # One copy at a time: scripts/test.sh runs integration targets side by side.
+    (
+        flock 9
+        (cd "$dest/tests/output" && tar --exclude=./.tmp -cf - .) | tar -xf - -C "$repo/tests/output"
+    ) 9>>"$repo/tests/output/.copy.lock"
 fi
 exit $status

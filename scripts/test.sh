@@ -31,9 +31,8 @@ stage_emulator-test() {
     python -m pytest -q -p no:cacheprovider tests/emulator/tests
 }
 
-stage_integration() {
-    scripts/in-collection-tree.sh ansible-test integration --local --color no
-}
+# The integration stages (integration, integration-2.16, integration-2.21)
+# run through one queue of targets, $JOBS at a time: see run_integration.
 
 stage_lint() {
     NO_COLOR=1 scripts/in-collection-tree.sh ansible-lint --profile production --offline --nocolor
@@ -133,65 +132,289 @@ core_venv() {
     echo "$dir"
 }
 
-run_on_core() {
-    # run_on_core VERSION units|integration
-    local version=$1 kind=$2 python core_venv_dir target_python
+core_setup() {
+    # core_setup VERSION: print the pinned venv of that ansible-core (built or
+    # reused); return $SKIPPED when no suitable Python is found.
+    local version=$1 python
     if ! python=$(core_python "$version"); then
         echo "skipped: ansible-core $version needs Python $([ "$version" = 2.16 ] && echo 3.11 || echo '3.12 or later'), and none was found" \
-             "(set $([ "$version" = 2.16 ] && echo CORE_2_16_PYTHON || echo CORE_PYTHON_312) to one)"
+             "(set $([ "$version" = 2.16 ] && echo CORE_2_16_PYTHON || echo CORE_PYTHON_312) to one)" >&2
         return $SKIPPED
     fi
-    core_venv_dir=$(core_venv "$version" "$python") || return 1
+    core_venv "$version" "$python"
+}
+
+run_on_core() {
+    # run_on_core VERSION units
+    local version=$1 core_venv_dir target_python rc
+    core_venv_dir=$(core_setup "$version") || { rc=$?; return $rc; }
     target_python=$("$core_venv_dir/bin/python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
     echo "ansible-core $("$core_venv_dir/bin/python" -c 'import ansible.release; print(ansible.release.__version__)') on Python $target_python"
-    if [ "$kind" = units ]; then
-        # --local: pytest comes from the pinned core venv, so no venv is built per run.
-        VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test units --local --python "$target_python" --color no
-    else
-        local target
-        for target in "${CORE_INTEGRATION_TARGETS[@]}"; do
-            [ -d "tests/integration/targets/$target" ] || { echo "no integration target $target: update CORE_INTEGRATION_TARGETS" >&2; return 1; }
-        done
-        VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test integration --local --color no "${CORE_INTEGRATION_TARGETS[@]}"
-    fi
+    # --local: pytest comes from the pinned core venv, so no venv is built per run.
+    VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test units --local --python "$target_python" --color no
 }
 
 stage_units-2.16() { run_on_core 2.16 units; }
-stage_integration-2.16() { run_on_core 2.16 integration; }
 stage_units-2.21() { run_on_core 2.21 units; }
-stage_integration-2.21() { run_on_core 2.21 integration; }
 
-all_stages=(sanity lint docs-lint changelog-lint build docs ee units emulator-test integration
-            units-2.16 integration-2.16 units-2.21 integration-2.21)
+# How many stages or integration targets run side by side.  An integration
+# target keeps about one core busy (ansible-playbook, its module and the
+# emulator take turns) and some mostly wait (cancellation waits for signals
+# to be handled), so two at a time use both cores of a two-core machine.
+# Every target starts its own emulator on a free port with its own scratch
+# folder, so none sees another's state.
+JOBS=${TEST_JOBS:-2}
+# The integration targets that take longest, started first so that the
+# workers finish together (only the order depends on this list).
+SLOW_TARGETS=(bad_input cancellation fault_matrix module_examples vm_protection_info logon_logoff backup_gate_role
+              em_inventory tamper_answers quick_backup)
+
+# Every run keeps each stage's and each integration target's output in its own
+# file, so that what runs side by side stays readable (each log is printed
+# whole once it ends) and the summary can quote what failed.
+log_dir=${TEST_LOG_DIR:-$repo/tests/output/test-logs}
+export TEST_LOG_DIR=$log_dir
+lock=$log_dir/.print.lock
+
+outcome() {
+    # outcome EXIT_CODE: ok, skipped or FAILED (exit N).
+    case $1 in
+        0) echo ok ;;
+        "$SKIPPED") echo skipped ;;
+        *) echo "FAILED (exit $1)" ;;
+    esac
+}
+
+print_log() {
+    # print_log TITLE LOG RESULT: a finished log, whole, never interleaved with another.
+    local title=$1 log=$2 result=$3
+    {
+        flock 9
+        echo "=== $title"
+        cat "$log"
+        echo "=== $title: $result"
+    } 9>>"$lock"
+}
+
+integration_target() {
+    # integration_target STAGE VENV TARGET (xargs runs this through `test.sh --target`):
+    # one target with the given venv's ansible-test; its log, exit code and seconds under $log_dir/STAGE/.
+    local stage=$1 target_venv=$2 target=$3 start=$SECONDS rc
+    local log=$log_dir/$stage/$target.log
+    VENV=$target_venv scripts/in-collection-tree.sh ansible-test integration --local --color no "$target" >"$log" 2>&1
+    rc=$?
+    echo "$rc $((SECONDS - start))" >"$log_dir/$stage/$target.result"
+    print_log "$stage: $target" "$log" "$(outcome $rc) ($((SECONDS - start)) s)"
+    return 0
+}
+
+integration_targets() {
+    # integration_targets STAGE: the targets of an integration stage, one a line.
+    local stage=$1 target
+    if [ "$stage" = integration ] && [ -n "${INTEGRATION_TARGETS:-}" ]; then
+        # A developer's choice: `INTEGRATION_TARGETS="em_query bad_input" make integration`.
+        local -a chosen
+        read -r -a chosen <<<"$INTEGRATION_TARGETS"
+        printf '%s\n' "${chosen[@]}"
+        return
+    fi
+    if [ "$stage" = integration ]; then
+        # ansible-test's own choice: every target that is not hidden, disabled or unsupported.
+        scripts/in-collection-tree.sh ansible-test integration --local --color no --list-targets 2>/dev/null | grep -E '^[a-z0-9_]+$'
+        return
+    fi
+    for target in "${CORE_INTEGRATION_TARGETS[@]}"; do
+        [ -d "tests/integration/targets/$target" ] || { echo "no integration target $target: update CORE_INTEGRATION_TARGETS" >&2; return 1; }
+        echo "$target"
+    done
+}
+
+run_integration() {
+    # run_integration STAGE...: every target of these stages through one queue,
+    # $JOBS at a time, the slow ones first; each stage's result under $log_dir.
+    local stage target version stage_venv queue=$log_dir/integration.queue
+    local -a stages_run=()
+    declare -A targets_of=()
+    : >"$queue"
+    for stage in "$@"; do
+        mkdir -p "$log_dir/$stage"
+        stage_venv=$venv
+        if [ "$stage" != integration ]; then
+            version=${stage#integration-}
+            stage_venv=$(core_setup "$version" 2>"$log_dir/$stage.log")
+            case $? in
+                0) ;;
+                "$SKIPPED") echo "$SKIPPED 0" >"$log_dir/$stage.result"; continue ;;
+                *) echo "1 0" >"$log_dir/$stage.result"; continue ;;
+            esac
+        fi
+        if ! targets_of[$stage]=$(integration_targets "$stage" 2>>"$log_dir/$stage.log") || [ -z "${targets_of[$stage]}" ]; then
+            echo "no integration targets found" >>"$log_dir/$stage.log"
+            echo "1 0" >"$log_dir/$stage.result"
+            continue
+        fi
+        echo "$stage: $(echo "${targets_of[$stage]}" | wc -l) targets, ansible-core $("$stage_venv/bin/python" -c 'import ansible.release; print(ansible.release.__version__)')" >>"$log_dir/$stage.log"
+        stages_run+=("$stage")
+        declare -g "venv_of_${stage//[.-]/_}=$stage_venv"
+    done
+    # The slow targets of every stage first, then the others in order.
+    local pass slow
+    for pass in slow rest; do
+        for stage in "${stages_run[@]}"; do
+            stage_venv=venv_of_${stage//[.-]/_}
+            while IFS= read -r target; do
+                slow=no
+                [[ " ${SLOW_TARGETS[*]} " == *" $target "* ]] && slow=yes
+                if { [ $pass = slow ] && [ $slow = yes ]; } || { [ $pass = rest ] && [ $slow = no ]; }; then
+                    printf '%s\0%s\0%s\0' "$stage" "${!stage_venv}" "$target" >>"$queue"
+                fi
+            done <<<"${targets_of[$stage]}"
+        done
+    done
+    if [ -s "$queue" ]; then
+        xargs -0 -n 3 -P "$JOBS" "$repo/scripts/test.sh" --target <"$queue"
+    fi
+    for stage in "${stages_run[@]}"; do
+        local failed_targets=() seconds=0 rc result
+        while IFS= read -r target; do
+            result=$(cat "$log_dir/$stage/$target.result" 2>/dev/null) || result="1 0"
+            rc=${result% *}
+            seconds=$((seconds + ${result#* }))
+            [ "$rc" -eq 0 ] || failed_targets+=("$target")
+        done <<<"${targets_of[$stage]}"
+        echo "$(echo "${targets_of[$stage]}" | wc -l) targets, $seconds s of target time" >"$log_dir/$stage.note"
+        if [ ${#failed_targets[@]} -eq 0 ]; then
+            echo "0 $seconds" >"$log_dir/$stage.result"
+        else
+            echo "failed targets: ${failed_targets[*]}" >>"$log_dir/$stage.log"
+            printf '%s\n' "${failed_targets[@]}" >"$log_dir/$stage.failed"
+            echo "1 $seconds" >"$log_dir/$stage.result"
+        fi
+        print_log "$stage" "$log_dir/$stage.log" "$(cat "$log_dir/$stage.note")"
+    done
+}
+
+run_stage() {
+    # run_stage STAGE [live]: one stage, its output into its log (and onto the
+    # terminal as it comes when live, else whole once it ends); its exit code
+    # and seconds under $log_dir.
+    local stage=$1 live=${2:-} start=$SECONDS rc
+    if [ -n "$live" ]; then
+        echo "=== $stage"
+        "stage_$stage" 2>&1 | tee "$log_dir/$stage.log"
+        rc=${PIPESTATUS[0]}
+    else
+        "stage_$stage" >"$log_dir/$stage.log" 2>&1
+        rc=$?
+        print_log "$stage" "$log_dir/$stage.log" "$(outcome $rc)"
+    fi
+    echo "$rc $((SECONDS - start))" >"$log_dir/$stage.result"
+}
+
+run_lanes() {
+    # run_lanes "STAGE..." "STAGE..." ...: each argument a lane of stages run one
+    # after the other; the lanes run side by side ($JOBS at most).
+    local -a lanes=("$@")
+    if [ ${#lanes[@]} -eq 1 ] && [ "$(wc -w <<<"${lanes[0]}")" -eq 1 ]; then
+        run_stage "${lanes[0]}" live
+        return
+    fi
+    local lane stage running=0
+    for lane in "${lanes[@]}"; do
+        if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+        # shellcheck disable=SC2086  # a lane is a list of stage names
+        ( for stage in $lane; do run_stage "$stage"; done ) &
+        running=$((running + 1))
+    done
+    wait
+}
+
+if [ "${1:-}" = --target ]; then
+    shift
+    integration_target "$@"
+    exit 0
+fi
+
+all_stages=(sanity lint docs-lint changelog-lint build docs ee emulator-test units
+            units-2.16 units-2.21 integration integration-2.16 integration-2.21)
+# The order `make test` runs them in: the stages of one step run side by side
+# (lanes separated by |); the integration stages share one queue of targets.
+steps=("sanity | lint docs-lint changelog-lint build docs ee emulator-test"
+       "units | units-2.16 units-2.21"
+       "integration integration-2.16 integration-2.21")
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
+for stage in "${stages[@]}"; do
+    if ! declare -F "stage_$stage" >/dev/null && [[ " integration integration-2.16 integration-2.21 " != *" $stage "* ]]; then
+        echo "unknown stage '$stage'; stages are: ${all_stages[*]}" >&2
+        exit 2
+    fi
+done
+rm -rf "$log_dir"
+mkdir -p "$log_dir"
+wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
+started=$SECONDS
+for step in "${steps[@]}"; do
+    if [[ $step == integration* ]]; then
+        chosen=()
+        for stage in $step; do wanted "$stage" && chosen+=("$stage"); done
+        if [ ${#chosen[@]} -gt 0 ]; then
+            echo "=== ${chosen[*]}: $JOBS targets at a time"
+            step_start=$SECONDS
+            run_integration "${chosen[@]}"
+            echo "=== ${chosen[*]}: $((SECONDS - step_start)) s"
+        fi
+        continue
+    fi
+    lanes=()
+    IFS='|' read -r -a parts <<<"$step"
+    for part in "${parts[@]}"; do
+        lane=""
+        for stage in $part; do wanted "$stage" && lane="$lane $stage"; done
+        [ -z "$lane" ] || lanes+=("${lane# }")
+    done
+    [ ${#lanes[@]} -eq 0 ] || run_lanes "${lanes[@]}"
+done
+
+# The summary comes last, where a CI log's tail shows it: what failed, with
+# the end of its output (per target for the integration stages), then one
+# line per stage and the count.
 passed=0
 failed=0
 skipped=0
 summary=()
-for stage in "${stages[@]}"; do
-    if ! declare -F "stage_$stage" >/dev/null; then
-        echo "unknown stage '$stage'; stages are: ${all_stages[*]}" >&2
-        exit 2
-    fi
-    echo "=== $stage"
-    start=$SECONDS
-    "stage_$stage"
-    rc=$?
-    if [ $rc -eq 0 ]; then
+for stage in "${all_stages[@]}"; do
+    wanted "$stage" || continue
+    result=$(cat "$log_dir/$stage.result" 2>/dev/null) || result="1 0"
+    rc=${result% *}
+    seconds=${result#* }
+    note=""
+    shown="$seconds s"
+    [ ! -s "$log_dir/$stage.note" ] || shown=$(cat "$log_dir/$stage.note")
+    if [ "$rc" -eq 0 ]; then
         passed=$((passed + 1))
-        summary+=("ok      $stage ($((SECONDS - start)) s)")
-    elif [ $rc -eq $SKIPPED ]; then
+        summary+=("ok      $stage ($shown)")
+    elif [ "$rc" -eq $SKIPPED ]; then
         skipped=$((skipped + 1))
-        summary+=("skipped $stage ($((SECONDS - start)) s)")
+        summary+=("skipped $stage ($shown)")
     else
         failed=$((failed + 1))
-        summary+=("FAILED  $stage ($((SECONDS - start)) s)")
+        if [ -s "$log_dir/$stage.failed" ]; then
+            note=": $(tr '\n' ' ' <"$log_dir/$stage.failed" | sed 's/ $//')"
+            while IFS= read -r target; do
+                echo "=== FAILED $stage: $target (last 40 lines; whole log above and in ${log_dir#"$repo"/}/$stage/$target.log)"
+                tail -n 40 "$log_dir/$stage/$target.log"
+            done <"$log_dir/$stage.failed"
+        else
+            echo "=== FAILED $stage (last 40 lines; whole log above and in ${log_dir#"$repo"/}/$stage.log)"
+            tail -n 40 "$log_dir/$stage.log"
+        fi
+        summary+=("FAILED  $stage ($shown)$note")
     fi
 done
 
 echo "=== summary"
 printf '%s\n' "${summary[@]}"
-echo "stages: $passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped")"
+echo "stages: $passed passed, $failed failed$([ $skipped -eq 0 ] || echo ", $skipped skipped") in $((SECONDS - started)) s"
 [ "$failed" -eq 0 ]
