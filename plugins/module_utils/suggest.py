@@ -196,5 +196,5 @@ def unknown_reason(name, subject, suggestions, known_count):
         else:
             shown = '{0} or {1}'.format(', '.join(suggestions[:-1]), suggestions[-1])
         return 'EM knows no {0} named {1} (did you mean {2}?)'.format(subject, name, shown)
-    return 'EM knows no {0} named {1} (none of the {2} name{3} it knows is close)'.format(
+    return 'EM knows no {0} named {1} (no close name among the {2} known name{3} read)'.format(
         subject, name, known_count, '' if known_count == 1 else 's')

@@ -852,23 +852,25 @@ def _unknown(client, plan, findings, by_fold):
     """
     policy = plan['policy']
     empty = [key for key in by_fold if not any(findings[source].evidence(key).names for source in policy.sources)]
-    known = dict((source, findings[source]) for source in policy.sources)
+    known = [findings[source] for source in policy.sources]
     if empty and policy.job_name:
         for source in policy.sources:  # job_name is refused with point sources: these are session sources
-            found = known[source] = Findings(source, policy.now)
+            found = Findings(source, policy.now)
+            known.append(found)
             _scan(client, sessions.KINDS[SOURCE_KINDS[source]], _known_params(plan, [by_fold[key] for key in empty], source),
                   plan, found, wanted=set(empty), stop=True)
             empty = [key for key in empty if not found.evidence(key).names]
     for source in KNOWN_SOURCES:
         if empty and source not in policy.sources:
-            found = known[source] = Findings(source, policy.now)
+            found = Findings(source, policy.now)
+            known.append(found)
             _scan(client, source_table.get(source).session_kind, _known_params(plan, [by_fold[key] for key in empty], source),
                   plan, found, wanted=set(empty), stop=True)
             empty = [key for key in empty if not found.evidence(key).names]
     if not empty:
         return {}
     names = set()
-    for found in known.values():
+    for found in known:
         for evidence in found.by_key.values():
             names.update(evidence.names)
     subjects = []
