@@ -57,8 +57,8 @@ def suggestion_cost():
     shapes = [
         ('typo, upper case', [typo(rng, name).upper() for name in known]),
         ('suffix z', [name + 'z' for name in known]),
-        ('random', [''.join(rng.choice('abcdefghijklmnopqrstuvwxyz-0123456789') for _ in range(rng.randint(5, 20)))
-                    for _ in range(5000)]),
+        ('random', [''.join(rng.choice('abcdefghijklmnopqrstuvwxyz-0123456789') for _unused in range(rng.randint(5, 20)))
+                    for _unused in range(5000)]),
     ]
     rows = []
     for label, unknown in shapes:

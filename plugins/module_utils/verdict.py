@@ -769,7 +769,9 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
 
     Returns ``{'vms': {key: entry}, 'passed_vms': [keys], 'failed_vms': [keys],
     'summary': {...}}``; every requested key gets an entry (see ``judge_vm``,
-    plus ``requested_name``). Raises EmError when EM fails.
+    plus ``requested_name``). Raises EmError when EM fails. A name nothing
+    was found for in any source is ``unknown_vm`` when EM knows it not at all
+    (see ``_unknown``).
 
     ``progress(event, names, seconds)``, when given, hears about the wait for
     running sessions (``running=wait``): ``start`` before the first sleep

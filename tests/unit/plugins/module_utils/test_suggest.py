@@ -18,7 +18,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils.suggest im
 
 def reference(left, right):
     """The textbook full-table Levenshtein distance (the oracle)."""
-    table = [[0] * (len(right) + 1) for _ in range(len(left) + 1)]
+    table = [[0] * (len(right) + 1) for _unused in range(len(left) + 1)]
     for i in range(len(left) + 1):
         table[i][0] = i
     for j in range(len(right) + 1):
@@ -60,9 +60,9 @@ def test_distance_with_a_bound_stops_beyond_it(left, right, bound, expected):
 
 def test_distance_with_a_bound_agrees_with_the_oracle_on_random_strings():
     rng = random.Random(7)
-    for _ in range(2000):
-        left = ''.join(rng.choice('abc') for _ in range(rng.randint(0, 7)))
-        right = ''.join(rng.choice('abc') for _ in range(rng.randint(0, 7)))
+    for _unused in range(2000):
+        left = ''.join(rng.choice('abc') for _unused in range(rng.randint(0, 7)))
+        right = ''.join(rng.choice('abc') for _unused in range(rng.randint(0, 7)))
         bound = rng.randint(0, 4)
         exact = reference(left, right)
         assert distance(left, right, bound) == (exact if exact <= bound else None), (left, right, bound)
@@ -124,9 +124,9 @@ def test_nothing_beyond_the_bound_and_nothing_from_an_empty_index():
 def test_the_index_agrees_with_comparing_every_name():
     rng = random.Random(11)
     alphabet = 'abAB-1ß'
-    for _ in range(300):
-        known = [''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 7))) for _ in range(rng.randint(0, 30))]
-        name = ''.join(rng.choice(alphabet) for _ in range(rng.randint(1, 8)))
+    for _unused in range(300):
+        known = [''.join(rng.choice(alphabet) for _unused in range(rng.randint(1, 7))) for _unused in range(rng.randint(0, 30))]
+        name = ''.join(rng.choice(alphabet) for _unused in range(rng.randint(1, 8)))
         bound = rng.randint(0, 3)
         limit = rng.randint(1, 4)
         assert NameIndex(known).nearest(name, limit, bound) == brute_nearest(name, known, limit, bound), (name, known)
