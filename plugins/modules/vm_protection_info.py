@@ -48,7 +48,7 @@ description:
     already) - one query per kind, its names split to fit the URL. An agent computer is known by its points only when
     V(agent) is judged. If EM fails to answer, the run fails; no name is called unknown on an answer EM did not give.
   - The C(unknown_vm) reason suggests up to three close names EM knows - C(EM knows no VM named sql-prod-1 (did you
-    mean SQL-PROD-01?)) (C(computer) for V(agent)): the names at the smallest case-insensitive edit distance, at most
+    mean SQL-PROD-01?)) (C(computer) for V(agent)) - the names at the smallest case-insensitive edit distance, at most
     a third of the name's length and at most 2, alphabetically. They are sought among the names the gate's queries
     returned and the VM names of EM's 10,000 newest restore points and 10,000 newest replica points (read only when a
     name is unknown and a VM source is judged). The search is bounded to 500,000 steps a run (a few thousand unknown
@@ -210,7 +210,7 @@ vms:
           C(wait_timeout) (still running after O(wait_timeout)); C(ambiguous) (the name matches more than one VM in EM,
           named in the reason); C(future_time) (a session dated more than 5 minutes after the controller's clock);
           C(bad_time) (a session dated before 2000 or not at all); C(unknown_state) (the judged session's state is not
-          one EM documents); C(unknown_vm) (EM knows no VM or computer of this name: no session in O(lookback), no
+          one EM documents); C(unknown_vm) (EM knows no VM or computer of this name - no session in O(lookback), no
           restore point; the reason suggests close names).
       type: str
       sample: failed_result
