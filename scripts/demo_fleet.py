@@ -117,8 +117,10 @@ def prepare(count, workdir):
         hosts[name] = {'backup_gate_vm_name': 'new-app-{0:02d}'.format(number)}
         expected['failed'].append(name)
     # A VM name misspelt in the inventory (web01 for web-01): EM knows no such VM and the gate says which it does.
-    folded = set(vm.casefold() for vm in vms)
-    meant = next(vm for vm in plain if vm in known and '-' in vm and vm.replace('-', '', 1).casefold() not in folded)
+    # One whose misspelling is one edit from it and from no other VM EM has (web01 is also one from web;01).
+    every = set(vm for job in catalog['jobs'] for vm in job['vms']) | set(catalog.get('retired_vms', ()))
+    meant = next(vm for vm in plain if vm in known and '-' in vm
+                 and [other for other in every if one_edit(vm.replace('-', '', 1), other)] == [vm])
     typo = meant.replace('-', '', 1)
     name = typo + '-typo.corp.example.com'
     hosts[name] = {'backup_gate_vm_name': typo}
@@ -134,6 +136,19 @@ def prepare(count, workdir):
         json.dump(expected, handle, ensure_ascii=False)
     print('demo: {0} hosts; {1} VMs Failed, {2} Warning, {3} stale, {4} unknown to EM ({5} misspelt); {6} (VM {7}) is '
           'backing up now'.format(len(hosts), FAILED, WARNING, STALE, NO_BACKUP, typo, running, expected['running']['vm_name']))
+
+
+def one_edit(left, right):
+    """Whether two names differ, case-insensitively, by exactly one inserted, deleted or replaced character."""
+    left, right = left.casefold(), right.casefold()
+    if left == right or abs(len(left) - len(right)) > 1:
+        return False
+    if len(left) > len(right):
+        left, right = right, left
+    start = 0
+    while start < len(left) and left[start] == right[start]:
+        start += 1
+    return left[start + (len(left) == len(right)):] == right[start + 1:]
 
 
 def exact_vm(name, known):
