@@ -380,12 +380,18 @@ def scan_scenario(bench, emulator, name, latency_ms=0, wan=False, rounds=None):
     return bench.scenario(name, emulator, contenders, latency_ms, rounds=rounds)
 
 
+ROLE_POINTS = 'role, backup+restore_point'
+
+
 def gate_scenario(bench, emulator, name, hosts, latency_ms=0, slow_rounds=1, per_host_module=True, with_uri=True, rounds=None):
     """The role against per-host baselines; those run one host task after another for minutes, so only once."""
     inventory = os.path.join(bench.scratch, 'inventory-%d.json' % hosts)
     write_inventory(inventory, emulator, hosts)
     contenders = [('floor', play_contender(bench, emulator, 'gate_floor.yml', inventory), None),
-                  ('role', play_contender(bench, emulator, 'gate_role.yml', inventory), None)]
+                  ('role', play_contender(bench, emulator, 'gate_role.yml', inventory), None),
+                  # Issue 16: sessions and restore points together (one logon, one query more per source and split).
+                  (ROLE_POINTS, play_contender(bench, emulator, 'gate_role.yml', inventory,
+                                               extra={'backup_gate_sources': ['backup', 'restore_point']}), None)]
     if per_host_module:
         contenders.append(('module per host', play_contender(bench, emulator, 'gate_module.yml', inventory), slow_rounds))
     if with_uri:
@@ -567,6 +573,8 @@ def targets(rows):
         check(label, _ratio(uri, get(scenario, 'role')), 20.0, above=True)
         check('{0} role / Ansible floor <= 2'.format(scenario), get(scenario, 'role', 'x_floor'), 2.0)
         check('{0} role logons == 1'.format(scenario), get(scenario, 'role', 'logons'), 1.0)
+        check('{0} {1} / Ansible floor <= 2.5'.format(scenario, ROLE_POINTS), get(scenario, ROLE_POINTS, 'x_floor'), 2.5)
+        check('{0} {1} logons == 1'.format(scenario, ROLE_POINTS), get(scenario, ROLE_POINTS, 'logons'), 1.0)
     for contender in ('lookup', 'module', 'module, 4 fields'):
         check('S3 {0} peak RSS MB < 300'.format(contender), get('S3', contender, 'peak_rss_mb'), 300.0 - 1e-9)
         check('S3 {0} own work / floor <= 2'.format(contender), get('S3', contender, 'x_floor'), 2.0)

@@ -12,7 +12,8 @@ The emulator comes from VEEAM_EM_URL and VEEAM_EM_CA_PATH (tests/emulator/emulat
 Host names mix FQDNs mapped to VMs through backup_gate_vm_name (in another case than EM spells them,
 and EM's names with ; , " ( ) = and unicode) with hosts whose inventory_hostname is the VM name in
 upper case. Every VM gets a fresh Success backup except: a few Failed, a few Warning, a few stale
-(newest backup three days old), a few EM has never backed up, and one backing up while the gate runs.
+(newest backup three days old), a few EM has never heard of (unknown_vm), one of them a misspelt VM name
+the gate suggests the right one for, and one backing up while the gate runs.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -111,10 +112,21 @@ def prepare(count, workdir):
                              'created': '-{0}d'.format(2 + number), 'result': 'Success'})
         hosts[name] = {'backup_gate_vm_name': vm.lower()}
         expected['failed'].append(name)
-    for number in range(1, NO_BACKUP + 1):
+    for number in range(1, NO_BACKUP):
         name = 'new-app-{0:02d}.corp.example.com'.format(number)
         hosts[name] = {'backup_gate_vm_name': 'new-app-{0:02d}'.format(number)}
         expected['failed'].append(name)
+    # A VM name misspelt in the inventory (web01 for web-01): EM knows no such VM and the gate says which it does.
+    # One whose misspelling is one edit from it and from no other VM EM has (web01 is also one from web;01).
+    every = set(vm for job in catalog['jobs'] for vm in job['vms']) | set(catalog.get('retired_vms', ()))
+    meant = next(vm for vm in plain if vm in known and '-' in vm
+                 and [other for other in every if one_edit(vm.replace('-', '', 1), other)] == [vm])
+    typo = meant.replace('-', '', 1)
+    name = typo + '-typo.corp.example.com'
+    hosts[name] = {'backup_gate_vm_name': typo}
+    expected['failed'].append(name)
+    expected['unknown'] = {'host': name, 'line': 'FAILED {0} (VM {1}): EM knows no VM named {1} (did you mean {2}?)'.format(
+        name, typo, meant)}
 
     inventory = {'all': {'vars': {'ansible_connection': 'local', 'ansible_python_interpreter': sys.executable},
                          'children': {'fleet': {'hosts': hosts}}}}
@@ -122,8 +134,21 @@ def prepare(count, workdir):
         json.dump(inventory, handle, ensure_ascii=False, indent=1)
     with open(os.path.join(workdir, 'expected.json'), 'w') as handle:
         json.dump(expected, handle, ensure_ascii=False)
-    print('demo: {0} hosts; {1} VMs Failed, {2} Warning, {3} stale, {4} never backed up; {5} (VM {6}) is backing up now'.format(
-        len(hosts), FAILED, WARNING, STALE, NO_BACKUP, running, expected['running']['vm_name']))
+    print('demo: {0} hosts; {1} VMs Failed, {2} Warning, {3} stale, {4} unknown to EM ({5} misspelt); {6} (VM {7}) is '
+          'backing up now'.format(len(hosts), FAILED, WARNING, STALE, NO_BACKUP, typo, running, expected['running']['vm_name']))
+
+
+def one_edit(left, right):
+    """Whether two names differ, case-insensitively, by exactly one inserted, deleted or replaced character."""
+    left, right = left.casefold(), right.casefold()
+    if left == right or abs(len(left) - len(right)) > 1:
+        return False
+    if len(left) > len(right):
+        left, right = right, left
+    start = 0
+    while start < len(left) and left[start] == right[start]:
+        start += 1
+    return left[start + (len(left) == len(right)):] == right[start + 1:]
 
 
 def exact_vm(name, known):
@@ -175,6 +200,8 @@ def report(workdir):
     if sorted(summary['failed_hosts']) != sorted(expected['failed']) or running not in summary['passed_hosts']:
         raise SystemExit('demo: the gate held back {0}, expected {1} (and {2} to pass after its backup finished)'.format(
             sorted(summary['failed_hosts']), sorted(expected['failed']), running))
+    if not any(line.strip().strip('",') == expected['unknown']['line'] for line in lines[start:end]):
+        raise SystemExit('demo: the gate did not say {0!r}'.format(expected['unknown']['line']))
     with open(os.path.join(workdir, 'finished.json')) as handle:
         before = json.load(handle)['queries_before_finish']
     stats = control('stats')

@@ -43,7 +43,10 @@ What EM says is checked, not trusted:
 verdicts need: per source, the VMs' sessions in the ``max_age`` window
 (names split to fit EM's URL limit); running sessions waited for; and, for
 names with nothing usable in the window, one bounded look back to tell
-``stale`` (and since when) from ``no_session``.
+``stale`` (and since when) from ``no_session``. A name with nothing in any
+source is then asked about once more (see ``_unknown``): if EM has no point
+of it at all either, it is ``unknown_vm``, and its reason suggests close
+names EM knows (``suggest``).
 
 Other callers (the inventory) judge sessions they read themselves: collect
 each source's sessions, in any order, into a ``Findings(source, now)`` with
@@ -62,14 +65,20 @@ from datetime import datetime
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, sources as source_table
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import producers as producer_sessions
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import suggest, validate
 
 # Every source the gate judges (see sources.TABLE); SOURCES are the session sources, the ones the inventory reads.
 GATE_SOURCES = source_table.NAMES
 SOURCES = source_table.SESSION_NAMES
 SOURCE_KINDS = dict((source.name, source.session_kind.name) for source in source_table.TABLE)
 CODES = ('passed', 'failed_result', 'warning_result', 'unaccepted_result', 'stale', 'no_session', 'running', 'wait_timeout',
-         'ambiguous', 'future_time', 'bad_time', 'unknown_state')
+         'ambiguous', 'future_time', 'bad_time', 'unknown_state', 'unknown_vm')
+# The point sources that show EM knows a VM whatever sources are judged (restore_point, replica_point:
+# the ones whose points name their VM): points follow the backup chain's retention, so a name with none
+# (and no session in the look back) is one EM does not know.
+KNOWN_SOURCES = tuple(source.name for source in source_table.TABLE if source.points and source.session_kind.named)
+# The newest points of each of KNOWN_SOURCES read for names to suggest (only when a name is unknown).
+SUGGESTION_POINTS = 10000
 RUNNING_MODES = ('wait', 'fail', 'previous')
 REQUIRE_MODES = ('any', 'all')
 ACCEPTABLE_RESULTS = ('Success', 'Warning')
@@ -390,7 +399,7 @@ def combine(verdicts, policy):
     return {'passed': passed, 'code': code, 'reason': reason}
 
 
-def judge_vm(found, policy, requested_name=None, produced=None):
+def judge_vm(found, policy, requested_name=None, produced=None, unknown=None):
     """Judge one VM from ``found = {source: evidence}`` (missing sources count as nothing found).
 
     Each evidence is an ``Evidence`` (from ``Findings.evidence``) or a pair
@@ -401,7 +410,9 @@ def judge_vm(found, policy, requested_name=None, produced=None):
     ``{'vm_name', 'passed', 'code', 'reason', 'sources': {source: verdict}}``;
     ``vm_name`` is EM's spelling when EM has a session of the VM, else
     ``requested_name``. A name that matches more than one VM (see the
-    module docstring) is ``ambiguous`` in every source.
+    module docstring) is ``ambiguous`` in every source. ``unknown`` (the
+    reason) says EM knows nothing of the name: ``unknown_vm`` in every
+    source, with that one reason (the caller decides, see ``protection_report``).
     """
     evidence = dict((source, _as_evidence(found.get(source), policy.now)) for source in policy.sources)
     candidates = _candidates(evidence.values())
@@ -409,7 +420,10 @@ def judge_vm(found, policy, requested_name=None, produced=None):
              and name.lower() != requested_name.lower()]
     verdicts = {}
     vm_name = None
-    if len(candidates) > 1 or twins or any(len(uids) > 1 for uids in candidates.values()):
+    if unknown and not candidates:
+        for source in policy.sources:
+            verdicts[source] = _verdict(False, 'unknown_vm', unknown, None)
+    elif len(candidates) > 1 or twins or any(len(uids) > 1 for uids in candidates.values()):
         reason = _ambiguity(requested_name, candidates, twins)
         for source in policy.sources:
             verdicts[source] = _verdict(False, 'ambiguous', reason, None)
@@ -420,6 +434,8 @@ def judge_vm(found, policy, requested_name=None, produced=None):
                 verdicts[source] = judge_producer(source, verdicts[source], (produced or {}).get(source), policy)
         vm_name = next(iter(candidates), None)
     verdict = combine(verdicts, policy)
+    if unknown and not candidates:
+        verdict['reason'] = unknown  # one reason, not one per source
     return {
         'vm_name': vm_name or requested_name,
         'passed': verdict['passed'],
@@ -561,6 +577,9 @@ def plan_protection(client, vms, params, now=None, check_mode=False):
             'window': _requests(client, kind, _window_params(plan, names), policy.now),
             'lookback': _requests(client, kind, _lookback_params(plan, names, source), policy.now),
         }
+    for source in KNOWN_SOURCES:
+        info.split_session_filters(client, source_table.get(source).session_kind, _known_params(plan, names, source),
+                                   policy.now, _OPTION_NAMES)
     return plan
 
 
@@ -579,6 +598,15 @@ def _lookback_params(plan, names, source):
     params = _window_params(plan, names)
     start = None if source_table.get(source).points else plan['policy'].lookback_start
     params.update(created_after=start, created_before=plan['policy'].cutoff)
+    return params
+
+
+def _known_params(plan, names, source):
+    """Whether EM knows the names at all: a session source's whole look back, of any job; a point source's
+    whole retention."""
+    params = _window_params(plan, names)
+    start = None if source_table.get(source).points else plan['policy'].lookback_start
+    params.update(created_after=start, job_name=None)
     return params
 
 
@@ -797,7 +825,9 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
 
     Returns ``{'vms': {key: entry}, 'passed_vms': [keys], 'failed_vms': [keys],
     'summary': {...}}``; every requested key gets an entry (see ``judge_vm``,
-    plus ``requested_name``). Raises EmError when EM fails.
+    plus ``requested_name``). Raises EmError when EM fails. A name nothing
+    was found for in any source is ``unknown_vm`` when EM knows it not at all
+    (see ``_unknown``).
 
     ``progress(event, names, seconds)``, when given, hears about the wait for
     running sessions (``running=wait``): ``start`` before the first sleep
@@ -877,10 +907,86 @@ def protection_report(client, plan, sleep=time.sleep, clock=time.monotonic, prog
             fresh = dict((key, findings[source].newest(key)) for key in by_fold if findings[source].newest(key) is not None
                          and judge_point(source, findings[source].newest(key), policy)['passed'])
             produced[source] = producer_sessions.find(client, entry, fresh, by_fold, plan, _check_window)
-    report = _report(plan, findings, produced)
+    report = _report(plan, findings, produced, _unknown(client, plan, findings, by_fold))
     if collected is not None:
         report['collect'] = collected
     return report
+
+
+def _unknown(client, plan, findings, by_fold):
+    """``{requested name: reason}`` for the names EM knows nothing of (``unknown_vm``).
+
+    A name is unknown when the gate's own queries found nothing for it in
+    any source judged (no session in ``lookback``, no point of a point
+    source in its whole retention), and EM answers that it has no session of
+    it in ``lookback`` in any job (asked again only when ``job_name``
+    narrowed the gate's queries) and no ``VmRestorePoint`` or
+    ``VmReplicaPoint`` at any time (kinds not judged already): per kind one
+    query, its names split to fit the URL, stopping at each name's newest.
+    Agent points are read one request a name, so a computer is known by
+    them only when the ``agent`` source is judged. Every answer is checked
+    as the gate's are, and an EM error fails the run: no name is called
+    unknown on an answer EM did not give.
+
+    Only when a name is unknown are names to suggest read: every name the
+    queries above returned, and the VM names of the newest
+    ``SUGGESTION_POINTS`` points of each of ``KNOWN_SOURCES`` (when a VM source
+    is judged), compared as ``suggest.NameIndex`` says.
+    """
+    policy = plan['policy']
+    empty = [key for key in by_fold if not any(findings[source].evidence(key).names for source in policy.sources)]
+    known = [findings[source] for source in policy.sources]
+    if empty and policy.job_name:
+        for source in policy.sources:  # job_name is refused with point sources: these are session sources
+            found = Findings(source, policy.now)
+            known.append(found)
+            _scan(client, sessions.KINDS[SOURCE_KINDS[source]], _known_params(plan, [by_fold[key] for key in empty], source),
+                  plan, found, wanted=set(empty), stop=True)
+            empty = [key for key in empty if not found.evidence(key).names]
+    for source in KNOWN_SOURCES:
+        if empty and source not in policy.sources:
+            found = Findings(source, policy.now)
+            known.append(found)
+            _scan(client, source_table.get(source).session_kind, _known_params(plan, [by_fold[key] for key in empty], source),
+                  plan, found, wanted=set(empty), stop=True)
+            empty = [key for key in empty if not found.evidence(key).names]
+    if not empty:
+        return {}
+    names = set()
+    for found in known:
+        for evidence in found.by_key.values():
+            names.update(evidence.names)
+    subjects = []
+    for source in policy.sources:
+        if source_table.get(source).subject not in subjects:
+            subjects.append(source_table.get(source).subject)
+    if 'VM' in subjects:
+        for source in KNOWN_SOURCES:
+            names.update(_newest_point_names(client, source_table.get(source).session_kind, plan['page_size']))
+    index = suggest.NameIndex(names)
+    subject = ' or '.join(subjects)
+    empty = set(empty)
+    reasons = {}
+    for _key, name in plan['targets']:
+        if fold(name) in empty and name not in reasons:
+            reasons[name] = suggest.unknown_reason(name, subject, index.suggest(name), index.size)
+    return reasons
+
+
+def _newest_point_names(client, kind, page_size):
+    """The VM names of the newest ``SUGGESTION_POINTS`` points of a kind (for suggestions only: they judge nothing)."""
+    size = min(page_size, SUGGESTION_POINTS)
+    names = set()
+    for page in range(1, -(-SUGGESTION_POINTS // size) + 1):
+        items, pages_count = client.query_page(kind.query_type, None, kind.field('creation_time'), True, size, page,
+                                               collection_key=kind.collection_key)
+        for item in items:
+            name = sessions.normalise(item, kind, links=False).get('vm_name')
+            if isinstance(name, str):
+                names.add(name)
+        if not items or (pages_count is not None and page >= pages_count):
+            break
+    return names
 
 
 def _must_wait(source, session, policy):
@@ -899,15 +1005,16 @@ def _needs_lookback(found, key, policy):
     return policy.running == 'previous' and not found.complete(key)
 
 
-def _report(plan, findings, produced=None):
+def _report(plan, findings, produced=None, unknown=None):
     policy = plan['policy']
+    unknown = unknown or {}
     verdicts = {}
     for _key, name in plan['targets']:
         # Per requested spelling: names folding alike share their findings, not their verdict (casefold twins).
         if name not in verdicts:
             found = dict((source, findings[source].evidence(fold(name))) for source in policy.sources)
             made = dict((source, by_key.get(fold(name))) for source, by_key in (produced or {}).items())
-            verdicts[name] = judge_vm(found, policy, requested_name=name, produced=made)
+            verdicts[name] = judge_vm(found, policy, requested_name=name, produced=made, unknown=unknown.get(name))
     vms, passed, failed = {}, [], []
     by_code = dict((code, 0) for code in CODES)
     for key, name in plan['targets']:

@@ -41,6 +41,18 @@ description:
     O(job_name) with a point source is refused).
   - V(agent) judges Veeam Agent computers (physical servers, cloud machines) by computer name, on their newest
     C(AgentRestorePoint). EM's agent points do not name their computer, so they are read with one query per name.
+  - A name EM knows nothing of fails with C(unknown_vm), never C(no_session) (which means EM knows the machine but has
+    nothing in the window). Known means the gate's queries found something for it in a source judged, or EM answers one
+    more bounded question for the names with nothing - a session of each session source in O(lookback) of any job (only
+    when O(job_name) narrowed the gate), and a C(VmRestorePoint) or C(VmReplicaPoint) at any time (kinds not judged
+    already) - one query per kind, its names split to fit the URL. An agent computer is known by its points only when
+    V(agent) is judged. If EM fails to answer, the run fails; no name is called unknown on an answer EM did not give.
+  - The C(unknown_vm) reason suggests up to three close names EM knows - C(EM knows no VM named sql-prod-1 (did you
+    mean SQL-PROD-01?)) (C(computer) for V(agent)) - the names at the smallest case-insensitive edit distance, at most
+    a third of the name's length and at most 2, alphabetically. They are sought among the names the gate's queries
+    returned and the VM names of EM's 10,000 newest restore points and 10,000 newest replica points (read only when a
+    name is unknown and a VM source is judged). The search is bounded to 500,000 steps a run (a few thousand unknown
+    names in a dense estate); names beyond it are told without suggestions, and the reason says so.
   - With O(require_session_result), a fresh point also needs an O(accept)ed session behind it - for V(restore_point)
     the backup task session whose C(Related) link names the point, for V(agent) the computer's newest completed Veeam
     Agent (C(AgentManagement)) session. They are read newest first, in a bounded number of queries, as far back as
@@ -234,7 +246,8 @@ vms:
           C(wait_timeout) (still running after O(wait_timeout)); C(ambiguous) (the name matches more than one VM in EM,
           named in the reason); C(future_time) (a session dated more than 5 minutes after the controller's clock);
           C(bad_time) (a session dated before 2000 or not at all); C(unknown_state) (the judged session's state is not
-          one EM documents)).
+          one EM documents); C(unknown_vm) (EM knows no VM or computer of this name - no session in O(lookback), no
+          restore point; the reason suggests close names).
       type: str
       sample: failed_result
     reason:
@@ -285,7 +298,7 @@ summary:
     passed: 1
     failed: 1
     by_code: {passed: 1, failed_result: 1, warning_result: 0, unaccepted_result: 0, stale: 0, no_session: 0,
-              running: 0, wait_timeout: 0, ambiguous: 0, future_time: 0, bad_time: 0, unknown_state: 0}
+              running: 0, wait_timeout: 0, ambiguous: 0, future_time: 0, bad_time: 0, unknown_state: 0, unknown_vm: 0}
 '''
 
 from ansible.module_utils.basic import AnsibleModule

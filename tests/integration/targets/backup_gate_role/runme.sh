@@ -30,7 +30,7 @@ check recap "$log" "$failing"
 grep -F 'gate checks passed: backup_gate_fail=host serial=none' "$log"
 grep -F '"Backup gate: 4 of 8 hosts passed (backup: Success within 24h)",' "$log"
 grep -E '"FAILED db01\.corp\.example\.com \(VM db-01\): Failed at .+ UTC in job .+: Error: Access is denied\.",' "$log"
-grep -E '"FAILED ghost\.corp\.example\.com \(VM ghost\.corp\.example\.com\): no backup session in the last 30 days"' "$log"
+grep -E '"FAILED ghost\.corp\.example\.com \(VM ghost\.corp\.example\.com\): EM knows no VM named ghost\.corp\.example\.com \(no close name among the [0-9]+ known names read\)"' "$log"
 grep -E 'fatal: \[erp01\.corp\.example\.com\]: FAILED! => .*Backup gate: erp01\.corp\.example\.com \(VM erp-legacy-01\) did not pass: newest backup .+ is older than 24h' "$log"
 [ "$(grep -c 'hosts passed' "$log")" -eq 1 ]
 check logons 1
@@ -156,8 +156,8 @@ play gate_only.yml -i odd_inventory.yml
 [ "$rc" -eq 2 ]
 check recap "$log" "$failing,all,ungrouped"
 grep -F '"Backup gate: 5 of 11 hosts passed (backup: Success within 24h)",' "$log"
-grep -F '"FAILED all (VM all): no backup session in the last 30 days",' "$log"
-grep -F '"FAILED ungrouped (VM ungrouped): no backup session in the last 30 days"' "$log"
+grep -E '"FAILED all \(VM all\): EM knows no VM named all \(no close name among the [0-9]+ known names read\)",' "$log"
+grep -E '"FAILED ungrouped \(VM ungrouped\): EM knows no VM named ungrouped \(no close name among the [0-9]+ known names read\)"' "$log"
 check logons 1
 
 # A running backup: the job log names the VM and the deadline before waiting,

@@ -181,5 +181,40 @@ def test_five_thousand_names_with_restore_points_fit_the_url_limit():
         em.add_point('VmRestorePoint', name, '2026-11-30T01:00:00Z')
     planned = plan_protection(em, names, {'sources': ['restore_point']}, now=NOW)
     result = protection_report(em, planned, sleep=lambda s: None)
-    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['no_session'] == 2500
+    # The other half has no point and no session: unknown to EM.
+    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['unknown_vm'] == 2500
     assert max(length for _t, _f, _p, length in em.requests) <= 8000
+
+
+def test_an_unknown_name_is_told_apart_and_close_names_are_suggested():
+    em = estate()
+    result = report_for(em, ['sql-prod-1', 'web01', 'old-app-01', 'nothing-like-it-at-all', 'dr01'])
+    codes = dict((k, (v['code'], v['reason'])) for k, v in result['vms'].items())
+    assert codes['sql-prod-1'] == ('unknown_vm', 'EM knows no VM named sql-prod-1 (did you mean SQL-PROD-01?)')
+    assert codes['web01'][0] == 'passed'
+    assert codes['old-app-01'] == ('no_session', 'no backup session in the last 30 days')  # EM knows it: points
+    assert codes['dr01'] == ('no_session', 'no backup session in the last 30 days')  # a replica point
+    assert codes['nothing-like-it-at-all'] == ('unknown_vm', 'EM knows no VM named nothing-like-it-at-all (no close '
+                                                             'name among the 4 known names read)')
+    assert result['summary']['by_code']['unknown_vm'] == 2
+    # Bounded: the names' points of any age (one request per kind), then one page of the newest points per kind.
+    assert em.filters('VmRestorePoint') == [
+        '(VmDisplayName=="sql-prod-1",VmDisplayName=="old-app-01",VmDisplayName=="nothing-like-it-at-all",'
+        'VmDisplayName=="dr01")', None]
+    assert em.filters('VmReplicaPoint') == [
+        '(VmDisplayName=="sql-prod-1",VmDisplayName=="nothing-like-it-at-all",VmDisplayName=="dr01")', None]
+
+
+def test_a_point_source_already_read_the_whole_retention_and_agents_are_computers():
+    em = estate()
+    result = report_for(em, ['sql-prod-1'], sources=['restore_point'])
+    assert result['vms']['sql-prod-1']['code'] == 'unknown_vm'
+    # restore_point read every point of the name already (window and look back): only replica points are asked about.
+    assert [f for f in em.filters('VmRestorePoint') if f is not None and 'CreationTime' not in f] == []
+    assert em.filters('VmReplicaPoint') == ['VmDisplayName=="sql-prod-1"', None]
+    result = report_for(estate(), ['phys-sql-1'], sources=['agent'])
+    assert result['vms']['phys-sql-1']['reason'] == ('EM knows no computer named phys-sql-1 (no close name among the 0 '
+                                                     'known names read)')
+    result = report_for(estate(), ['sql-prod-1'], sources=['backup', 'agent'])
+    assert result['vms']['sql-prod-1']['reason'] == ('EM knows no VM or computer named sql-prod-1 (did you mean '
+                                                     'SQL-PROD-01?)')

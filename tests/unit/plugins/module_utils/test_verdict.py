@@ -155,6 +155,8 @@ def test_every_code_is_reachable_and_tested():
     # A name matching two VMs is judged over the sources together, so judge_vm alone reaches it.
     twins = [session(vm='CaseDup', uid='1'), session(vm='casedup', uid='2')]
     seen.add(verdict.judge_sessions({'backup': twins}, policy(), 'casedup')['code'])
+    # A name EM does not know is told by the report (it asks EM), judge_vm only carries the reason.
+    seen.add(judge_vm({}, policy(), 'ghost', unknown='EM knows no VM named ghost (did you mean host?)')['code'])
     assert seen == set(CODES)
 
 
@@ -540,6 +542,8 @@ def gate_em():
     em.add('BackupTaskSession', 'old01', '2026-11-27T21:40:00Z', job='Web Daily')
     em.add('BackupTaskSession', 'old01', '2026-11-20T21:40:00Z', job='Web Daily')
     em.add('BackupTaskSession', 'ancient01', '2026-10-01T00:00:00Z', job='Web Daily')
+    # Older than the 30-day look back, but EM still holds a restore point of it: known, so no_session.
+    em.add_point('VmRestorePoint', 'ancient01', '2026-10-01T00:30:00Z')
     return em
 
 
@@ -555,11 +559,16 @@ def test_report_answers_every_name_with_its_verdict_in_input_order():
         'warn01': ('warning_result', 'Warning at 2026-11-30 01:00 UTC in job Web Daily: Low space. (Warning is not accepted)'),
         'old01': ('stale', 'newest backup 2026-11-27 21:40 UTC (Success) is older than 24h'),
         'ancient01': ('no_session', 'no backup session in the last 30 days'),
-        'none01': ('no_session', 'no backup session in the last 30 days'),
+        # EM has no session of it in the look back and no point at all; the names it knows are all too far.
+        'none01': ('unknown_vm', 'EM knows no VM named none01 (no close name among the 5 known names read)'),
     }
     assert result['summary'] == {'total': 6, 'passed': 1, 'failed': 5, 'by_code': {
-        'passed': 1, 'failed_result': 1, 'warning_result': 1, 'unaccepted_result': 0, 'stale': 1, 'no_session': 2,
-        'running': 0, 'wait_timeout': 0, 'ambiguous': 0, 'future_time': 0, 'bad_time': 0, 'unknown_state': 0}}
+        'passed': 1, 'failed_result': 1, 'warning_result': 1, 'unaccepted_result': 0, 'stale': 1, 'no_session': 1,
+        'running': 0, 'wait_timeout': 0, 'ambiguous': 0, 'future_time': 0, 'bad_time': 0, 'unknown_state': 0,
+        'unknown_vm': 1}}
+    assert result['vms']['none01']['sources'] == {'backup': {
+        'passed': False, 'code': 'unknown_vm', 'session': None,
+        'reason': 'EM knows no VM named none01 (no close name among the 5 known names read)'}}
     entry = result['vms']['bad01']
     assert entry['vm_name'] == 'bad01' and entry['requested_name'] == 'bad01'
     judged = entry['sources']['backup']['session']
@@ -570,12 +579,63 @@ def test_report_answers_every_name_with_its_verdict_in_input_order():
 def test_report_reads_the_window_once_and_looks_back_once_for_the_rest():
     em = gate_em()
     report(em, ['ok01', 'old01', 'none01'])
-    window, lookback = em.filters()
+    window, lookback = em.filters('BackupTaskSession')
     assert window == ('(VmDisplayName=="ok01",VmDisplayName=="old01",VmDisplayName=="none01");'
                       'CreationTime>="2026-11-29T16:00:00Z"')
     assert lookback == ('(VmDisplayName=="old01",VmDisplayName=="none01");CreationTime>="2026-10-31T16:00:00Z";'
                         'CreationTime<"2026-11-29T16:00:00Z"')
-    assert [page for _t, _f, page, _n in em.requests] == [1, 1]
+    # none01 had nothing: whether EM knows it at all (its points of any age, one request per kind), then,
+    # since it does not, the newest points of each kind for names to suggest.
+    assert em.requests[2:] == [
+        ('VmRestorePoint', 'VmDisplayName=="none01"', 1, em.requests[2][3]),
+        ('VmReplicaPoint', 'VmDisplayName=="none01"', 1, em.requests[3][3]),
+        ('VmRestorePoint', None, 1, em.requests[4][3]),
+        ('VmReplicaPoint', None, 1, em.requests[5][3]),
+    ]
+    assert [page for _t, _f, page, _n in em.requests] == [1] * 6
+
+
+def test_a_name_with_nothing_in_the_window_but_a_point_is_known_and_no_suggestion_is_read():
+    em = gate_em()
+    result = report(em, ['ok01', 'ancient01'])
+    assert result['vms']['ancient01']['code'] == 'no_session'
+    assert em.filters('VmRestorePoint') == ['VmDisplayName=="ancient01"']
+    assert em.filters('VmReplicaPoint') == []  # settled by the first kind: no further question
+
+
+def test_no_question_about_knowing_when_every_name_has_a_session():
+    em = gate_em()
+    report(em, ['ok01', 'old01'])
+    assert set(t for t, _f, _p, _n in em.requests) == {'BackupTaskSession'}
+
+
+def test_a_failing_knowledge_query_fails_the_run_and_never_calls_a_name_unknown():
+    em = gate_em()
+    real = em.query_page
+
+    def failing(query_type, *args, **kwargs):
+        if query_type == 'VmReplicaPoint':
+            raise EmError('HTTP 503 from the fake EM')
+        return real(query_type, *args, **kwargs)
+
+    em.query_page = failing
+    with pytest.raises(EmError, match='HTTP 503'):
+        report(em, ['ok01', 'none01'])
+
+
+def test_an_answer_outside_the_asked_names_is_not_knowledge():
+    # EM answers the point query with another VM's point (a broken filter): none01 stays unknown, the stray
+    # name only becomes a suggestion.
+    em = gate_em()
+    em.add_point('VmRestorePoint', 'none02', '2026-11-01T00:00:00Z')
+    real = em.query_page
+
+    def unfiltered(query_type, filter_text=None, *args, **kwargs):
+        return real(query_type, None if query_type == 'VmRestorePoint' else filter_text, *args, **kwargs)
+
+    em.query_page = unfiltered
+    entry = report(em, ['none01'])['vms']['none01']
+    assert (entry['code'], entry['reason']) == ('unknown_vm', 'EM knows no VM named none01 (did you mean none02?)')
 
 
 def test_report_with_everything_in_the_window_needs_no_look_back():
@@ -702,7 +762,15 @@ def test_job_name_counts_only_that_jobs_sessions():
     result = report(em, ['sql01', 'sql02'], job_name='sql nightly')
     assert result['vms']['sql01']['reason'] == 'Success at 2026-11-30 01:00 UTC in job SQL Nightly'
     assert result['vms']['sql02']['reason'] == 'no backup session of job sql nightly in the last 30 days'
-    assert all('JobName=="sql nightly"' in f for f in em.filters())
+    # The gate's queries name the job; sql02 had nothing in it, so EM is asked once more, of any job, whether it
+    # knows sql02 at all (it does: a session of job Adhoc), and no point is asked for.
+    filters = em.filters()
+    assert all('JobName=="sql nightly"' in f for f in filters[:-1])
+    assert filters[-1] == 'VmDisplayName=="sql02";CreationTime>="2026-10-31T16:00:00Z"'
+    result = report(em, ['sql03'], job_name='sql nightly')
+    assert result['vms']['sql03']['code'] == 'unknown_vm'
+    # Names to suggest come from the gate's own answers and EM's newest points: this EM lists no point.
+    assert result['vms']['sql03']['reason'] == 'EM knows no VM named sql03 (no close name among the 0 known names read)'
 
 
 def test_job_name_for_cdp_is_matched_on_the_sessions():
@@ -984,7 +1052,18 @@ def test_five_thousand_names_in_one_logon_within_the_default_url_length():
     for name in names[::2]:
         em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z')
     result = report(em, names)
-    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['no_session'] == 2500
+    # The odd names are unknown to EM; each is one digit away from two even ones, suggested in code point order.
+    assert result['summary']['passed'] == 2500 and result['summary']['by_code']['unknown_vm'] == 2500
+    assert result['vms'][names[1]]['reason'] == ('EM knows no VM named server-00001.corp.example.com (did you mean '
+                                                 'server-00000.corp.example.com, server-00002.corp.example.com or '
+                                                 'server-00004.corp.example.com?)')
+    # Each costs about 325 trie rows: the run's budget (suggest.ROW_BUDGET) serves the first unknown names in
+    # request order, more than a thousand; the rest are told without suggestions, and why.
+    reasons = [result['vms'][name]['reason'] for name in names[1::2]]
+    served = sum(1 for reason in reasons if 'did you mean' in reason)
+    assert 1000 < served < 2500
+    assert all('did you mean' in reason for reason in reasons[:served])
+    assert all('no close names sought: the search reached its limit' in reason for reason in reasons[served:])
     assert max(n for _t, _f, _p, n in em.requests) <= 8000
 
 
