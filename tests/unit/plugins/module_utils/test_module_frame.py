@@ -18,7 +18,7 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module, no_log_value_occurs
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module, no_log_value_occurs
 
 SECRET = 'Pa55w0rd!'
 
