@@ -140,7 +140,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import DEFAULT_MAX_ROWS, build
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report import DEFAULT_MAX_ROWS, build
 
 
 def session_report(sessions, plan, now=None, max_rows=DEFAULT_MAX_ROWS):

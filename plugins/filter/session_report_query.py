@@ -91,7 +91,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import check_report_dir, plan
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report import check_report_dir, plan
 
 
 def session_report_query(sources, window, now=None, report_dir=None):

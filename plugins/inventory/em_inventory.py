@@ -215,7 +215,7 @@ try:  # ansible-core 2.19+: strings are untrusted unless tagged, and ansible-inv
 except ImportError:  # ansible-core 2.16-2.18: every string is trusted unless wrapped as unsafe.
     trust_as_template = None
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory as em_inventory
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory as em_inventory
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, get_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import plan_session_query

@@ -22,7 +22,8 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory, query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)

@@ -13,7 +13,8 @@ from datetime import datetime
 import pytest
 import yaml
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import report, sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import (
     Policy, judge_point, plan_protection, protection_report,

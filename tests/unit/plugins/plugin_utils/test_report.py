@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import report
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 PLAN = {'sources': ['backup'], 'query_types': ['BackupTaskSession'], 'window': '7d',
