@@ -452,6 +452,20 @@ def test_a_vm_without_a_hostname_is_left_out_with_one_warning(plugin, tmp_path, 
     assert len(warnings) == 1 and '3 VMs are left out of the inventory' in warnings[0]
 
 
+# old01 divides by zero in the first expression; the second names every VM.
+_FAILING_FIRST = ('hostnames:', '  - "vbem_vm_name ~ (1 // (0 if vbem_vm_name == \'old01\' else 1)) | string"', '  - "vbem_vm_name ~ \'-b\'"')
+
+
+def test_a_failing_hostnames_expression_falls_through_unless_strict(plugin, tmp_path, monkeypatch):
+    data = _build(plugin, tmp_path, monkeypatch, 'lenient_em.yml', *_FAILING_FIRST)
+    assert sorted(data.hosts) == ['db011', 'lab<test>1', 'old01-b', 'web011']
+
+
+def test_a_failing_hostnames_expression_fails_a_strict_build(plugin, tmp_path, monkeypatch):
+    with pytest.raises(AnsibleParserError, match="hostnames expression .* failed for VM 'old01': "):
+        _build(plugin, tmp_path, monkeypatch, 'strict_names_em.yml', 'strict: true', *_FAILING_FIRST)
+
+
 def test_a_strict_compose_error_leaves_no_partial_inventory(plugin, tmp_path, monkeypatch):
     data = InventoryData()
     data.add_host('web01')

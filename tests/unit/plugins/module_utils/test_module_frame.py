@@ -2,7 +2,11 @@
 # Copyright (c) 2026, vbem.enterprise_manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""The module frame: exit_module gives exit_json's output without its copy; run_with_client and run_client_module keep changed, log on once after the checks and off on every path."""
+"""The module frame.
+
+exit_module: exit_json's output without its copy; run_with_client and
+run_client_module: changed kept, one logon after the checks, logged off on every path.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
