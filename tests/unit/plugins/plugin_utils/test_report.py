@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report, report_aggregate, report_render
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 PLAN = {'sources': ['backup'], 'query_types': ['BackupTaskSession'], 'window': '7d',
@@ -87,7 +87,7 @@ def test_plan_refuses_bad_windows(window, words):
 # -- aggregation ----------------------------------------------------------------------------
 
 def test_outcome_maps_none_and_unknown_results_to_running():
-    assert [report.outcome({'result': r}) for r in ('Success', 'Warning', 'Failed', 'None', None)] == [
+    assert [report_aggregate.outcome({'result': r}) for r in ('Success', 'Warning', 'Failed', 'None', None)] == [
         'Success', 'Warning', 'Failed', 'Running', 'Running']
 
 
@@ -334,7 +334,7 @@ def test_table_aligns_wide_characters():
     ]
     jobs = lines[8:]
     assert jobs[0].startswith('job           source')
-    widths = set(report._width(line.split('  backup')[0].split('  cdp')[0]) for line in jobs[1:])
+    widths = set(report_render._width(line.split('  backup')[0].split('  cdp')[0]) for line in jobs[1:])
     assert len(widths) == 1
     assert jobs[1].startswith('Web ')
 
