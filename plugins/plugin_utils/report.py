@@ -19,7 +19,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils import que
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report_aggregate import Aggregate
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report_render import (
-    DEFAULT_MAX_ROWS, headline, iso, render_csv, render_html, render_table,
+    DEFAULT_MAX_ROWS, headline, iso, page_template, render_csv, render_html, render_table,
 )
 
 SOURCES = sources_table.SESSION_NAMES
@@ -101,6 +101,23 @@ def check_report_dir(value, cwd=None):
     return path
 
 
+def check_report_template(value, cwd=None):
+    """The absolute path of a user's page template, read and compiled; EmError with one sentence when it cannot be used.
+
+    Checked before any logon: an empty or non-string value, a NUL byte, a
+    path that is not a readable file, a file that is not a Jinja2 template
+    (or extends one that does not exist). A relative path is taken from
+    ``cwd`` (default: the current directory).
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise EmError('report_template must be the path of a Jinja2 page template, not {0}.'.format(_shown(value)))
+    if '\x00' in value:
+        raise EmError('report_template {0} holds a NUL character, which no path can hold.'.format(_shown(value)))
+    path = os.path.realpath(os.path.join(cwd or os.getcwd(), os.path.expanduser(value)))
+    if not os.path.isfile(path):
+        raise EmError('report_template {0} is not a file{1}.'.format(_shown(value), '' if os.path.exists(path) else ' (it does not exist)'))
+    page_template(path)
+    return path
 
 
 # -- the whole report --------------------------------------------------------------
@@ -155,7 +172,9 @@ def build(sessions, report_plan, now=None, max_rows=DEFAULT_MAX_ROWS):
 
     ``sessions``: the em_query answer (one flat list of normalised task
     sessions, each told apart by its ``type``) or ``{source: [sessions]}``; ``report_plan``: what ``plan`` returned;
-    ``now``: when the report is made (default: the current UTC time).
+    ``now``: when the report is made (default: the current UTC time). The
+    page is the plan's ``report_template`` when it holds one (checked by
+    ``check_report_template``), else the built-in page.
     Returns ``{'headline', 'window', 'generated', 'sources', 'total',
     'totals', 'by_source', 'by_day', 'by_job', 'vms_not_ok', 'html', 'csv',
     'table'}`` where ``table`` is a list of terminal lines.
@@ -186,7 +205,7 @@ def build(sessions, report_plan, now=None, max_rows=DEFAULT_MAX_ROWS):
         'vms_not_ok': [{'vm_name': v['session'].get('vm_name'), 'source': v['source'], 'outcome': v['outcome'],
                         'result': v['session'].get('result'), 'creation_time': iso(v['when']),
                         'job_name': v['session'].get('job_name'), 'reason': v['session'].get('reason')} for v in agg.vms],
-        'html': render_html(agg, max_rows),
+        'html': render_html(agg, max_rows, report_plan.get('report_template')),
         'csv': render_csv(agg),
         'table': render_table(agg),
     }

@@ -15,11 +15,15 @@ __metaclass__ = type
 
 import csv
 import io
+import os
 import re
 import unicodedata
-from html import escape
+
+import jinja2
+import jinja2.meta
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sources as sources_table
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.parsing import BIDI_CONTROLS
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report_aggregate import OUTCOMES, fold, outcome, utc_key
 
@@ -35,20 +39,9 @@ _TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
 
 # -- small formatting helpers ------------------------------------------------------
 
-def _e(value):
-    """HTML-escape anything EM sent (names such as ``lab<test>`` and ``exchange&mail`` exist)."""
-    return escape('' if value is None else str(value), quote=True)
-
-
 _BIDI = re.compile('[' + BIDI_CONTROLS + ']')
 # First-strong isolate and pop directional isolate: plain-text isolation, for attributes.
 _FSI, _PDI = u'\u2068', u'\u2069'
-
-
-def _em(value):
-    """EM text as element content: escaped and inside ``<bdi>``, so its bidi controls (U+202E...) reorder nothing around it."""
-    text = _e(value)
-    return '<bdi>' + text + '</bdi>' if text else ''
 
 
 def _em_plain(value):
@@ -202,289 +195,148 @@ def render_table(agg, job_width=36):
 
 # -- HTML -----------------------------------------------------------------------------
 
-# Desktop: tables. Phones (<= 760px): every table row becomes a card whose
-# cells flow as text (name and result first, then when/type/job, then EM's
-# reason), and each day of the chart puts its bar on a line of its own.
-_CSS = '''
-:root{--fg:#1d2327;--muted:#5f6b76;--line:#dde3e8;--bg:#f6f8fa;--card:#fff;
---failed:#c62828;--warning:#e09b00;--success:#2e7d32;--running:#1565c0}
-*{box-sizing:border-box}
-body{margin:0;background:var(--bg);color:var(--fg);font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
-"Noto Sans","Helvetica Neue",Arial,sans-serif;-webkit-text-size-adjust:100%}
-main{max-width:1180px;margin:0 auto;padding:20px 24px 40px}
-header h1{font-size:1.55rem;line-height:1.25;margin:0 0 6px}
-header p{margin:0;color:var(--muted)}
-.bad h1{color:var(--failed)}.ok h1{color:var(--success)}
-.tiles{display:grid;grid-template-columns:repeat(5,1fr);gap:12px;margin:18px 0 8px}
-.tile{background:var(--card);border:1px solid var(--line);border-left:6px solid var(--muted);border-radius:8px;padding:10px 14px}
-.tile b{display:block;font-size:1.7rem;line-height:1.1;font-variant-numeric:tabular-nums}
-.tile span{color:var(--muted);font-size:.9rem}
-.tile.Failed{border-left-color:var(--failed)}.tile.Warning{border-left-color:var(--warning)}
-.tile.Success{border-left-color:var(--success)}.tile.Running{border-left-color:var(--running)}
-.tile.vms{border-left-color:#6a1b9a}
-.tile.zero b{color:var(--muted)}
-section{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:14px 18px;margin:16px 0}
-h2{font-size:1.15rem;margin:2px 0 10px}
-h2 small{font-weight:400;color:var(--muted);font-size:.9rem}
-.note{color:var(--muted);font-size:.9rem;margin:8px 0 0}
-table{border-collapse:collapse;width:100%}
-th,td{text-align:left;padding:6px 8px;border-bottom:1px solid var(--line);vertical-align:top}
-th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted);font-weight:600}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.when{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.reason{color:#37434d;overflow-wrap:break-word;min-width:16em}
-td.lead,td.job{overflow-wrap:break-word;min-width:7em}
-td.lead{font-weight:600}
-.badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:.8rem;font-weight:600;color:#fff;white-space:nowrap}
-.badge.Failed{background:var(--failed)}.badge.Warning{background:var(--warning);color:#1d1d1d}
-.badge.Success{background:var(--success)}.badge.Running{background:var(--running)}
-.was{display:block;color:var(--muted);font-size:.8rem}
-td.zero{color:#9aa5ae}
-td.sum{display:none}
-.legend{display:flex;flex-wrap:wrap;gap:6px 16px;margin:0 0 10px;padding:0;list-style:none;font-size:.9rem}
-.legend i{display:inline-block;width:12px;height:12px;border-radius:2px;margin-right:6px;vertical-align:-1px}
-.days{display:grid;grid-template-columns:max-content 1fr max-content;gap:5px 12px;align-items:center}
-.day{display:contents}
-.day .d{font-variant-numeric:tabular-nums;white-space:nowrap;font-size:.9rem}
-.day .t{text-align:right;font-variant-numeric:tabular-nums;font-size:.9rem;white-space:nowrap}
-.day .t em{font-style:normal;color:var(--failed);font-weight:600}
-svg.bar{display:block;width:100%;height:18px;background:#eef1f4;border-radius:3px}
-svg.mini{display:block;width:100%;min-width:80px;height:10px;background:#eef1f4;border-radius:2px}
-footer{color:var(--muted);font-size:.85rem;margin-top:20px}
-@media (max-width:760px){
-main{padding:14px 12px 32px}
-header h1{font-size:1.25rem}
-.tiles{grid-template-columns:repeat(2,1fr);gap:8px}
-.tile b{font-size:1.4rem}
-section{padding:12px}
-table.cards thead{display:none}
-table.cards,table.cards tbody{display:block;width:100%}
-table.cards tr{display:flex;flex-wrap:wrap;align-items:baseline;gap:3px 10px;border:1px solid var(--line);border-radius:6px;
-padding:8px 10px;margin:0 0 10px}
-table.cards td{display:block;border:0;padding:0;min-width:0}
-table.cards td.lead{order:1;flex:0 1 auto}
-table.cards td.res{order:2}
-table.cards td.meta{display:none}
-table.cards td.sum{display:block;order:3;flex-basis:100%;font-size:.85rem;color:var(--muted)}
-table.cards td.kind{order:3;font-size:.85rem;color:var(--muted)}
-table.cards td.reason{order:4;flex-basis:100%;min-width:0}
-table.cards td.num{order:3;font-size:.9rem}
-table.cards td.num::before{content:attr(data-label) " ";color:var(--muted);font-size:.8rem}
-table.cards td.zero,table.cards td.empty{display:none}
-table.cards td.barcell{order:5;flex-basis:100%;padding-top:4px}
-table.cards td.lead.job{flex-basis:100%}
-.was{display:inline;margin-left:6px}
-.days{display:block}
-.day{display:grid;grid-template-columns:1fr max-content;grid-template-areas:"d t" "b b";gap:2px 8px;margin:0 0 8px}
-.day .d{grid-area:d}.day .t{grid-area:t}
-.day svg.bar{grid-area:b;height:14px}
-.tile.vms{grid-column:1/-1}
-}
-'''
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
+# The built-in page, by the name a user's template extends it with.
+PAGE_TEMPLATE = 'vbem.enterprise_manager/session_report.html.j2'
+# A line break and the indentation after it, between two tags: layout of the template, not of the page.
+_LAYOUT_BREAK = re.compile(r'(?<=[>}])\n[ \t]+(?=[<{])')
+_ENVIRONMENTS = {}
 
 
-def _svg_segments(counts, total, scale, height):
-    """Stacked rects, worst outcome first, each with a hover title."""
-    parts = []
+class _PageLoader(jinja2.FileSystemLoader):
+    """Templates from one folder, with the line breaks that only lay out the markup dropped (see the built-in's head)."""
+
+    def get_source(self, environment, template):
+        source, filename, uptodate = super(_PageLoader, self).get_source(environment, template)
+        return _LAYOUT_BREAK.sub('', source), filename, uptodate
+
+
+def _environment(folder):
+    """The Jinja2 environment of the built-in page (under PAGE_TEMPLATE's prefix) and, when given, a user's folder."""
+    environment = _ENVIRONMENTS.get(folder)
+    if environment is None:
+        loaders = [jinja2.PrefixLoader({PAGE_TEMPLATE.split('/')[0]: _PageLoader(TEMPLATES)})]
+        if folder:
+            loaders.append(_PageLoader(folder))
+        environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, keep_trailing_newline=True,
+                                         undefined=jinja2.StrictUndefined)
+        environment.filters['number'] = _n
+        environment.filters['isolated'] = _em_plain
+        environment.globals['plural'] = _plural
+        _ENVIRONMENTS[folder] = environment
+    return environment
+
+
+def page_template(path=None):
+    """The compiled page template: the user's file at ``path``, or the built-in page; EmError with one sentence when it cannot be used."""
+    if path is None:
+        return _environment(None).get_template(PAGE_TEMPLATE)
+    environment = _environment(os.path.dirname(path))
+    try:
+        page = environment.get_template(os.path.basename(path))
+        # extends/include/import load their templates only when the page renders: load each named one now.
+        source = environment.loader.get_source(environment, os.path.basename(path))[0]
+        for name in jinja2.meta.find_referenced_templates(environment.parse(source)):
+            if name is not None:
+                environment.get_template(name)
+        return page
+    except jinja2.TemplateSyntaxError as exc:
+        raise EmError('report_template {0!r} is not a Jinja2 template: {1} (line {2}).'.format(path, exc.message, exc.lineno))
+    except jinja2.TemplateNotFound as exc:
+        raise EmError('report_template {0!r} names the template {1!r}, which does not exist; the built-in page is {2}.'.format(
+            path, exc.name, PAGE_TEMPLATE))
+    except (OSError, UnicodeError) as exc:
+        raise EmError('report_template {0!r} cannot be read: {1}.'.format(path, exc))
+
+
+def _segments(counts, total, scale):
+    """The stacked bar of one day or job, worst outcome first: ``x`` and ``width`` in a 1000-wide view box."""
+    segments = []
     x = 0.0
     for name in OUTCOMES:
         value = counts.get(name, 0)
-        if not value:
-            continue
-        width = value * scale
-        parts.append('<rect x="{0:.2f}" y="0" width="{1:.2f}" height="{2}" fill="{3}"><title>{4} {5}</title></rect>'.format(
-            x, width, height, COLOURS[name], _n(value), _e(OUTCOME_LABELS[name].lower())))
-        x += width
-    return ''.join(parts)
+        if value:
+            segments.append({'outcome': _OUTCOME_VIEW[name], 'count': value, 'x': x, 'width': value * scale})
+            x += value * scale
+    return segments
 
 
-def _legend():
-    return '<ul class="legend">' + ''.join(
-        '<li><i style="background:{0}"></i>{1}</li>'.format(COLOURS[o], _e(OUTCOME_LABELS[o])) for o in OUTCOMES) + '</ul>'
+_OUTCOME_VIEW = dict((o, {'name': o, 'label': OUTCOME_LABELS[o], 'colour': COLOURS[o]}) for o in OUTCOMES)
 
 
 def _capped(items, max_rows):
     return items[:max_rows] if max_rows and len(items) > max_rows else items
 
 
-def _cap_note(shown, total, what):
-    if shown >= total:
-        return ''
-    return '<p class="note">Showing {0} of {1} {2}; sessions.csv lists every session.</p>'.format(_n(shown), _n(total), what)
+def page_context(agg, max_rows=DEFAULT_MAX_ROWS):
+    """What the page template gets as ``page``: every value the page shows, as plain text and numbers (no markup).
 
-
-def _badge(category):
-    return '<span class="badge {0}">{1}</span>'.format(category, _e(OUTCOME_LABELS[category]))
-
-
-def _td(label, content, cls=None, raw=False, em=False):
-    """A table cell; ``em`` marks content EM sent, which is isolated (``<bdi>``)."""
-    text = content if raw else (_em(content) if em else _e(content))
-    classes = [cls] if cls else []
-    if text == '':
-        classes.append('empty')
-    return '<td data-label="{0}"{1}>{2}</td>'.format(_e(label), ' class="{0}"'.format(' '.join(classes)) if classes else '', text)
-
-
-def _summary(when, source, session):
-    """When, type and job in one line (HTML, the job isolated): what a phone shows instead of three narrow cells."""
-    parts = [_e(_minute(when) + ' UTC') if when else '', _e(SOURCE_LABELS[source]), _em(session.get('job_name'))]
-    return ' \u00b7 '.join(part for part in parts if part)
-
-
-def _tiles(agg):
-    tiles = [('vms', agg.vms_not_ok, 'VMs not OK (newest session)')]
-    tiles += [(o, agg.totals[o], OUTCOME_LABELS[o] + ' sessions') for o in OUTCOMES]
-    out = ['<div class="tiles">']
-    for cls, value, label in tiles:
-        out.append('<div class="tile {0}{1}"><b>{2}</b><span>{3}</span></div>'.format(
-            cls, ' zero' if not value else '', _n(value), _e(label)))
-    out.append('</div>')
-    return ''.join(out)
-
-
-def _vm_section(agg, max_rows):
-    vms = agg.vms
-    bad = sum(1 for vm in vms if vm['outcome'] in ('Failed', 'Warning'))
-    counts = ', '.join(part for part in (
-        '{0} failed or warning'.format(_n(bad)) if bad else '',
-        '{0} without a result yet'.format(_n(len(vms) - bad)) if len(vms) > bad else '') if part)
-    out = ['<section id="vms"><h2>VMs whose newest session is not a success{0}</h2>'.format(
-        ' <small>({0}; one row per VM and type)</small>'.format(counts) if counts else '')]
-    if not vms:
-        out.append('<p>Every VM\'s newest session in the window succeeded.</p></section>')
-        return ''.join(out)
-    shown = _capped(vms, max_rows)
-    out.append('<table class="cards"><thead><tr><th>VM</th><th>Newest result</th><th>When (UTC)</th><th>Type</th>'
-               '<th>Job</th><th>Reason</th></tr></thead><tbody>')
-    for vm in shown:
-        session = vm['session']
-        result = _badge(vm['outcome'])
-        last = vm['last_completed']
-        if vm['outcome'] == 'Running' and last is not None:
-            result += '<span class="was">last completed: {0}</span>'.format(_em(last.get('result')))
-        reason = session.get('reason') or (last.get('reason') if last is not None and vm['outcome'] == 'Running' else '')
-        out.append('<tr>' + ''.join((
-            _td('VM', session.get('vm_name'), 'lead', em=True),
-            _td('Result', result, 'res', raw=True),
-            _td('When (UTC)', _minute(vm['when']), 'when meta'),
-            _td('Type', SOURCE_LABELS[vm['source']], 'meta'),
-            _td('Job', session.get('job_name'), 'job meta', em=True),
-            _td('Summary', _summary(vm['when'], vm['source'], session), 'sum', raw=True),
-            _td('Reason', reason, 'reason', em=True),
-        )) + '</tr>')
-    out.append('</tbody></table>')
-    out.append(_cap_note(len(shown), len(vms), 'VM rows'))
-    out.append('</section>')
-    return ''.join(out)
-
-
-def _problem_section(agg, max_rows):
-    problems = agg.problems
-    failed = agg.totals['Failed']
-    warning = agg.totals['Warning']
-    out = ['<section id="problems"><h2>Failed and warning sessions <small>({0} failed, {1} warning; worst and newest first)'
-           '</small></h2>'.format(_n(failed), _n(warning))]
-    if not problems:
-        out.append('<p>No session in the window failed or ended with a warning.</p></section>')
-        return ''.join(out)
-    shown = _capped(problems, max_rows)
-    out.append('<table class="cards"><thead><tr><th>Result</th><th>VM</th><th>When (UTC)</th><th>Type</th><th>Job</th>'
-               '<th>EM\'s reason</th></tr></thead><tbody>')
-    for source, session, when in shown:
-        out.append('<tr>' + ''.join((
-            _td('Result', _badge(outcome(session)), 'res', raw=True),
-            _td('VM', session.get('vm_name'), 'lead', em=True),
-            _td('When (UTC)', _minute(when), 'when meta'),
-            _td('Type', SOURCE_LABELS[source], 'meta'),
-            _td('Job', session.get('job_name'), 'job meta', em=True),
-            _td('Summary', _summary(when, source, session), 'sum', raw=True),
-            _td('Reason', session.get('reason') or '(EM gave no reason)', 'reason', em=True),
-        )) + '</tr>')
-    out.append('</tbody></table>')
-    out.append(_cap_note(len(shown), len(problems), 'failed and warning sessions'))
-    out.append('</section>')
-    return ''.join(out)
-
-
-def _day_section(agg):
+    ``headline``, ``bad`` (any failed or warning session), ``sources_text``
+    (``backup and CDP``), ``sources_heading`` (capitalised), ``window``,
+    ``generated`` (minute) and ``generated_iso``, ``total``, ``failed``,
+    ``warning``, ``undated``; ``outcomes`` (``name``, ``label``, ``colour``,
+    worst first); ``tiles`` (``kind``, ``value``, ``label``); ``vms`` and
+    ``problems``, at most ``max_rows`` rows each (0 = all; ``vms_total``,
+    ``vms_bad`` and ``problems_total`` count them all), each row with
+    ``outcome``, ``vm_name``, ``when``, ``type``, ``job_name``, ``reason``,
+    and for a VM still running ``last_completed`` (its last completed
+    session); ``days`` (``date``, ``weekday``, ``total``, ``counts`` per
+    outcome name, ``segments``); ``jobs`` (``job_name``, ``type``,
+    ``total``, ``counts``, ``segments``). Segments are ``outcome``,
+    ``count``, ``x`` and ``width`` in a 1000-wide bar. VM, job and reason
+    text is EM's, as EM sent it.
+    """
+    vms = []
+    for vm in _capped(agg.vms, max_rows):
+        session, last = vm['session'], vm['last_completed']
+        running_after = last is not None and vm['outcome'] == 'Running'
+        vms.append({'outcome': _OUTCOME_VIEW[vm['outcome']], 'vm_name': session.get('vm_name'), 'when': _minute(vm['when']),
+                    'type': SOURCE_LABELS[vm['source']], 'job_name': session.get('job_name'),
+                    'reason': session.get('reason') or (last.get('reason') if running_after else ''),
+                    'last_completed': {'result': last.get('result')} if running_after else None})
+    problems = [{'outcome': _OUTCOME_VIEW[outcome(session)], 'vm_name': session.get('vm_name'), 'when': _minute(when),
+                 'type': SOURCE_LABELS[source], 'job_name': session.get('job_name'), 'reason': session.get('reason')}
+                for source, session, when in _capped(agg.problems, max_rows)]
     peak = max([sum(c.values()) for _d, c in agg.by_day] or [0]) or 1
-    out = ['<section id="days"><h2>Results per day <small>(UTC)</small></h2>', _legend(), '<div class="days">']
-    for day, counts in agg.by_day:
-        total = sum(counts.values())
-        label = '{0}, {1}'.format(day.strftime('%a'), day.isoformat())
-        bad = []
-        if counts['Failed']:
-            bad.append('{0} failed'.format(_n(counts['Failed'])))
-        if counts['Warning']:
-            bad.append('{0} warning'.format(_n(counts['Warning'])))
-        summary = '{0} sessions on {1}: '.format(_n(total), day.isoformat()) + ', '.join(
-            '{0} {1}'.format(_n(counts[o]), OUTCOME_LABELS[o].lower()) for o in OUTCOMES)
-        out.append('<div class="day"><span class="d">{0}</span>'.format(_e(label)))
-        out.append('<svg class="bar" viewBox="0 0 1000 10" preserveAspectRatio="none" role="img" aria-label="{0}">{1}</svg>'.format(
-            _e(summary), _svg_segments(counts, total, 1000.0 / peak, 10)))
-        out.append('<span class="t">{0}{1}</span></div>'.format(
-            _n(total), (' <em>' + _e(', '.join(bad)) + '</em>') if bad else ''))
-    out.append('</div>')
-    if agg.undated:
-        out.append('<p class="note">{0} without a readable start time are counted in the totals but not in this chart.</p>'.format(
-            _plural(agg.undated, 'session')))
-    out.append('</section>')
-    return ''.join(out)
+    days = [{'date': day.isoformat(), 'weekday': day.strftime('%a'), 'total': sum(counts.values()), 'counts': counts,
+             'segments': _segments(counts, sum(counts.values()), 1000.0 / peak)} for day, counts in agg.by_day]
+    jobs = [{'job_name': job['job_name'], 'type': SOURCE_LABELS[job['source']], 'total': job['total'],
+             'counts': dict((o, job[o]) for o in OUTCOMES), 'segments': _segments(job, job['total'], 1000.0 / (job['total'] or 1))}
+            for job in agg.by_job]
+    sources_text = _sources_text(agg.sources)
+    return {
+        'headline': headline(agg), 'bad': bool(agg.totals['Failed'] or agg.totals['Warning']),
+        'sources_text': sources_text, 'sources_heading': _first_upper(sources_text),
+        'window': '{0} to {1} UTC'.format(_minute(agg.start), _minute(agg.end)),
+        'generated': _minute(agg.generated), 'generated_iso': iso(agg.generated),
+        'total': agg.total, 'failed': agg.totals['Failed'], 'warning': agg.totals['Warning'], 'undated': agg.undated,
+        'outcomes': [_OUTCOME_VIEW[o] for o in OUTCOMES],
+        'tiles': [{'kind': 'vms', 'value': agg.vms_not_ok, 'label': 'VMs not OK (newest session)'}] + [
+            {'kind': o, 'value': agg.totals[o], 'label': OUTCOME_LABELS[o] + ' sessions'} for o in OUTCOMES],
+        'vms': vms, 'vms_total': len(agg.vms), 'vms_bad': sum(1 for vm in agg.vms if vm['outcome'] in ('Failed', 'Warning')),
+        'problems': problems, 'problems_total': len(agg.problems),
+        'days': days, 'jobs': jobs,
+    }
 
 
-def _job_section(agg):
-    out = ['<section id="jobs"><h2>Results per job <small>({0}; worst first)</small></h2>'.format(_n(len(agg.by_job)))]
-    if not agg.by_job:
-        out.append('<p>No job ran in the window.</p></section>')
-        return ''.join(out)
-    out.append('<table class="cards"><thead><tr><th>Job</th><th>Type</th><th class="num">Sessions</th>' + ''.join(
-        '<th class="num">{0}</th>'.format(_e(OUTCOME_LABELS[o])) for o in OUTCOMES) + '<th>Share</th></tr></thead><tbody>')
-    for job in agg.by_job:
-        cells = [_td('Job', job['job_name'], 'lead job', em=True), _td('Type', SOURCE_LABELS[job['source']], 'kind'),
-                 _td('Sessions', _n(job['total']), 'num')]
-        for name in OUTCOMES:
-            value = job[name]
-            cells.append('<td data-label="{0}" class="num{1}">{2}</td>'.format(
-                _e(OUTCOME_LABELS[name]), '' if value else ' zero', _n(value)))
-        label = '{0}: '.format(_em_plain(job['job_name'])) + ', '.join('{0} {1}'.format(_n(job[o]), OUTCOME_LABELS[o].lower()) for o in OUTCOMES)
-        cells.append('<td data-label="Share" class="barcell"><svg class="mini" viewBox="0 0 1000 10" preserveAspectRatio="none" '
-                     'role="img" aria-label="{0}">{1}</svg></td>'.format(
-                         _e(label), _svg_segments(job, job['total'], 1000.0 / (job['total'] or 1), 10)))
-        out.append('<tr>' + ''.join(cells) + '</tr>')
-    out.append('</tbody></table></section>')
-    return ''.join(out)
-
-
-def render_html(agg, max_rows=DEFAULT_MAX_ROWS):
+def render_html(agg, max_rows=DEFAULT_MAX_ROWS, template=None):
     """One self-contained page: inline CSS and SVG, no script, nothing fetched (its CSP forbids it).
 
-    Order: headline and tiles, VMs whose newest session is not a success,
-    failed and warning sessions with EM's reasons, results per day, results
-    per job, then the window and when the report was made. Every EM string
-    is HTML-escaped. ``max_rows`` caps each of the two lists (0 = no cap),
-    with a note pointing at sessions.csv.
+    The page is the Jinja2 template ``templates/session_report.html.j2``
+    (autoescaped), or the user's template at ``template`` (an absolute path,
+    as ``check_report_template`` returned it), given ``page_context``. Order
+    of the built-in page: headline and tiles, VMs whose newest session is not
+    a success, failed and warning sessions with EM's reasons, results per
+    day, results per job, then the window and when the report was made.
+    ``max_rows`` caps each of the two lists (0 = no cap), with a note
+    pointing at sessions.csv.
     """
-    line = headline(agg)
-    bad = agg.totals['Failed'] or agg.totals['Warning']
-    window = '{0} to {1} UTC'.format(_minute(agg.start), _minute(agg.end))
-    parts = [
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; style-src \'unsafe-inline\'">',
-        '<title>{0}</title>'.format(_e('EM session report: ' + line)),
-        '<style>{0}</style></head><body><main>'.format(_CSS.strip()),
-        '<header class="{0}"><h1>{1}</h1><p>{2} task sessions, {3}. Made {4} UTC.</p></header>'.format(
-            'bad' if bad else 'ok', _e(line), _e(_first_upper(_sources_text(agg.sources))), _e(window), _e(_minute(agg.generated))),
-        _tiles(agg),
-        _vm_section(agg, max_rows),
-        _problem_section(agg, max_rows),
-        _day_section(agg),
-        _job_section(agg),
-        '<footer>Window: {0} ({1}). Report made {2} UTC by vbem.enterprise_manager. '
-        'sessions.csv next to this page lists all {3}.</footer>'.format(
-            _e(window), _e(_sources_text(agg.sources) + ' task sessions'), _e(iso(agg.generated)),
-            _plural(agg.total, 'session')),
-        '</main></body></html>\n',
-    ]
-    return ''.join(parts)
+    page = page_template(template)
+    context = page_context(agg, max_rows)
+    if template is None:
+        return page.render(page=context)
+    try:
+        return page.render(page=context)
+    except Exception as exc:  # pylint: disable=broad-except  # a user's template: any error is one sentence, never a traceback
+        raise EmError('report_template {0!r} failed to render the report: {1}: {2}.'.format(
+            template, type(exc).__name__, str(exc).rstrip('.')))

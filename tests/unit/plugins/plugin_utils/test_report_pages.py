@@ -20,11 +20,13 @@ __metaclass__ = type
 import io
 import json
 import os
+import shutil
 from html.parser import HTMLParser
 
 import pytest
 
-from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report, report_render
 
 PAGES = os.path.join(os.path.dirname(__file__), 'fixtures', 'session_report_pages.json')
 TYPES = {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
@@ -102,8 +104,10 @@ def reading(page):
     return parser.events
 
 
-def render(name):
+def render(name, template=None):
     sessions, plan, max_rows = SCENARIOS[name]
+    if template is not None:
+        plan = dict(plan, report_template=report.check_report_template(template))
     return report.build(sessions(), plan, now='2026-11-30T12:00:00Z', max_rows=max_rows)['html']
 
 
@@ -128,3 +132,73 @@ def test_the_page_is_what_it_was(name):
 
 def test_every_scenario_has_its_page():
     assert sorted(pinned_pages()) == sorted(SCENARIOS)
+
+
+# -- a user's own page template -------------------------------------------------------------------
+
+def write(tmp_path, name, text):
+    path = tmp_path / name
+    path.write_text(text, encoding='utf-8')
+    return str(path)
+
+
+def test_a_copy_of_the_built_in_page_renders_the_same_page(tmp_path):
+    copy = str(tmp_path / 'my_report.html.j2')
+    shutil.copy(os.path.join(report_render.TEMPLATES, 'session_report.html.j2'), copy)
+    assert render('mixed', copy) == render('mixed')
+
+
+def test_a_template_can_extend_the_built_in_page_and_change_one_block(tmp_path):
+    mine = write(tmp_path, 'session_report.html.j2', '{% extends "vbem.enterprise_manager/session_report.html.j2" %}'
+                 '{% block style %}{{ super() }}\nh1{font-size:2rem}{% endblock %}'
+                 '{% block footer %}<footer>Ops team, {{ page.total }} sessions</footer>{% endblock %}')
+    page, built_in = render('mixed', mine), render('mixed')
+    assert '\nh1{font-size:2rem}</style>' in page and '<footer>Ops team, 23 sessions</footer>' in page
+    body = page.index('<header'), built_in.index('<header')
+    assert page[body[0]:page.index('<footer')] == built_in[body[1]:built_in.index('<footer')]
+
+
+def test_a_user_template_escapes_em_text(tmp_path):
+    mine = write(tmp_path, 'names.j2', '{% for row in page.problems %}[{{ row.vm_name }}]{% endfor %}')
+    page = render('mixed', mine)
+    assert '[lab&lt;test&gt;]' in page and '[exchange&amp;mail]' in page and '[sql &#34;prod&#34;]' in page
+    assert '<script>' not in page
+
+
+@pytest.mark.parametrize('text, words', [
+    ('{% if page.total %}no end', "is not a Jinja2 template: Unexpected end of template"),
+    ('{% extends "base.j2" %}', "names the template 'base.j2', which does not exist; the built-in page is "
+                                "vbem.enterprise_manager/session_report.html.j2."),
+])
+def test_a_broken_template_is_refused_before_any_logon(tmp_path, text, words):
+    path = write(tmp_path, 'broken.j2', text)
+    with pytest.raises(EmError) as refused:
+        report.check_report_template(path)
+    assert words in str(refused.value) and str(refused.value).startswith('report_template ') and '\n' not in str(refused.value)
+
+
+@pytest.mark.parametrize('value, words', [
+    ('', "report_template must be the path of a Jinja2 page template, not ''."),
+    (7, 'report_template must be the path of a Jinja2 page template, not 7.'),
+    ('nothing/here.j2', "report_template 'nothing/here.j2' is not a file (it does not exist)."),
+    ('.', "report_template '.' is not a file."),
+    ('a\x00b', "report_template 'a\\x00b' holds a NUL character, which no path can hold."),
+])
+def test_a_template_path_that_cannot_be_used_is_refused(tmp_path, value, words):
+    with pytest.raises(EmError) as refused:
+        report.check_report_template(value, cwd=str(tmp_path))
+    assert str(refused.value) == words
+
+
+def test_a_relative_template_path_is_taken_from_the_given_folder(tmp_path):
+    write(tmp_path, 'mine.j2', '{{ page.headline }}')
+    assert report.check_report_template('mine.j2', cwd=str(tmp_path)) == os.path.realpath(str(tmp_path / 'mine.j2'))
+
+
+def test_a_template_that_fails_while_rendering_fails_in_one_sentence(tmp_path):
+    mine = write(tmp_path, 'typo.j2', '{{ page.totl }}')
+    with pytest.raises(EmError) as refused:
+        render('mixed', mine)
+    message = str(refused.value)
+    assert message.startswith("report_template '{0}' failed to render the report: UndefinedError: ".format(mine))
+    assert 'totl' in message and '\n' not in message and 'Traceback' not in message
