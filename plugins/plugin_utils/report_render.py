@@ -241,7 +241,8 @@ def page_template(path=None):
                 environment.get_template(name)
         return page
     except jinja2.TemplateSyntaxError as exc:
-        raise EmError('report_template {0!r} is not a Jinja2 template: {1} (line {2}).'.format(path, exc.message, exc.lineno))
+        raise EmError('report_template {0!r} is not a Jinja2 template, line {1}: {2}.'.format(
+            path, exc.lineno, (exc.message or 'syntax error').rstrip('.')))
     except jinja2.TemplateNotFound as exc:
         raise EmError('report_template {0!r} names the template {1!r}, which does not exist; the built-in page is {2}.'.format(
             path, exc.name, PAGE_TEMPLATE))

@@ -71,5 +71,5 @@ printf '%s' '{% extends "vbem.enterprise_manager/session_report.html.j2" %}{% bl
 grep -qE '<footer>Ops: [0-9]+ sessions</footer></main></body></html>' "$EMULATOR_DIR/ops-report/report.html"
 grep -qF 'id="problems"' "$EMULATOR_DIR/ops-report/report.html"
 printf '%s' '{% if page.total %}no end' >"$EMULATOR_DIR/broken.html.j2"
-refused "broken.html.j2' is not a Jinja2 template: Unexpected end of template" \
+refused "broken.html.j2' is not a Jinja2 template, line 1: Unexpected end of template" \
     "{\"report_template\": \"$EMULATOR_DIR/broken.html.j2\"}"

@@ -166,7 +166,7 @@ def test_a_user_template_escapes_em_text(tmp_path):
 
 
 @pytest.mark.parametrize('text, words', [
-    ('{% if page.total %}no end', "is not a Jinja2 template: Unexpected end of template"),
+    ('{% if page.total %}no end', "is not a Jinja2 template, line 1: Unexpected end of template"),
     ('{% extends "base.j2" %}', "names the template 'base.j2', which does not exist; the built-in page is "
                                 "vbem.enterprise_manager/session_report.html.j2."),
 ])
