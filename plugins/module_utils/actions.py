@@ -493,15 +493,22 @@ def failure_message(result):
     return '{0} of {1} VMs got no new restore point: {2}{3}.'.format(len(bad), len(result['vms']), '; '.join(parts), more)
 
 
+def _wait_spec():
+    """The waiting options quick_backup and job_start share: wait, wait_timeout, poll_interval."""
+    return dict(
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
+    )
+
+
 def quick_backup_argument_spec():
     """The quick_backup module's argument spec (connection options included)."""
     from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
     spec = connection_argument_spec()
+    spec.update(_wait_spec())
     spec.update(
         vms=dict(type='raw', required=True),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
         max_age=dict(type='str'),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
     )
@@ -512,12 +519,8 @@ def job_start_argument_spec():
     """The job_start module's argument spec (connection options included)."""
     from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
     spec = connection_argument_spec()
-    spec.update(
-        job=dict(type='str', required=True),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
-    )
+    spec.update(_wait_spec())
+    spec.update(job=dict(type='str', required=True))
     return spec
 
 
