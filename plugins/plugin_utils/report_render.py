@@ -196,8 +196,9 @@ def render_table(agg, job_width=36):
 # -- HTML -----------------------------------------------------------------------------
 
 TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'templates')
-# The built-in page, by the name a user's template extends it with.
-PAGE_TEMPLATE = 'vbem.enterprise_manager/session_report.html.j2'
+# The built-in page, by the name a user's template extends it with (the prefix names the built-in templates' folder).
+_BUILT_IN = 'vbem.enterprise_manager'
+PAGE_TEMPLATE = _BUILT_IN + '/session_report.html.j2'
 # A line break and the indentation after it, between two tags: layout of the template, not of the page.
 _LAYOUT_BREAK = re.compile(r'(?<=[>}])\n[ \t]+(?=[<{])')
 _ENVIRONMENTS = {}
@@ -215,7 +216,7 @@ def _environment(folder):
     """The Jinja2 environment of the built-in page (under PAGE_TEMPLATE's prefix) and, when given, a user's folder."""
     environment = _ENVIRONMENTS.get(folder)
     if environment is None:
-        loaders = [jinja2.PrefixLoader({PAGE_TEMPLATE.split('/')[0]: _PageLoader(TEMPLATES)})]
+        loaders = [jinja2.PrefixLoader({_BUILT_IN: _PageLoader(TEMPLATES)})]
         if folder:
             loaders.append(_PageLoader(folder))
         environment = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, keep_trailing_newline=True,
@@ -250,7 +251,7 @@ def page_template(path=None):
         raise EmError('report_template {0!r} cannot be read: {1}.'.format(path, exc))
 
 
-def _segments(counts, total, scale):
+def _segments(counts, scale):
     """The stacked bar of one day or job, worst outcome first: ``x`` and ``width`` in a 1000-wide view box."""
     segments = []
     x = 0.0
@@ -300,9 +301,9 @@ def page_context(agg, max_rows=DEFAULT_MAX_ROWS):
                 for source, session, when in _capped(agg.problems, max_rows)]
     peak = max([sum(c.values()) for _d, c in agg.by_day] or [0]) or 1
     days = [{'date': day.isoformat(), 'weekday': day.strftime('%a'), 'total': sum(counts.values()), 'counts': counts,
-             'segments': _segments(counts, sum(counts.values()), 1000.0 / peak)} for day, counts in agg.by_day]
+             'segments': _segments(counts, 1000.0 / peak)} for day, counts in agg.by_day]
     jobs = [{'job_name': job['job_name'], 'type': SOURCE_LABELS[job['source']], 'total': job['total'],
-             'counts': dict((o, job[o]) for o in OUTCOMES), 'segments': _segments(job, job['total'], 1000.0 / (job['total'] or 1))}
+             'counts': dict((o, job[o]) for o in OUTCOMES), 'segments': _segments(job, 1000.0 / (job['total'] or 1))}
             for job in agg.by_job]
     sources_text = _sources_text(agg.sources)
     return {
