@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report, report_aggregate, report_render
 
@@ -42,6 +43,14 @@ def build(sessions, plan=None, **kwargs):
 
 def csv_rows(text):
     return list(csv.reader(io.StringIO(text, newline='')))
+
+
+# -- sources --------------------------------------------------------------------------------
+
+def test_the_report_s_sources_are_the_gate_s_session_sources_of_the_table():
+    assert report.SOURCES == verdict.SOURCES == ('backup', 'replica', 'cdp')
+    assert report.QUERY_TYPES == {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
+    assert report_render.SOURCE_LABELS == dict((name, sources.get(name).label) for name in report.SOURCES)
 
 
 # -- plan ------------------------------------------------------------------------------------
