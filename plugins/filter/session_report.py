@@ -16,6 +16,9 @@ description:
     the VMs whose newest session is not a success and the failed and warning sessions with EM's reasons - then a
     stacked chart of results per day, results per job, and the window and when the report was made. It reads on
     desktop and phone screens. Every EM string is HTML-escaped.
+  - The page is the Jinja2 template C(plugins/plugin_utils/templates/session_report.html.j2) of this collection, or the
+    plan's own page template when O(vbem.enterprise_manager.session_report_query#filter:report_template) was given
+    (autoescaped as the built-in one).
   - C(csv) has one row per task session (RFC 4180, CRLF line ends); text cells a spreadsheet would run as a formula
     (starting with C(=), C(+), C(-), C(@), tab or carriage return) are prefixed with an apostrophe.
   - C(table) is the same totals as fixed-width lines for the play's output.
@@ -140,7 +143,7 @@ _value:
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import DEFAULT_MAX_ROWS, build
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report import DEFAULT_MAX_ROWS, build
 
 
 def session_report(sessions, plan, now=None, max_rows=DEFAULT_MAX_ROWS):

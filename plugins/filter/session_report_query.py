@@ -41,6 +41,20 @@ options:
         not exist yet is not created here.
       - When given, RV(_value.report_dir) holds it as an absolute path.
     type: str
+  report_template:
+    description:
+      - A Jinja2 template of the HTML page to use instead of the built-in one, read and compiled now so that a missing
+        or broken one fails before any logon.
+      - Start from a copy of the built-in page, C(plugins/plugin_utils/templates/session_report.html.j2) in this
+        collection; its head lists what the template gets. A template can also extend the built-in page with
+        C({% extends "vbem.enterprise_manager/session_report.html.j2" %}) and override only some of its blocks
+        (C(style), C(header), C(tiles), C(vms), C(problems), C(days), C(jobs), C(footer)).
+      - Autoescaping is on, as in the built-in page.
+      - A relative path is taken from the controller's current directory (where the play was started).
+      - When given, RV(_value.report_template) holds it as an absolute path and P(vbem.enterprise_manager.session_report#filter)
+        renders the page with it.
+    type: str
+    version_added: 0.3.0
 seealso:
   - plugin: vbem.enterprise_manager.session_report
     plugin_type: filter
@@ -86,20 +100,27 @@ _value:
       description: O(report_dir), absolute, with symbolic links resolved.
       type: str
       returned: when O(report_dir) is given
+    report_template:
+      description: O(report_template), absolute, with symbolic links resolved.
+      type: str
+      returned: when O(report_template) is given
+      version_added: 0.3.0
 '''
 
 from ansible.errors import AnsibleFilterError
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.report import check_report_dir, plan
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.report import check_report_dir, check_report_template, plan
 
 
-def session_report_query(sources, window, now=None, report_dir=None):
-    """Filter: the checked report plan (see ``report.plan``), with the checked report folder when given."""
+def session_report_query(sources, window, now=None, report_dir=None, report_template=None):
+    """Filter: the checked report plan (see ``report.plan``), with the checked report folder and page template when given."""
     try:
         result = plan(sources, window, now)
         if report_dir is not None:
             result['report_dir'] = check_report_dir(report_dir)
+        if report_template is not None:
+            result['report_template'] = check_report_template(report_template)
         return result
     except EmError as exc:
         raise AnsibleFilterError(str(exc))

@@ -222,7 +222,8 @@ try:  # ansible-core 2.19+: strings are untrusted unless tagged, and ansible-inv
 except ImportError:  # ansible-core 2.16-2.18: every string is trusted unless wrapped as unsafe.
     trust_as_template = None
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory as em_inventory, validate
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory as em_inventory
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, get_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import plan_session_query
@@ -236,6 +237,8 @@ ACCEPTED_ENDINGS = ('em.yml', 'em.yaml', 'em_inventory.yml', 'em_inventory.yaml'
 RESERVED_HOST_NAMES = ('all', 'ungrouped') + tuple(C.LOCALHOST)
 _NAMES_THIS_PLUGIN = re.compile(r'^plugin\s*:\s*["\']?vbem\.enterprise_manager\.em_inventory["\']?\s*(#.*)?$', re.MULTILINE)
 _LEFT_OUT_SHOWN = 10
+# What _compose_or_skip gives for an expression that failed outside strict mode (None is a value a template can give).
+_SKIPPED = object()
 
 
 def for_inventory(value):
@@ -472,11 +475,9 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
             return vm_name
         context = dict(variables, vm_name=variables['vbem_vm_name'])
         for expression in expressions:
-            try:
-                name = self._compose(expression, context)
-            except Exception as exc:  # pylint: disable=broad-except  # as constructed's own compose: strict decides
-                if strict:
-                    raise AnsibleParserError('hostnames expression {0!r} failed for VM {1!r}: {2}'.format(expression, vm_name, exc))
+            name = self._compose_or_skip(expression, context, strict, AnsibleParserError,
+                                         'hostnames expression {0!r} failed for VM {1!r}'.format(expression, vm_name))
+            if name is _SKIPPED:
                 continue
             if isinstance(name, bool) or not isinstance(name, (str, int, float)):
                 if strict and name is not None:
@@ -529,13 +530,18 @@ class InventoryModule(BaseInventoryPlugin, Constructable, Cacheable):
     def _set_composite_vars(self, compose, variables, host, strict=False):
         """constructed's compose, with each result marked as EM's own values are (see for_inventory)."""
         for varname, expression in (compose or {}).items():
-            try:
-                composite = self._compose(expression, variables)
-            except Exception as exc:  # pylint: disable=broad-except  # as constructed's own compose: strict decides
-                if strict:
-                    raise AnsibleError('Could not set {0} for host {1}: {2}'.format(varname, host, exc))
-                continue
-            self._set(host, varname, for_inventory(composite))
+            composite = self._compose_or_skip(expression, variables, strict, AnsibleError, 'Could not set {0} for host {1}'.format(varname, host))
+            if composite is not _SKIPPED:
+                self._set(host, varname, for_inventory(composite))
+
+    def _compose_or_skip(self, expression, variables, strict, error, what):
+        """constructed's compose; when it fails, ``error('<what>: <why>')`` if strict, else ``_SKIPPED``, as constructed's own compose."""
+        try:
+            return self._compose(expression, variables)
+        except Exception as exc:  # pylint: disable=broad-except  # as constructed's own compose: strict decides
+            if strict:
+                raise error('{0}: {1}'.format(what, exc))
+            return _SKIPPED
 
     def _roll_back(self, hosts_before, groups_before):
         """Undo this source's hosts, groups and variables, so a failed build leaves no partial inventory."""

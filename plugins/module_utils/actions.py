@@ -34,7 +34,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote as _quote
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import parsing, query, sessions, validate, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import module_frame, parsing, query, sessions, validate, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError, EmInterrupted
 
 CREATED = 'created'
@@ -492,15 +492,22 @@ def failure_message(result):
     return '{0} of {1} VMs got no new restore point: {2}{3}.'.format(len(bad), len(result['vms']), '; '.join(parts), more)
 
 
+def _wait_spec():
+    """The waiting options quick_backup and job_start share: wait, wait_timeout, poll_interval."""
+    return dict(
+        wait=dict(type='bool', default=True),
+        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
+        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
+    )
+
+
 def quick_backup_argument_spec():
     """The quick_backup module's argument spec (connection options included)."""
     from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
     spec = connection_argument_spec()
+    spec.update(_wait_spec())
     spec.update(
         vms=dict(type='raw', required=True),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
         max_age=dict(type='str'),
         concurrency=dict(type='int', default=DEFAULT_CONCURRENCY),
     )
@@ -511,29 +518,18 @@ def job_start_argument_spec():
     """The job_start module's argument spec (connection options included)."""
     from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
     spec = connection_argument_spec()
-    spec.update(
-        job=dict(type='str', required=True),
-        wait=dict(type='bool', default=True),
-        wait_timeout=dict(type='int', default=DEFAULT_WAIT_TIMEOUT),
-        poll_interval=dict(type='float', default=DEFAULT_POLL_INTERVAL),
-    )
+    spec.update(_wait_spec())
+    spec.update(job=dict(type='str', required=True))
     return spec
 
 
 def run_quick_backup_module(module):
     """The quick_backup module's whole run: options checked before logon, one logon, fail when a VM got no backup."""
-    from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info
-    outcome = {}
-
-    def work(client):
-        plan = plan_quick_backup(module.params)
-        with client:
-            result = run_quick_backup(client, plan, module.check_mode)
-        outcome['changed'] = result.pop('changed')
-        return result
-
-    result = info.run_with_client(module, work)
-    result['changed'] = outcome['changed']
+    result = module_frame.run_client_module(
+        module,
+        lambda client: plan_quick_backup(module.params),
+        lambda client, plan: run_quick_backup(client, plan, module.check_mode),
+    )
     message = failure_message(result)
     if message:
         module.fail_json(msg=message, **result)
@@ -719,18 +715,11 @@ def run_job_start(client, plan, check_mode=False, clock=time.monotonic, sleep=ti
 
 def run_job_start_module(module):
     """The job_start module's whole run: options checked before logon, one logon; fails when the run failed or timed out."""
-    from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info
-    outcome = {}
-
-    def work(client):
-        plan = plan_job_start(module.params)
-        with client:
-            result = run_job_start(client, plan, module.check_mode)
-        outcome['changed'] = result.pop('changed', False)
-        return result
-
-    result = info.run_with_client(module, work)
-    result['changed'] = outcome['changed']
+    result = module_frame.run_client_module(
+        module,
+        lambda client: plan_job_start(module.params),
+        lambda client, plan: run_job_start(client, plan, module.check_mode),
+    )
     if result['status'] in (FAILED, TIMEOUT):
         session = result.get('session') or {}
         module.fail_json(msg='Job {0!r} {1}: {2}.'.format(

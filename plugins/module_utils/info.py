@@ -6,8 +6,9 @@
 
 ``run_session_query`` turns structured options into one EM query (or one
 entity GET), walks the pages, normalises, trims and optionally waits for
-running sessions. Module files are then an argument spec, one call and
-``exit_json``.
+running sessions; ``run_module`` runs it in the module frame
+(``module_frame.run_client_module``). Module files are then an argument
+spec, one call and ``exit_module``.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -18,7 +19,8 @@ import time
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions, sources, validate
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter, connection_argument_spec
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import run_client_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
 
 DEFAULT_LIMIT = 1000
 # HTTP.sys refuses request targets over 16 KB; half of that also passes the 8 KB
@@ -588,49 +590,6 @@ def run_raw_query(client, query_type, params):
     if result.truncated:
         warnings.extend(validate.truncation_warnings(query_type, params, limit))
     return dict(items=result.items, truncated=result.truncated, filter=filter_text, warnings=warnings)
-
-
-def run_with_client(module, work, adapter=None):
-    """The frame every module runs its EM work in: the requests check, one sentence on failure, warnings.
-
-    ``work(client)`` gets a client built from ``adapter`` (default: the
-    module's params), not yet logged on, and returns the result dict (its
-    optional ``warnings`` list is shown as warnings). EmError becomes
-    fail_json with the client's notes shown first. Returns the result with
-    ``changed=False``.
-    """
-    # Imported here so the pure helpers stay importable without requests.
-    from ansible.module_utils.basic import missing_required_lib
-    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
-
-    if not HAS_REQUESTS:
-        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
-    client = None
-    try:
-        client = get_client(adapter or EmOptionAdapter.from_module(module))
-        result = work(client)
-    except EmError as exc:
-        for warning in (client.warnings if client else []):
-            module.warn(warning)
-        module.fail_json(msg=str(exc))
-    for warning in client.warnings + result.pop('warnings', []):
-        module.warn(warning)
-    result['changed'] = False
-    return result
-
-
-def run_client_module(module, plan, run):
-    """A module's work around one EM logon, logged off on every path.
-
-    ``plan(client)`` checks the input and prepares the work without talking to
-    EM (it runs before logging on); ``run(client, planned)`` does the work
-    with the logged-on client and returns the result dict.
-    """
-    def work(client):
-        planned = plan(client)
-        with client:
-            return run(client, planned)
-    return run_with_client(module, work)
 
 
 def run_module(module, kind_name):

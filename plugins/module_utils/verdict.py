@@ -65,7 +65,7 @@ from datetime import datetime
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import info, query, sessions, sources as source_table
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import producers as producer_sessions
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import suggest, validate
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import module_frame, suggest, validate
 
 # Every source the gate judges (see sources.TABLE); SOURCES are the session sources, the ones the inventory reads.
 GATE_SOURCES = source_table.NAMES
@@ -1054,7 +1054,7 @@ def argument_spec():
 
 def run_module(module):
     """The gate module's whole run: every option checked before logon, then one logon for all queries."""
-    return info.run_client_module(
+    return module_frame.run_client_module(
         module,
         lambda client: plan_protection(client, module.params['vms'], module.params, check_mode=module.check_mode),
         protection_report,

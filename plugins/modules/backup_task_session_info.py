@@ -202,7 +202,7 @@ filter:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import mutually_exclusive, run_module, task_argument_spec
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 
 def main():

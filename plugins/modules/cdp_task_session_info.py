@@ -209,7 +209,7 @@ from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info impor
     TASK_SORT_CHOICES, mutually_exclusive, run_module, task_argument_spec,
 )
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import KINDS
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 # EM cannot sort by a field it cannot filter on (Result, for CDP task sessions).
 SORT_CHOICES = [choice for choice in TASK_SORT_CHOICES if choice not in KINDS['cdp_task'].local_fields]

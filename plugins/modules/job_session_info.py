@@ -209,7 +209,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, mutually_exclusive, run_module
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.sessions import JOB_KINDS
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 
 def main():

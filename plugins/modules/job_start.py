@@ -124,7 +124,7 @@ log:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.actions import job_start_argument_spec, run_job_start_module
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 
 def main():

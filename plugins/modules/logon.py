@@ -127,9 +127,8 @@ session_token:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import run_with_client
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module, run_with_client
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
 
 
 def argument_spec():

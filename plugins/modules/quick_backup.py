@@ -29,13 +29,6 @@ description:
 author:
   - vbem.enterprise_manager contributors (@vbem)
 options:
-  vms:
-    description:
-      - The VMs to back up, by their names in EM (the VM display names), matched case-insensitively.
-      - 'A list of names, one name as a string (a string is always one name, commas included), or a dict
-        C({key: VM name}) whose keys come back as given, as for M(vbem.enterprise_manager.vm_protection_info).'
-    type: raw
-    required: true
   max_age:
     description:
       - Skip a VM whose newest restore point is newer than this (a relative age such as V(4h) or V(1d), or an ISO-8601
@@ -67,6 +60,7 @@ options:
     type: int
     default: 4
 extends_documentation_fragment:
+  - vbem.enterprise_manager.vms
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.attributes
 attributes:
@@ -227,7 +221,7 @@ log:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.actions import quick_backup_argument_spec, run_quick_backup_module
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 
 def main():

@@ -64,13 +64,6 @@ description:
 author:
   - vbem.enterprise_manager contributors (@vbem)
 options:
-  vms:
-    description:
-      - The VMs to judge, by their names in EM (the VM display names).
-      - 'A list of names, one name as a string (a string is always one name, commas included), or a dict
-        C({key: VM name}) whose keys come back as given - the role passes C({inventory_hostname: VM name}).'
-    type: raw
-    required: true
   sources:
     description:
       - What counts as protection - V(backup) task sessions, V(replica) task sessions, V(cdp) replica task sessions,
@@ -172,6 +165,7 @@ options:
     type: int
     default: 1000
 extends_documentation_fragment:
+  - vbem.enterprise_manager.vms
   - vbem.enterprise_manager.connection
   - vbem.enterprise_manager.attributes
   - vbem.enterprise_manager.attributes.info_module
@@ -304,7 +298,7 @@ summary:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import argument_spec, run_module
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 
 def main():

@@ -29,6 +29,11 @@ TYPES = {'backup': ('BackupTaskSession', 'CreationTime'), 'replica': ('ReplicaTa
          'cdp': ('CdpReplicaTaskSession', 'CreationTimeUTC')}
 
 
+def escaped(text):
+    """Text as the page's autoescaping writes it (markupsafe: quotes as numeric references)."""
+    return html.escape(text, quote=True).replace('&quot;', '&#34;').replace('&#x27;', '&#39;')
+
+
 def direct_sessions(created_after, sources):
     """{source: [entity, ...]} newest first, straight from the API."""
     base = os.environ['VEEAM_EM_URL'].rstrip('/') + '/api'
@@ -96,11 +101,11 @@ def main():
     if re.search(r'(?i)@import|url\(', page) or any(re.search(outside, tag) for tag in tags):
         problems.append('report.html refers to something outside itself or carries markup from EM')
     # EM's own text, such as a reason =HYPERLINK("http://x"), is shown escaped, never as markup.
-    if '=HYPERLINK(&quot;http://x&quot;)' not in page:
+    if escaped('=HYPERLINK("http://x")') not in page:
         problems.append('report.html does not show the planted reason as escaped text')
     bad_names = set(e['VmDisplayName'] for source in sources for e in found[source] if e['Result'] in ('Failed', 'Warning'))
     for name in ('lab<test>', 'exchange&mail', 'sql "prod"', '<img src=x onerror=alert(1)>', '=cmd'):
-        if name in bad_names and html.escape(name, quote=True) not in page:
+        if name in bad_names and escaped(name) not in page:
             problems.append('report.html lacks the escaped name {0!r}'.format(name))
     if '<img src=x onerror=alert(1)>' not in bad_names:
         problems.append('the planted VM <img src=x onerror=alert(1)> is not among the warning sessions')
@@ -110,7 +115,7 @@ def main():
         for entity in found[source]:
             newest.setdefault(entity['VmDisplayName'], entity)
         for name, entity in newest.items():
-            if entity['Result'] == 'Failed' and '>' + html.escape(name, quote=True) + '<' not in vms_part:
+            if entity['Result'] == 'Failed' and '>' + escaped(name) + '<' not in vms_part:
                 problems.append('report.html does not list {0!r} among the VMs whose newest {1} session failed'.format(name, source))
     failed = sum(1 for source in sources for e in found[source] if e['Result'] == 'Failed')
     if '<b>{0:,}</b><span>Failed sessions</span>'.format(failed) not in page:

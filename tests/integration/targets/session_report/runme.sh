@@ -63,3 +63,13 @@ refused "report_sources must be one or more of backup, replica, cdp; 'tape' is n
 refused 'report_sources names backup twice' '{"report_sources": ["backup", "backup"]}'
 refused "report_window 'since monday' is neither a relative age such as 30m, 24h, 7d or 2w nor an ISO-8601 date-time" '{"report_window": "since monday"}'
 refused 'is not in the past' '{"report_window": "2999-01-01"}'
+
+# A page template of one's own: it extends the built-in page, and a broken one is refused before any request.
+printf '%s' '{% extends "vbem.enterprise_manager/session_report.html.j2" %}{% block footer %}<footer>Ops: {{ page.total }} sessions</footer>{% endblock %}' \
+    >"$EMULATOR_DIR/ops.html.j2"
+(cd "$EMULATOR_DIR" && ansible-playbook -i "$OLDPWD/../../inventory" "$playbook" -e report_dir=ops-report -e report_template=ops.html.j2 "$@")
+grep -qE '<footer>Ops: [0-9]+ sessions</footer></main></body></html>' "$EMULATOR_DIR/ops-report/report.html"
+grep -qF 'id="problems"' "$EMULATOR_DIR/ops-report/report.html"
+printf '%s' '{% if page.total %}no end' >"$EMULATOR_DIR/broken.html.j2"
+refused "broken.html.j2' is not a Jinja2 template, line 1: Unexpected end of template" \
+    "{\"report_template\": \"$EMULATOR_DIR/broken.html.j2\"}"

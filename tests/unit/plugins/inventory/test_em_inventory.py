@@ -22,7 +22,8 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory, query
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
@@ -450,6 +451,20 @@ def test_a_vm_without_a_hostname_is_left_out_with_one_warning(plugin, tmp_path, 
     data = _build(plugin, tmp_path, monkeypatch, 'fqdn_em.yml', 'hostnames: ["vbem_backup.result == \'Failed\' and \'x\' or \'\'"]')
     assert sorted(data.hosts) == ['x']
     assert len(warnings) == 1 and '3 VMs are left out of the inventory' in warnings[0]
+
+
+# old01 divides by zero in the first expression; the second names every VM.
+_FAILING_FIRST = ('hostnames:', '  - "vbem_vm_name ~ (1 // (0 if vbem_vm_name == \'old01\' else 1)) | string"', '  - "vbem_vm_name ~ \'-b\'"')
+
+
+def test_a_failing_hostnames_expression_falls_through_unless_strict(plugin, tmp_path, monkeypatch):
+    data = _build(plugin, tmp_path, monkeypatch, 'lenient_em.yml', *_FAILING_FIRST)
+    assert sorted(data.hosts) == ['db011', 'lab<test>1', 'old01-b', 'web011']
+
+
+def test_a_failing_hostnames_expression_fails_a_strict_build(plugin, tmp_path, monkeypatch):
+    with pytest.raises(AnsibleParserError, match="hostnames expression .* failed for VM 'old01': "):
+        _build(plugin, tmp_path, monkeypatch, 'strict_names_em.yml', 'strict: true', *_FAILING_FIRST)
 
 
 def test_a_strict_compose_error_leaves_no_partial_inventory(plugin, tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from datetime import datetime
 import pytest
 import yaml
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import report, sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sessions, sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import (
     Policy, judge_point, plan_protection, protection_report,
@@ -27,8 +27,7 @@ ROOT = os.path.join(os.path.dirname(__file__), '..', '..', '..', '..')
 def test_every_source_is_one_entry_and_the_lists_derive_from_it():
     assert sources.NAMES == ('backup', 'replica', 'cdp', 'restore_point', 'replica_point', 'agent')
     assert verdict.GATE_SOURCES == sources.NAMES
-    assert verdict.SOURCES == report.SOURCES == ('backup', 'replica', 'cdp')
-    assert report.QUERY_TYPES == {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
+    assert verdict.SOURCES == ('backup', 'replica', 'cdp')
     assert dict((s.name, (s.query_type, s.identity_field, s.time_field)) for s in sources.TABLE) == {
         'backup': ('BackupTaskSession', 'VmDisplayName', 'CreationTime'),
         'replica': ('ReplicaTaskSession', 'VmDisplayName', 'CreationTime'),

@@ -10,11 +10,12 @@ __metaclass__ = type
 import pytest
 import yaml
 
-from ansible_collections.vbem.enterprise_manager.plugins.doc_fragments import attributes, connection, query
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.doc_fragments import attributes, connection, query, vms
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, sessions, sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, point_argument_spec, task_argument_spec
 from ansible_collections.vbem.enterprise_manager.plugins.modules import (
-    backup_task_session_info, cdp_task_session_info, job_session_info, replica_task_session_info, restore_point_info, vm_protection_info,
+    backup_task_session_info, cdp_task_session_info, job_session_info, job_start, quick_backup, replica_task_session_info,
+    restore_point_info, vm_protection_info,
 )
 
 FRAGMENTS = {
@@ -26,6 +27,7 @@ FRAGMENTS = {
     'vbem.enterprise_manager.query.entity': query.ModuleDocFragment.ENTITY,
     'vbem.enterprise_manager.query.wait': query.ModuleDocFragment.WAIT,
     'vbem.enterprise_manager.query.latest_per_vm': query.ModuleDocFragment.LATEST_PER_VM,
+    'vbem.enterprise_manager.vms': vms.ModuleDocFragment.DOCUMENTATION,
 }
 
 
@@ -44,6 +46,8 @@ def documented_options(module):
     (job_session_info, job_argument_spec()),
     (vm_protection_info, verdict.argument_spec()),
     (restore_point_info, point_argument_spec()),
+    (quick_backup, actions.quick_backup_argument_spec()),
+    (job_start, actions.job_start_argument_spec()),
 ])
 def test_documentation_matches_argument_spec(module, spec):
     docs = documented_options(module)

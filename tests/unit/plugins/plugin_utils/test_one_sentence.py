@@ -25,7 +25,8 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader, lookup_loader
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, info, inventory, options, report, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, info, options, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory, report
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)

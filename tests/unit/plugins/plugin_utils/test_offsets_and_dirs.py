@@ -12,7 +12,8 @@ from datetime import datetime
 
 import pytest
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import inventory, report, validate, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import validate, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory, report
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)

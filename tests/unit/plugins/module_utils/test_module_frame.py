@@ -2,7 +2,11 @@
 # Copyright (c) 2026, vbem.enterprise_manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""exit_module: the same output as exit_json, secrets masked exactly as before, without the copy when none occurs."""
+"""The module frame.
+
+exit_module: exit_json's output without its copy; run_with_client and
+run_client_module: changed kept, one logon after the checks, logged off on every path.
+"""
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
@@ -18,7 +22,8 @@ import pytest
 from ansible.module_utils import basic
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.result import exit_module, no_log_value_occurs
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module, no_log_value_occurs, run_client_module, run_with_client
 
 SECRET = 'Pa55w0rd!'
 
@@ -123,3 +128,88 @@ def test_remove_values_is_restored():
 ])
 def test_no_log_value_occurs(value, secrets, expected):
     assert no_log_value_occurs(value, secrets) is expected
+
+
+# -- run_with_client / run_client_module against the emulator, over real HTTPS ---------------------------
+
+class RecordingModule(object):
+    """What the frame uses of AnsibleModule: params, warn, fail_json (which ends the run, as Ansible's does)."""
+
+    class Failed(Exception):
+        pass
+
+    def __init__(self, params):
+        self.params = params
+        self.warnings = []
+
+    def warn(self, warning):
+        self.warnings.append(warning)
+
+    def fail_json(self, **kwargs):
+        raise self.Failed(kwargs)
+
+
+@pytest.fixture
+def em_module():
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS
+    if not HAS_REQUESTS:
+        pytest.skip('requests is not installed')
+    from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils import test_client
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import connection_argument_spec
+    emulator = test_client._emulator()
+    emulator.control('reset', {})
+    params = dict((name, spec.get('default')) for name, spec in connection_argument_spec().items())
+    params.update(emulator.options())
+    return emulator, RecordingModule(params)
+
+
+def logons(emulator):
+    stats = emulator.stats()
+    return stats['logons'], stats['logoffs'], stats['active_sessions']
+
+
+@pytest.mark.parametrize('said, changed', [({}, False), ({'changed': False}, False), ({'changed': True}, True), ({'changed': 1}, True)])
+def test_the_frame_keeps_the_changed_the_work_returns(em_module, said, changed):
+    emulator, module = em_module
+    result = run_client_module(module, lambda client: 'planned', lambda client, planned: dict(said, planned=planned))
+    assert result == {'planned': 'planned', 'changed': changed}
+    assert logons(emulator) == (1, 1, 0)
+
+
+def test_the_plan_runs_before_logon_and_the_work_after(em_module):
+    emulator, module = em_module
+    seen = []
+    run_client_module(module, lambda client: seen.append(('plan', logons(emulator))),
+                      lambda client, planned: seen.append(('run', logons(emulator))) or {})
+    assert seen == [('plan', (0, 0, 0)), ('run', (1, 0, 1))]
+
+
+def test_bad_input_fails_in_one_sentence_before_any_logon(em_module):
+    emulator, module = em_module
+
+    def plan(client):
+        raise EmError('vms must hold names, not 3.')
+
+    with pytest.raises(RecordingModule.Failed) as failed:
+        run_client_module(module, plan, lambda client, planned: {})
+    assert failed.value.args[0] == {'msg': 'vms must hold names, not 3.'}
+    assert logons(emulator) == (0, 0, 0)
+
+
+def test_a_failing_run_fails_the_module_and_is_logged_off(em_module):
+    emulator, module = em_module
+
+    def run(client, planned):
+        raise EmError('EM has no job named \'x\'.')
+
+    with pytest.raises(RecordingModule.Failed) as failed:
+        run_client_module(module, lambda client: None, run)
+    assert failed.value.args[0] == {'msg': 'EM has no job named \'x\'.'}
+    assert logons(emulator) == (1, 1, 0)
+
+
+def test_the_work_s_warnings_become_module_warnings(em_module):
+    emulator, module = em_module
+    result = run_with_client(module, lambda client: {'items': [], 'warnings': ['cut at 1000']})
+    assert result == {'items': [], 'changed': False} and module.warnings == ['cut at 1000']
+    assert logons(emulator) == (0, 0, 0)

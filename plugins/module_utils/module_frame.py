@@ -2,7 +2,13 @@
 # Copyright (c) 2026, vbem.enterprise_manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""How a module hands its result to Ansible: ``exit_module``.
+"""The frame every module runs in: ``run_with_client``, ``run_client_module`` and ``exit_module``.
+
+``run_with_client`` builds the one client from the module's options, runs the
+module's work and turns an ``EmError`` into ``fail_json`` with one sentence
+(the client's notes shown first). ``run_client_module`` wraps that work in one
+EM logon, logged off on every path, with the checks that need no EM run
+before it. ``exit_module`` hands the result to Ansible.
 
 ``AnsibleModule.exit_json`` passes the whole result through
 ``remove_values``, which masks every value of a ``no_log`` option (the
@@ -25,6 +31,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter
 
 
 class _NotPlainJson(Exception):
@@ -84,3 +93,47 @@ def exit_module(module, result):
         module.exit_json(**result)
     finally:
         basic.remove_values = remove_values
+
+
+def run_with_client(module, work, adapter=None):
+    """The frame every module runs its EM work in: the requests check, one sentence on failure, warnings.
+
+    ``work(client)`` gets a client built from ``adapter`` (default: the
+    module's params), not yet logged on, and returns the result dict (its
+    optional ``warnings`` list is shown as warnings). EmError becomes
+    fail_json with the client's notes shown first. Returns the result;
+    ``changed`` is what the work said (a bool), ``False`` when it said nothing.
+    """
+    # Imported here so the pure helpers stay importable without requests.
+    from ansible.module_utils.basic import missing_required_lib
+    from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import HAS_REQUESTS, REQUESTS_IMPORT_ERROR, get_client
+
+    if not HAS_REQUESTS:
+        module.fail_json(msg=missing_required_lib('requests'), exception=REQUESTS_IMPORT_ERROR)
+    client = None
+    try:
+        client = get_client(adapter or EmOptionAdapter.from_module(module))
+        result = work(client)
+    except EmError as exc:
+        for warning in (client.warnings if client else []):
+            module.warn(warning)
+        module.fail_json(msg=str(exc))
+    for warning in client.warnings + result.pop('warnings', []):
+        module.warn(warning)
+    result['changed'] = bool(result.get('changed', False))
+    return result
+
+
+def run_client_module(module, plan, run):
+    """A module's work around one EM logon, logged off on every path.
+
+    ``plan(client)`` checks the input and prepares the work without talking to
+    EM (it runs before logging on); ``run(client, planned)`` does the work
+    with the logged-on client and returns the result dict (with ``changed``
+    when it changed something).
+    """
+    def work(client):
+        planned = plan(client)
+        with client:
+            return run(client, planned)
+    return run_with_client(module, work)

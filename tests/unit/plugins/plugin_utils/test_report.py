@@ -15,8 +15,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import report
+from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import report, report_aggregate, report_render
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 PLAN = {'sources': ['backup'], 'query_types': ['BackupTaskSession'], 'window': '7d',
@@ -42,6 +43,14 @@ def build(sessions, plan=None, **kwargs):
 
 def csv_rows(text):
     return list(csv.reader(io.StringIO(text, newline='')))
+
+
+# -- sources --------------------------------------------------------------------------------
+
+def test_the_report_s_sources_are_the_gate_s_session_sources_of_the_table():
+    assert report.SOURCES == verdict.SOURCES == ('backup', 'replica', 'cdp')
+    assert report.QUERY_TYPES == {'backup': 'BackupTaskSession', 'replica': 'ReplicaTaskSession', 'cdp': 'CdpReplicaTaskSession'}
+    assert report_render.SOURCE_LABELS == dict((name, sources.get(name).label) for name in report.SOURCES)
 
 
 # -- plan ------------------------------------------------------------------------------------
@@ -87,7 +96,7 @@ def test_plan_refuses_bad_windows(window, words):
 # -- aggregation ----------------------------------------------------------------------------
 
 def test_outcome_maps_none_and_unknown_results_to_running():
-    assert [report.outcome({'result': r}) for r in ('Success', 'Warning', 'Failed', 'None', None)] == [
+    assert [report_aggregate.outcome({'result': r}) for r in ('Success', 'Warning', 'Failed', 'None', None)] == [
         'Success', 'Warning', 'Failed', 'Running', 'Running']
 
 
@@ -265,7 +274,8 @@ def test_html_escapes_every_em_string():
     html = build(sessions)['html']
     for name in NASTY:
         assert name not in html
-    assert 'lab&lt;test&gt;' in html and 'exchange&amp;mail' in html and 'sql &quot;prod&quot;' in html
+    # Autoescaped by the page template (markupsafe writes quotes as numeric references).
+    assert 'lab&lt;test&gt;' in html and 'exchange&amp;mail' in html and 'sql &#34;prod&#34;' in html and 'o&#39;brien' in html
     assert '<script' not in html and '<img' not in html
 
 
@@ -288,7 +298,7 @@ def test_html_puts_the_bad_news_first():
 def test_html_headline_of_a_clean_window():
     html = build([task(), task(vm='b')])['html']
     assert '<header class="ok"><h1>All 2 task sessions succeeded</h1>' in html
-    assert "Every VM's newest session in the window succeeded." in html.replace('&#x27;', "'")
+    assert "Every VM's newest session in the window succeeded." in html
 
 
 def test_html_of_an_empty_window():
@@ -334,7 +344,7 @@ def test_table_aligns_wide_characters():
     ]
     jobs = lines[8:]
     assert jobs[0].startswith('job           source')
-    widths = set(report._width(line.split('  backup')[0].split('  cdp')[0]) for line in jobs[1:])
+    widths = set(report_render._width(line.split('  backup')[0].split('  cdp')[0]) for line in jobs[1:])
     assert len(widths) == 1
     assert jobs[1].startswith('Web ')
 
