@@ -121,7 +121,7 @@ def main():
     for host, result in HOSTS.items():
         if result:
             control('sessions', {'type': 'BackupTaskSession', 'vm_name': vm_name(host), 'job_name': 'Slicing Daily',
-                                             'result': result, 'created': '-2h', 'reason': 'Disk full.' if result == 'Failed' else ''})
+                                 'result': result, 'created': '-2h', 'reason': 'Disk full.' if result == 'Failed' else ''})
     expected_failed = sorted(host for host, result in HOSTS.items() if result != 'Success')
     expected_passed = sorted(host for host, result in HOSTS.items() if result == 'Success')
     with open(os.path.join(work, 'credential.json'), 'w') as stream:
