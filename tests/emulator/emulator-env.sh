@@ -51,11 +51,11 @@ print("\n".join(str(listening[key] or "") for key in ("url", "username", "passwo
 emulator_stop() {
     [ -n "${emulator_pid:-}" ] || return 0
     local python=${EMULATOR_PYTHON:-python3} rc=0 verdict
-    verdict=$("$python" - "$VEEAM_EM_URL" "$VEEAM_EM_CA_PATH" <<'PY'
-import json, ssl, sys, urllib.request
-url, ca = sys.argv[1], sys.argv[2]
-context = ssl.create_default_context(cafile=ca) if url.startswith('https') else None
-stats = json.load(urllib.request.urlopen(url + '/_emulator/stats', context=context, timeout=120))
+    verdict=$("$python" - "$emulator_home" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[1])
+from control import control  # the emulator of VEEAM_EM_URL
+stats = control('stats')
 print('logons=%(logons)s logoffs=%(logoffs)s expired_sessions=%(expired_sessions)s active_sessions=%(active_sessions)s '
       'never_used_sessions=%(never_used_sessions)s' % stats)
 closed = stats['logoffs'] + stats['expired_sessions']

@@ -78,17 +78,6 @@ def parse_filter(text):
     return node
 
 
-def iter_comparisons(node):
-    """Yield every :class:`Comparison` leaf of a parsed filter."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, Comparison):
-            yield current
-        else:
-            stack.extend(reversed(current.children))
-
-
 class _Parser:
     """Recursive-descent parser; nesting depth is bounded to keep recursion safe."""
 

@@ -194,3 +194,26 @@ def test_control_client_script(start_emulator):
     assert run('stats', 'set', '{}').returncode == 2
     status, answer = control.call(emulator.url, 'faults', 'POST', {'fail_next': 1}, emulator.ca_file)
     assert status == 200 and answer['fail_next'] == 1
+
+
+def test_control_client_keys_windows_and_python_calls(start_emulator):
+    emulator = start_emulator('--now', '2025-08-16T06:00:00Z')
+    env = dict(os.environ, VEEAM_EM_URL=emulator.url, VEEAM_EM_CA_PATH=emulator.ca_file)
+    script = os.path.join(EMULATOR_DIR, 'control.py')
+
+    def run(*args):
+        return subprocess.run([sys.executable, script] + list(args), env=env, capture_output=True, text=True, check=False)
+    assert run('stats', '--key', 'logons').stdout == '0\n'
+    assert run('catalog', '--key', 'now').stdout == '2025-08-16T06:00:00Z\n'
+    missing = run('stats', '--key', 'nope')
+    assert missing.returncode == 1 and "has no key 'nope'" in missing.stderr
+    # The clock runs on from --now: a week back is 9 August 06:00, plus the seconds the emulator has run.
+    assert run('window', '7d').stdout.startswith('2025-08-09T06:0')
+    assert run('window', '1d12h').stdout.startswith('2025-08-14T18:0')
+    bad = run('window', 'a week')
+    assert bad.returncode == 1 and "the age 'a week' is not a whole number of w, d, h, m or s" in bad.stderr
+    assert run('window').returncode == 2
+    added = control.control('sessions', {'type': 'BackupTaskSession', 'vm_name': 'ctl-01', 'job_name': 'Ctl'}, url=emulator.url, ca_file=emulator.ca_file)
+    assert added['vm_name'] == 'ctl-01'
+    with pytest.raises(RuntimeError, match=r'emulator POST /_emulator/sessions refused \(HTTP 400\)'):
+        control.control('sessions', {'type': 'Nope'}, url=emulator.url, ca_file=emulator.ca_file)

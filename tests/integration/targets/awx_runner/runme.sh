@@ -43,21 +43,9 @@ print('minimal credential: %s' % json.dumps(safe_env, sort_keys=True))
 PY
 
 # 3. Hosts whose VMs have exactly the sessions we add: two pass, one failed.
-"$python" - "$VEEAM_EM_URL" "$VEEAM_EM_CA_PATH" <<'PY'
-import json, ssl, sys, urllib.error, urllib.request
-url, ca = sys.argv[1], sys.argv[2]
-context = ssl.create_default_context(cafile=ca)
-for body in ({'type': 'BackupTaskSession', 'vm_name': 'awx-web01', 'job_name': 'AWX Daily', 'result': 'Success', 'created': '-2h'},
-             {'type': 'BackupTaskSession', 'vm_name': 'AWX-DB01', 'job_name': 'AWX Daily', 'result': 'Success', 'created': '-3h'},
-             {'type': 'BackupTaskSession', 'vm_name': 'awx-app01', 'job_name': 'AWX Daily', 'result': 'Failed', 'created': '-1h',
-              'reason': 'Disk full on the repository.'}):
-    request = urllib.request.Request(url + '/_emulator/sessions', data=json.dumps(body).encode(), method='POST',
-                                     headers={'Content-Type': 'application/json'})
-    try:
-        urllib.request.urlopen(request, context=context, timeout=10).read()
-    except urllib.error.HTTPError as exc:
-        sys.exit('the emulator refused %r: %s' % (body, exc.read().decode()))
-PY
+emulator_control sessions set '{"type": "BackupTaskSession", "vm_name": "awx-web01", "job_name": "AWX Daily", "result": "Success", "created": "-2h"}' >/dev/null
+emulator_control sessions set '{"type": "BackupTaskSession", "vm_name": "AWX-DB01", "job_name": "AWX Daily", "result": "Success", "created": "-3h"}' >/dev/null
+emulator_control sessions set '{"type": "BackupTaskSession", "vm_name": "awx-app01", "job_name": "AWX Daily", "result": "Failed", "created": "-1h", "reason": "Disk full on the repository."}' >/dev/null
 
 # AWX's project sync installs the project's collections into the job's
 # private data dir (requirements_collections) and points the job there; so do we,
@@ -67,11 +55,7 @@ tarball=$(ls "$work"/vbem-enterprise_manager-*.tar.gz)
 
 # stats_of prints "logons logoffs active" from the emulator.
 stats_of() {
-    "$python" - "$VEEAM_EM_URL" "$VEEAM_EM_CA_PATH" <<'PY'
-import json, ssl, sys, urllib.request
-stats = json.load(urllib.request.urlopen(sys.argv[1] + '/_emulator/stats', context=ssl.create_default_context(cafile=sys.argv[2]), timeout=10))
-print(stats['logons'], stats['logoffs'], stats['active_sessions'])
-PY
+    echo "$(emulator_control stats --key logons) $(emulator_control stats --key logoffs) $(emulator_control stats --key active_sessions)"
 }
 
 # The job's inventory: two hosts whose VMs pass, one whose VM fails.

@@ -32,12 +32,13 @@ import itertools
 import json
 import os
 import re
-import ssl
 import subprocess
 import sys
-import urllib.request
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 
 # Hosts and the sessions their VMs have: 'Success' passes, 'Failed' fails,
 # None has no session at all (fails: no backup in the window).
@@ -59,14 +60,6 @@ SURVEY = {'gate_hosts': 'all', 'backup_gate_max_age': '24h', 'backup_gate_fail':
 
 def vm_name(host):
     return 'slicing-' + host.split('.')[0]
-
-
-def emulator(path, body=None):
-    context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
-    request = urllib.request.Request(os.environ['VEEAM_EM_URL'] + path, method='POST' if body else 'GET',
-                                     data=json.dumps(body).encode() if body else None,
-                                     headers={'Content-Type': 'application/json'})
-    return json.load(urllib.request.urlopen(request, context=context, timeout=30))
 
 
 def awx_slices(hosts, groups, all_vars, slice_count):
@@ -127,8 +120,8 @@ def main():
     os.makedirs(work)
     for host, result in HOSTS.items():
         if result:
-            emulator('/_emulator/sessions', {'type': 'BackupTaskSession', 'vm_name': vm_name(host), 'job_name': 'Slicing Daily',
-                                             'result': result, 'created': '-2h', 'reason': 'Disk full.' if result == 'Failed' else ''})
+            control('sessions', {'type': 'BackupTaskSession', 'vm_name': vm_name(host), 'job_name': 'Slicing Daily',
+                                 'result': result, 'created': '-2h', 'reason': 'Disk full.' if result == 'Failed' else ''})
     expected_failed = sorted(host for host, result in HOSTS.items() if result != 'Success')
     expected_passed = sorted(host for host, result in HOSTS.items() if result == 'Success')
     with open(os.path.join(work, 'credential.json'), 'w') as stream:
@@ -147,7 +140,7 @@ def main():
         print('=== job_slice_count %d' % slice_count)
         jobs = []
         seen = []
-        logons_before = emulator('/_emulator/stats')['logons']
+        logons_before = control('stats')['logons']
         for number, count, members, inventory in awx_slices(hosts, GROUPS, all_vars, slice_count):
             job_id += 1
             seen += members
@@ -178,7 +171,7 @@ def main():
             jobs.append(job)
         if sorted(seen) != sorted(HOSTS) or len(seen) != len(set(seen)):
             sys.exit('the slices do not cover every host exactly once: %r' % seen)
-        logons = emulator('/_emulator/stats')['logons'] - logons_before
+        logons = control('stats')['logons'] - logons_before
         if logons != len(jobs):
             sys.exit('%d slice jobs made %d logons, expected one each' % (len(jobs), logons))
 

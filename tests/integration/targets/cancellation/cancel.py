@@ -16,26 +16,17 @@ the logoff came first).
 import json
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
-URL = os.environ['VEEAM_EM_URL']
-CONTEXT = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 LIMIT = 10.0
 QUIET = 2.0
 MARKER = 'VBEM_CANCEL_SCENARIO'
-
-
-def control(name, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(URL + '/_emulator/' + name, data=data, method='POST' if data else 'GET')
-    with urllib.request.urlopen(request, context=CONTEXT, timeout=10) as answer:
-        return json.loads(answer.read().decode())
 
 
 def processes_with(marker_value):

@@ -6,21 +6,8 @@
 set -eux -o pipefail
 source ../setup_emulator/emulator.sh
 
-emulator() {  # METHOD PATH [JSON BODY]: a control endpoint; prints the JSON answer
-    "$EMULATOR_PYTHON" - "$@" <<'PY'
-import json, os, ssl, sys, urllib.error, urllib.request
-data = sys.argv[3].encode() if len(sys.argv) > 3 else None
-request = urllib.request.Request(os.environ['VEEAM_EM_URL'] + sys.argv[2], data=data, method=sys.argv[1],
-                                 headers={'Content-Type': 'application/json'})
-context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
-try:
-    print(json.dumps(json.load(urllib.request.urlopen(request, context=context, timeout=30))))
-except urllib.error.HTTPError as exc:
-    sys.exit('emulator refused {0} {1}: {2}'.format(sys.argv[1], sys.argv[2], exc.read().decode()))
-PY
-}
 em_stat() {  # KEY of /_emulator/stats
-    emulator GET /_emulator/stats | "$EMULATOR_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+    emulator_control stats --key "$1"
 }
 
 # ansible-core 2.16 wraps warnings and errors at 80 columns, whatever the
@@ -36,7 +23,7 @@ run_together() {  # FILE
 }
 
 add_session() {  # VM_NAME RESULT [REASON]: a backup session two hours old, the JSON written by Python (any name)
-    emulator POST /_emulator/sessions "$("$EMULATOR_PYTHON" -c 'import json, sys
+    emulator_control sessions set "$("$EMULATOR_PYTHON" -c 'import json, sys
 body = {"type": "BackupTaskSession", "vm_name": sys.argv[1], "job_name": "SQL Daily", "result": sys.argv[2], "created": "-2h"}
 if len(sys.argv) > 3:
     body["reason"] = sys.argv[3]
@@ -61,10 +48,7 @@ for unsafe in all ungrouped localhost "-oProxyCommand=touch $EMULATOR_DIR/ssh-ra
 done
 
 # An absolute window start, so that the plugin and the direct query read the same sessions.
-created_after=$(emulator GET /_emulator/catalog | "$EMULATOR_PYTHON" -c '
-import datetime, json, sys
-clock = datetime.datetime.strptime(json.load(sys.stdin)["clock"][:19], "%Y-%m-%dT%H:%M:%S")
-print((clock - datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+created_after=$(emulator_control window 7d)
 sources='["backup", "replica", "cdp"]'  # JSON: YAML flow syntax and an extra var alike
 inventory=$EMULATOR_DIR/vbem_em.yml
 cat >"$inventory" <<YAML

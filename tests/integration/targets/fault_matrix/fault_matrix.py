@@ -37,6 +37,8 @@ import urllib.request
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'setup_emulator'))
 import scan_secrets  # noqa: E402  pylint: disable=wrong-import-position
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 
 URL = os.environ['VEEAM_EM_URL']
 USERNAME = os.environ['VEEAM_EM_USERNAME']
@@ -48,13 +50,6 @@ LOGOFF_ROUTE = 'DELETE /api/logonSessions/{id}'
 QUERY_ROUTE = 'GET /api/query'
 WORKERS = 8
 URL_IN_TEXT = re.compile(r'https?://\S+')
-
-
-def control(name, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(URL + '/_emulator/' + name, data=data, method='POST' if data else 'GET')
-    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as answer:
-        return json.loads(answer.read().decode())
 
 
 def faults(**settings):

@@ -12,26 +12,17 @@ proven from the emulator's own action times, never from how long anything took. 
 import json
 import os
 import signal
-import ssl
 import subprocess
 import sys
 import time
-import urllib.request
 from datetime import datetime
 
-URL = os.environ['VEEAM_EM_URL']
-CONTEXT = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 SCRATCH = sys.argv[1]
 MARKER = 'VBEM_QUICK_BACKUP_SCENARIO'
 POLL = 0.1
-
-
-def control(name, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(URL + '/_emulator/' + name, data=data, method='POST' if data else 'GET')
-    with urllib.request.urlopen(request, context=CONTEXT, timeout=30) as answer:
-        return json.loads(answer.read().decode())
 
 
 def actions():

@@ -8,32 +8,16 @@ source ../setup_emulator/emulator.sh
 collection_root=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vbem/enterprise_manager
 playbook=$collection_root/playbooks/session_report.yml
 
-emulator() {  # METHOD PATH [JSON BODY]: a control endpoint; prints the JSON answer
-    "$EMULATOR_PYTHON" - "$@" <<'PY'
-import json, os, ssl, sys, urllib.error, urllib.request
-data = sys.argv[3].encode() if len(sys.argv) > 3 else None
-request = urllib.request.Request(os.environ['VEEAM_EM_URL'] + sys.argv[2], data=data, method=sys.argv[1],
-                                 headers={'Content-Type': 'application/json'})
-context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
-try:
-    print(json.dumps(json.load(urllib.request.urlopen(request, context=context, timeout=30))))
-except urllib.error.HTTPError as exc:
-    sys.exit('emulator refused {0} {1}: {2}'.format(sys.argv[1], sys.argv[2], exc.read().decode()))
-PY
-}
 em_stat() {  # KEY of /_emulator/stats
-    emulator GET /_emulator/stats | "$EMULATOR_PYTHON" -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"
+    emulator_control stats --key "$1"
 }
 
 # Names a spreadsheet would run or a browser would render.
-emulator POST /_emulator/sessions '{"type": "BackupTaskSession", "vm_name": "=cmd", "job_name": "SQL Daily", "result": "Failed", "reason": "=HYPERLINK(\"http://x\")", "created": "-3h"}'
-emulator POST /_emulator/sessions '{"type": "ReplicaTaskSession", "vm_name": "<img src=x onerror=alert(1)>", "job_name": "Replication Job 1", "result": "Warning", "created": "-5h"}'
+emulator_control sessions set '{"type": "BackupTaskSession", "vm_name": "=cmd", "job_name": "SQL Daily", "result": "Failed", "reason": "=HYPERLINK(\"http://x\")", "created": "-3h"}'
+emulator_control sessions set '{"type": "ReplicaTaskSession", "vm_name": "<img src=x onerror=alert(1)>", "job_name": "Replication Job 1", "result": "Warning", "created": "-5h"}'
 
 # An absolute window start, so that the report and the direct query read the same sessions.
-created_after=$(emulator GET /_emulator/catalog | "$EMULATOR_PYTHON" -c '
-import datetime, json, sys
-clock = datetime.datetime.strptime(json.load(sys.stdin)["clock"][:19], "%Y-%m-%dT%H:%M:%S")
-print((clock - datetime.timedelta(days=7)).strftime("%Y-%m-%dT%H:%M:%SZ"))')
+created_after=$(emulator_control window 7d)
 
 report_dir=$EMULATOR_DIR/report
 ANSIBLE_STDOUT_CALLBACK=default ansible-playbook -i ../../inventory "$playbook" -e "report_dir=$report_dir" \

@@ -21,23 +21,10 @@ from __future__ import absolute_import, division, print_function
 import json
 import os
 import re
-import ssl
 import sys
-from urllib.error import HTTPError
-from urllib.request import Request, urlopen
 
-
-def control(path, body=None):
-    """GET (no body) or POST (JSON body) an emulator control endpoint; returns the JSON answer."""
-    context = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
-    data = None if body is None else json.dumps(body).encode('utf-8')
-    request = Request(os.environ['VEEAM_EM_URL'] + '/_emulator/' + path, data=data,
-                      headers={'Content-Type': 'application/json'}, method='GET' if body is None else 'POST')
-    try:
-        with urlopen(request, context=context, timeout=30) as answer:
-            return json.load(answer)
-    except HTTPError as exc:
-        raise SystemExit('gatecheck: {0} {1}: {2}'.format(request.get_method(), path, exc.read().decode('utf-8', 'replace')))
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 
 
 def sessions(path):

@@ -11,6 +11,13 @@ collection_root=${ANSIBLE_COLLECTIONS_PATH%%:*}/ansible_collections/vbem/enterpr
 # shellcheck source=../../../emulator/emulator-env.sh
 source "$collection_root/tests/emulator/emulator-env.sh"
 export EMULATOR_PYTHON=${ANSIBLE_TEST_PYTHON_INTERPRETER:-python}
+# The one control client (tests/emulator/control.py): emulator_control in
+# runme.sh, ``import control`` (from dirname $EMULATOR_CONTROL) in drivers.
+export EMULATOR_CONTROL=$collection_root/tests/emulator/control.py
+
+emulator_control() {  # ENDPOINT [ACTION] [JSON BODY] [--key KEY], or window AGE: see control.py
+    "$EMULATOR_PYTHON" "$EMULATOR_CONTROL" "$@"
+}
 
 # A password found nowhere else, with characters that need care in Basic
 # auth, so that a leak scan of the output cannot miss it or misfire.

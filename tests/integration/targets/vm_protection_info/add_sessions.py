@@ -7,26 +7,21 @@ Usage: python add_sessions.py SESSIONS_YML  (emulator from VEEAM_EM_URL and VEEA
 One process for all of them: a uri task per session would cost a module run each.
 """
 
-import json
 import os
-import ssl
 import sys
-import urllib.request
 
 import yaml
+
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
 
 
 def main():
     """POST every session of the file; fail on the first one the emulator refuses."""
-    url, ca = os.environ['VEEAM_EM_URL'], os.environ['VEEAM_EM_CA_PATH']
-    context = ssl.create_default_context(cafile=ca)
     with open(sys.argv[1], encoding='utf-8') as handle:
         bodies = yaml.safe_load(handle)
     for body in bodies:
-        request = urllib.request.Request(url + '/_emulator/sessions', data=json.dumps(body).encode('utf-8'), method='POST',
-                                         headers={'Content-Type': 'application/json'})
-        with urllib.request.urlopen(request, context=context, timeout=30) as answer:
-            added = json.load(answer)
+        added = control('sessions', body)
         print('added %(type)s %(vm_name)s %(state)s %(result)s created %(created)s' % added)
     return 0
 

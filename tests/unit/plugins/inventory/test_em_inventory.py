@@ -4,7 +4,7 @@
 
 """em_inventory: option checks, newest sessions per VM, verdicts, caching, constructed groups.
 
-EM is played by an in-memory stand-in for EmClient (as in test_info); the
+EM is played by FakeEm (fake_em.py, the emulator's filter reading); the
 integration target em_inventory runs the same plugin against the emulator.
 """
 
@@ -25,6 +25,7 @@ from ansible.plugins.loader import inventory_loader
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm
 
 NOW = datetime(2026, 11, 30, 12, 0, 0)
 KIND_TYPES = {'BackupTaskSession': 'BackupJobSessionReference', 'ReplicaTaskSession': 'ReplicaJobSessionReference',
@@ -52,31 +53,13 @@ def normalised(*args, **kwargs):
     return normalise(item, KINDS[kind[item['Type']]])
 
 
-class FakeClient(object):
-    """Serves each query type's entities newest first, like EM with sortDesc; records the requests."""
-
-    base_url = 'https://em.example.com:9398/api'
-
-    def __init__(self, by_type):
-        self.by_type = by_type
-        self.queries = []
-        self.warnings = []
-        self.entered = 0
-        self.exited = 0
-
-    def __enter__(self):
-        self.entered += 1
-        return self
-
-    def __exit__(self, *exc):
-        self.exited += 1
-        return False
-
-    def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1, collection_key=None):
-        self.queries.append((query_type, filter_text, sort_field, descending, page_size, page))
-        items = sorted(self.by_type.get(query_type, []), key=lambda e: e['CreationTimeUTC'], reverse=descending)
-        start = (page - 1) * page_size
-        return items[start:start + page_size], -(-len(items) // page_size)
+def fake_em(by_type):
+    """A FakeEm holding these entities per query type."""
+    em = FakeEm()
+    for query_type, entities in by_type.items():
+        for item in entities:
+            em.put(query_type, item)
+    return em
 
 
 def plan(**options):
@@ -142,7 +125,7 @@ def test_twins_are_one_host_judged_ambiguous_never_on_the_other_vms_session():
     twin_b = entity('casedup', '2026-11-30T10:00:00Z', 'Failed')
     twin_a['VmUid'], twin_b['VmUid'] = 'vm-1', 'vm-2'
     the_plan = plan()
-    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [twin_a, twin_b]}), the_plan)
+    data, _warnings = inventory.collect(fake_em({'BackupTaskSession': [twin_a, twin_b]}), the_plan)
     hosts = dict(inventory.hosts(data, the_plan['policy']))
     assert list(hosts) == ['casedup']
     protection = hosts['casedup']['vbem_protection']
@@ -158,7 +141,7 @@ def test_one_vm_in_two_spellings_with_one_vmuid_is_still_doubted():
     second = entity('WEB01', '2026-11-30T10:00:00Z')
     first['VmUid'] = second['VmUid'] = 'vm-1'
     the_plan = plan()
-    data, _warnings = inventory.collect(FakeClient({'BackupTaskSession': [first, second]}), the_plan)
+    data, _warnings = inventory.collect(fake_em({'BackupTaskSession': [first, second]}), the_plan)
     assert dict(inventory.hosts(data, the_plan['policy']))['WEB01']['vbem_protection']['code'] == 'ambiguous'
 
 
@@ -170,7 +153,7 @@ def ago(base, hours):
 
 def em(base=NOW):
     """Sessions relative to ``base`` (NOW: 2026-11-30 12:00 UTC)."""
-    return FakeClient({
+    return fake_em({
         'BackupTaskSession': [
             entity('web01', ago(base, 15), 'Failed', reason='Snapshot failed'),
             entity('web01', ago(base, 39)),
@@ -190,9 +173,9 @@ def test_collect_reads_each_source_once_newest_first_with_the_window_filter():
     client = em()
     data, warnings = inventory.collect(client, plan(sources=['backup', 'cdp']))
     assert warnings == []
-    assert [q[0] for q in client.queries] == ['BackupTaskSession', 'CdpReplicaTaskSession']
-    assert client.queries[0][1:4] == ('CreationTime>="2026-11-23T12:00:00Z"', 'CreationTime', True)
-    assert client.queries[1][1:4] == ('CreationTimeUTC>="2026-11-23T12:00:00Z"', 'CreationTimeUTC', True)
+    assert [(r.query_type, r.filter_text, r.sort_field, r.descending) for r in client.requests] == [
+        ('BackupTaskSession', 'CreationTime>="2026-11-23T12:00:00Z"', 'CreationTime', True),
+        ('CdpReplicaTaskSession', 'CreationTimeUTC>="2026-11-23T12:00:00Z"', 'CreationTimeUTC', True)]
     assert [vm['vm_name'] for vm in data['vms']] == ['cdp-only', 'db01', 'lab<test>', 'old01', 'web01']
     assert data['fetched'] == '2026-11-30T12:00:00Z' and data['sources'] == ['backup', 'cdp']
 

@@ -2,153 +2,90 @@
 # Copyright (c) 2026, vbem.enterprise_manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""An in-memory stand-in for EmClient that evaluates EM filters, for unit tests (no HTTP).
+"""An in-memory stand-in for EmClient, for unit tests (no HTTP), that reads filters as the emulator does.
 
-It holds task session entities per query type and answers ``query_page``
-as EM does for the part of the grammar the collection sends: ``;`` (AND)
-binding tighter than ``,`` (OR), parentheses, quoted values with ``""``,
-string comparisons case-insensitive (by casefold, as the emulator), times
-by instant. It sorts, pages, records every request with the length of its
+It holds EM entities per query type and answers ``query_page`` with the
+emulator's own filter parser and evaluator (tests/emulator/filterexpr.py and
+query.py): the same grammar, the same documented fields per query type (an
+unknown field fails the test, as EM answers 400), strings compared
+case-insensitively, enums by ordinal, times by instant. It sorts by the
+emulator's sort keys, pages, records every request with the length of its
 URL and refuses (like HTTP.sys) a URL longer than ``url_max_length``.
 """
 
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import collections
 import random
-import re
-from datetime import datetime
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query, sessions
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import query
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
+from ansible_collections.vbem.enterprise_manager.tests.emulator import query as emulator_query
+from ansible_collections.vbem.enterprise_manager.tests.emulator.filterexpr import FilterError
 
-_TOKEN = re.compile(r'\s*(?:(?P<punct>[();,])|(?P<field>[A-Za-z_][A-Za-z0-9_]*)(?P<op>==|!=|<=|>=|<|>)'
-                    r'(?:"(?P<quoted>(?:[^"]|"")*)"|(?P<bare>[^;,()]*)))')
-# Filter field -> entity key, where they differ (EM filters on CreationTime, the entity says CreationTimeUTC).
-_ENTITY_KEYS = {'CreationTime': 'CreationTimeUTC', 'EndTime': 'EndTimeUTC', 'UID': 'UID'}
-_TIME_FIELDS = ('CreationTime', 'CreationTimeUTC', 'EndTime', 'EndTimeUTC')
 _PARENTS = {'BackupTaskSession': 'BackupJobSessionReference', 'ReplicaTaskSession': 'ReplicaJobSessionReference',
             'CdpReplicaTaskSession': 'CdpReplicaSessionReference'}
+# Filter field -> entity key, where they differ: EM filters on CreationTime, its entities say CreationTimeUTC;
+# a point's Type is the entity's PointType.
+_ENTITY_KEYS = {'CreationTime': 'CreationTimeUTC', 'EndTime': 'EndTimeUTC', 'Type': 'PointType'}
+
+Request = collections.namedtuple('Request', 'query_type filter_text page url_length sort_field descending page_size')
 
 
-def _tokens(text):
-    position, found = 0, []
-    while position < len(text):
-        match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            raise AssertionError('the fake EM cannot parse the filter at {0}: {1!r}'.format(position, text))
-        if match.group('punct'):
-            found.append(match.group('punct'))
-        else:
-            value = match.group('quoted').replace('""', '"') if match.group('quoted') is not None else match.group('bare').strip()
-            found.append((match.group('field'), match.group('op'), value))
-        position = match.end()
-    return found
+# Query type -> {row key: (entity key, is a time)}, and the times read so far (tests reuse a few thousand).
+_FIELDS = dict((query_type, dict((f.key, (_ENTITY_KEYS.get(f.name, f.name), f.kind == 'date')) for f in fields))
+               for query_type, fields in emulator_query.QUERY_TYPES.items())
+_TIMES = {}
 
 
-class _Parser(object):
-    """``or := and (',' and)*``, ``and := atom (';' atom)*``, ``atom := '(' or ')' | comparison``."""
-
-    def __init__(self, text):
-        self.tokens = _tokens(text)
-        self.position = 0
-
-    def parse(self):
-        tree = self._or()
-        if self.position != len(self.tokens):
-            raise AssertionError('the fake EM found trailing tokens: {0!r}'.format(self.tokens[self.position:]))
-        return _simplify(tree)
-
-    def _peek(self):
-        return self.tokens[self.position] if self.position < len(self.tokens) else None
-
-    def _or(self):
-        terms = [self._and()]
-        while self._peek() == ',':
-            self.position += 1
-            terms.append(self._and())
-        return ('or', terms)
-
-    def _and(self):
-        terms = [self._atom()]
-        while self._peek() == ';':
-            self.position += 1
-            terms.append(self._atom())
-        return ('and', terms)
-
-    def _atom(self):
-        token = self._peek()
-        self.position += 1
-        if token == '(':
-            tree = self._or()
-            if self._peek() != ')':
-                raise AssertionError('the fake EM found an unclosed parenthesis')
-            self.position += 1
-            return tree
-        if not isinstance(token, tuple):
-            raise AssertionError('the fake EM expected a comparison, not {0!r}'.format(token))
-        return ('cmp', token)
+def _instant(text):
+    if text not in _TIMES:
+        try:
+            _TIMES[text] = emulator_query.parse_datetime(text)
+        except (TypeError, ValueError, OverflowError, AttributeError):
+            _TIMES[text] = None  # a time EM could not have stored: absent, as the collection's own parser reads it
+    return _TIMES[text]
 
 
-def _simplify(tree):
-    """Unwrap one-term groups and turn an OR of ``Field==value`` into a set lookup (5,000 names stay fast)."""
-    kind, body = tree
-    if kind == 'cmp':
-        return tree
-    terms = [_simplify(part) for part in body]
-    if len(terms) == 1:
-        return terms[0]
-    if kind == 'or' and all(t[0] == 'cmp' and t[1][1] == '==' and t[1][0] == terms[0][1][0] for t in terms) \
-            and terms[0][1][0] not in _TIME_FIELDS:
-        return ('in', (terms[0][1][0], frozenset(t[1][2].casefold() for t in terms)))
-    return (kind, terms)
+class _Row(object):
+    """One EM entity seen as the emulator's row (its field keys, times as epoch microseconds), read on demand."""
+
+    __slots__ = ('fields', 'entity')
+
+    def __init__(self, query_type, entity):
+        self.fields = _FIELDS[query_type]
+        self.entity = entity
+
+    def get(self, key, default=None):
+        entity_key, is_time = self.fields[key]
+        value = self.entity.get(entity_key, default)
+        return _instant(value) if is_time and value is not None else value
 
 
-def _compare(entity, comparison):
-    field, operator, value = comparison
-    actual = entity.get(_ENTITY_KEYS.get(field, field))
-    if field in _TIME_FIELDS:
-        left, right = sessions.parse_em_time(actual), query.parse_time(value)
-        if left is None:
-            return operator == '!='
-    else:
-        left, right = ('' if actual is None else str(actual)).casefold(), value.casefold()
-    return {'==': left == right, '!=': left != right, '<': left < right, '<=': left <= right,
-            '>': left > right, '>=': left >= right}[operator]
-
-
-def evaluate(tree, entity):
-    """Whether ``entity`` matches a parsed filter."""
-    kind, body = tree
-    if kind == 'cmp':
-        return _compare(entity, body)
-    if kind == 'in':
-        actual = entity.get(_ENTITY_KEYS.get(body[0], body[0]))
-        return ('' if actual is None else str(actual)).casefold() in body[1]
-    if kind == 'and':
-        return all(evaluate(part, entity) for part in body)
-    return any(evaluate(part, entity) for part in body)
-
-
-def predicate(filter_text):
-    """A function telling whether an entity matches ``filter_text`` (None matches everything), parsed once."""
+def predicate(filter_text, query_type='BackupTaskSession'):
+    """A function telling whether an entity of ``query_type`` matches ``filter_text`` (None matches everything)."""
     if filter_text is None:
         return lambda entity: True
-    tree = _Parser(filter_text).parse()
-    return lambda entity: evaluate(tree, entity)
+    try:
+        test = emulator_query.compile_filter(filter_text, query_type)
+    except FilterError as exc:
+        raise AssertionError('EM would refuse the {0} filter {1!r} (HTTP 400): {2}'.format(query_type, filter_text, exc))
+    return lambda entity: test(_Row(query_type, entity))
 
 
-def matches(filter_text, entity):
+def matches(filter_text, entity, query_type='BackupTaskSession'):
     """Whether ``entity`` matches ``filter_text``."""
-    return predicate(filter_text)(entity)
+    return predicate(filter_text, query_type)(entity)
 
 
 class FakeEm(object):
     """EmClient's query surface over in-memory entities.
 
-    ``requests`` lists ``(query_type, filter_text, page, url_length)`` per
-    page asked for. ``on_query(client)`` runs before each answer, so a test
-    can change the data while the code under test polls.
+    ``requests`` lists a :data:`Request` per page asked for, ``entity_requests``
+    ``(entity_path, guid)`` per entity read. ``on_query(request)`` runs before
+    each answer, so a test can change the data while the code under test polls.
+    It is a context manager like EmClient; ``entered``/``exited`` count its uses.
     """
 
     base_url = 'https://em.example.com:9398/api'
@@ -162,8 +99,25 @@ class FakeEm(object):
         self.seed = seed
         self.entities = {}
         self.requests = []
+        self.entity_requests = []
         self.url_max_length = url_max_length
         self.counter = 0
+        self.on_query = None
+        self.warnings = []  # EmClient's own notes (retries, logoff trouble): none here
+        self.entered = self.exited = 0
+
+    def __enter__(self):
+        self.entered += 1
+        return self
+
+    def __exit__(self, *exc):
+        self.exited += 1
+        return False
+
+    def put(self, query_type, entity):
+        """Add an entity the test built itself (a job session, say); returns it."""
+        self.entities.setdefault(query_type, []).append(entity)
+        return entity
 
     def add(self, query_type, vm, created, state='Completed', result='Success', job='Job A', reason=None, end=None, vm_uid=None):
         """Add one task session entity; returns it (tests may change it later)."""
@@ -179,8 +133,7 @@ class FakeEm(object):
         }
         if vm_uid is not None:
             entity['VmUid'] = vm_uid
-        self.entities.setdefault(query_type, []).append(entity)
-        return entity
+        return self.put(query_type, entity)
 
     def add_point(self, query_type, name, created, backup_file='Web FarmD2026-11-29T214000.vib', server='vbr01', vm_uid=None):
         """Add one restore point entity (``VmRestorePoint``, ``VmReplicaPoint`` or ``AgentRestorePoint``); returns it.
@@ -201,8 +154,7 @@ class FakeEm(object):
         entity[field] = name
         if query_type == 'VmRestorePoint':
             entity['VmName'] = name
-        self.entities.setdefault(query_type, []).append(entity)
-        return entity
+        return self.put(query_type, entity)
 
     def finish(self, entity, result='Success', reason=None, end='2026-11-30T15:55:00Z'):
         """Finish a running session in place."""
@@ -210,15 +162,20 @@ class FakeEm(object):
 
     def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1, collection_key=None):
         url = query.query_url(self.base_url, query_type, filter_text, sort_field, descending, page_size, page)
-        self.requests.append((query_type, filter_text, page, len(url)))
+        request = Request(query_type, filter_text, page, len(url), sort_field, descending, page_size)
+        self.requests.append(request)
+        if self.on_query is not None:
+            self.on_query(request)
         if len(url) > self.url_max_length:
             raise EmError('HTTP 414 from the fake EM')
-        test = predicate(filter_text)
+        test = predicate(filter_text, query_type)
         rows = [e for e in self.entities.get(query_type, []) if test(e)]
         if sort_field:
-            key = _ENTITY_KEYS.get(sort_field, sort_field)
-            rows.sort(key=lambda e: (sessions.parse_em_time(e.get(key)) or datetime(1, 1, 1)) if key in _TIME_FIELDS
-                      else str(e.get(key)).casefold(), reverse=descending)
+            try:
+                key = emulator_query.sort_key(query_type, sort_field)
+            except FilterError as exc:
+                raise AssertionError('EM would refuse to sort {0} by {1} (HTTP 400): {2}'.format(query_type, sort_field, exc))
+            rows.sort(key=lambda e: key(_Row(query_type, e)), reverse=descending)
         if callable(self.order):
             rows = self.order(rows)
         elif self.order == 'reverse':
@@ -229,6 +186,15 @@ class FakeEm(object):
         start = (page - 1) * page_size
         return rows[start:start + page_size], -(-len(rows) // page_size)
 
+    def get_entity(self, entity_path, guid, query_type=None):
+        """The entity of ``query_type`` (any, without) whose UID (or Id) ends in ``guid``, or None (EM's 404)."""
+        self.entity_requests.append((entity_path, guid))
+        kinds = [query_type] if query_type else list(self.entities)
+        for entity in (e for kind in kinds for e in self.entities.get(kind, [])):
+            if str(entity.get('UID') or entity.get('Id') or '').lower().endswith(':' + guid.lower()):
+                return entity
+        return None
+
     def filters(self, query_type=None):
         """The distinct filters asked for page 1, in order."""
-        return [f for t, f, page, _n in self.requests if page == 1 and (query_type is None or t == query_type)]
+        return [r.filter_text for r in self.requests if r.page == 1 and (query_type is None or r.query_type == query_type)]

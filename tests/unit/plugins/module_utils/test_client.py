@@ -446,13 +446,19 @@ def test_logoff_retries_any_5xx_and_dropped_connections(em):
 def test_logoff_that_keeps_failing_gives_up_within_its_budget_and_warns(em, monkeypatch):
     monkeypatch.setattr(client_module, 'LOGOFF_BUDGET_MIN', 1.5)
     em.faults(error_routes=['DELETE /api/logonSessions/{id}'], error_rate=1.0, error_status=500)
-    client = em.client(timeout=0.5)
-    started = time.monotonic()
+    slept = []
+
+    def sleep(seconds):
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    client = em.client(timeout=0.5, sleep=sleep)
     with client:
         session_id = client.session_id
-    elapsed = time.monotonic() - started
     em.faults(expire_sessions=True)
-    assert elapsed < 4
+    # The client's own decisions, not the wall clock: it retried, and planned no pause beyond its 1.5 s budget.
+    assert em.stats()['requests']['DELETE /api/logonSessions/{id}'] == len(slept) + 1 >= 2
+    assert sum(slept) < 1.5
     assert client.warnings[-1].startswith('DELETE {0}/api/logonSessions/{1}... failed with HTTP 500'.format(em.url, session_id[:8]))
     assert client.warnings[-1].endswith("may stay open until EM's idle timeout (15 minutes) ends it.")
 
@@ -629,7 +635,7 @@ try:
     with client:
         print('logged-on', flush=True)
         if sys.argv[2] == 'sleep':
-            time.sleep(60)
+            time.sleep(600)
         while True:
             client.query_page('BackupTaskSession', page_size=5)
 except EmError as exc:
@@ -641,7 +647,7 @@ LAUNCHER = r'''
 import subprocess, sys, time
 output = open(sys.argv.pop(1), 'w')
 subprocess.Popen(sys.argv[1:], stdout=output)
-time.sleep(60)
+time.sleep(600)
 '''
 
 
@@ -674,24 +680,28 @@ def wait_for(predicate, seconds):
 
 @pytest.mark.parametrize('signum', [signal.SIGTERM, signal.SIGINT])
 @pytest.mark.parametrize('mode', ['sleep', 'query'])
-def test_a_signal_logs_off_within_seconds_then_stops_in_one_sentence(em, tmp_path, children, signum, mode):
+def test_a_signal_stops_the_child_at_once_and_logs_off_in_one_sentence(em, tmp_path, children, signum, mode):
     script = tmp_path / 'child.py'
     script.write_text(CHILD)
-    em.faults(latency_ms=300)
+    # Every answer takes a second, so the child is inside a query (or its 600 s sleep) when the signal comes.
+    em.faults(latency_ms=1000)
     proc = subprocess.Popen([sys.executable, str(script), json.dumps(em.options()), mode], stdout=subprocess.PIPE,
                             env=child_env())
     children.append(proc)
     assert proc.stdout.readline().strip() == b'logged-on'
-    time.sleep(0.5)
-    sent = time.monotonic()
+    if mode == 'query':
+        assert wait_for(lambda: em.stats()['requests'].get('GET /api/query'), 60)
+    queries = em.stats()['requests'].get('GET /api/query', 0)
     proc.send_signal(signum)
-    output, _err = proc.communicate(timeout=15)
-    took = time.monotonic() - sent
+    output, _err = proc.communicate(timeout=60)  # a hang guard only: the proof is in what EM saw
     name = 'SIGTERM' if signum == signal.SIGTERM else 'SIGINT'
     assert output.decode().strip() == 'EmInterrupted: Interrupted by {0}; logged off from Enterprise Manager.'.format(name)
-    assert proc.returncode == 3 and took < 5
+    assert proc.returncode == 3
     stats = em.stats()
     assert stats['logons'] == stats['logoffs'] == 1 and stats['active_sessions'] == 0
+    # No query after the one in flight (which one more may have started just before the signal): the child stopped at once.
+    assert stats['requests'].get('GET /api/query', 0) <= queries + 1
+    assert stats['requests']['DELETE /api/logonSessions/{id}'] == 1
 
 
 def test_a_signal_during_the_logon_waits_for_its_answer_and_logs_it_off(em, tmp_path, children):
@@ -701,9 +711,9 @@ def test_a_signal_during_the_logon_waits_for_its_answer_and_logs_it_off(em, tmp_
     proc = subprocess.Popen([sys.executable, str(script), json.dumps(em.options()), 'sleep'], stdout=subprocess.PIPE,
                             env=child_env())
     children.append(proc)
-    assert wait_for(lambda: em.stats()['requests'].get('POST /api/sessionMngr/'), 10)
+    assert wait_for(lambda: em.stats()['requests'].get('POST /api/sessionMngr/'), 60)
     proc.send_signal(signal.SIGTERM)
-    output, _err = proc.communicate(timeout=15)
+    output, _err = proc.communicate(timeout=60)
     assert output.decode().strip() == 'EmInterrupted: Interrupted by SIGTERM; logged off from Enterprise Manager.'
     stats = em.stats()
     assert stats['logons'] == stats['logoffs'] == 1
@@ -719,15 +729,13 @@ def test_a_vanished_parent_makes_the_child_log_off_and_stop(em, tmp_path, childr
     parent = subprocess.Popen([sys.executable, str(launcher), str(output), sys.executable, str(script), json.dumps(em.options()),
                                'query'], env=child_env())
     children.append(parent)
-    assert wait_for(lambda: output.exists() and 'logged-on' in output.read_text(), 15)
+    assert wait_for(lambda: output.exists() and 'logged-on' in output.read_text(), 60)
     parent.kill()
     parent.wait()
-    killed = time.monotonic()
-    assert wait_for(lambda: 'EmInterrupted' in output.read_text(), 10)
-    took = time.monotonic() - killed
+    assert wait_for(lambda: 'EmInterrupted' in output.read_text(), 60)  # a hang guard: the child would query forever
     line = output.read_text().splitlines()[-1]
     assert line.startswith('EmInterrupted: Stopped because the process that started this task (pid {0}) has gone'.format(parent.pid))
-    assert line.endswith('; logged off from Enterprise Manager.') and took < 5
+    assert line.endswith('; logged off from Enterprise Manager.')
     requests_after = em.stats()['requests_total']
     time.sleep(1)
     stats = em.stats()

@@ -7,7 +7,6 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-import random
 from datetime import datetime
 
 import pytest
@@ -27,39 +26,9 @@ LATER = datetime(2025, 9, 1)
 GUID = '88322206-a645-4aa3-9228-028ce51e7c0f'
 
 
-def entity(n, vm='vm1', state='Completed', result='Success', job='Job A'):
-    return {
-        'UID': 'urn:veeam:BackupTaskSession:00000000-0000-0000-0000-%012d' % n, 'Name': '%s@2025-08-%02d 10:00:00' % (vm, n % 28 + 1),
-        'VmDisplayName': vm, 'CreationTimeUTC': '2025-08-%02dT10:00:00Z' % (28 - n % 28), 'State': state, 'Result': result,
-        'Links': [{'Rel': 'Up', 'Type': 'BackupJobSessionReference', 'Href': 'h', 'Name': job + '@2025-08-01 10:00:00'}],
-    }
-
-
-class FakeClient(object):
-    """Serves fixed query pages and entities; records what was asked."""
-
-    base_url = 'https://em:9398/api'
-
-    def __init__(self, items=None, entities=None, pages_over_time=None):
-        self.items = items or []
-        self.entities = entities or {}
-        self.pages_over_time = pages_over_time
-        self.queries = []
-        self.calls = 0
-
-    def query_page(self, query_type, filter_text=None, sort_field=None, descending=True, page_size=100, page=1, collection_key=None):
-        self.queries.append((query_type, filter_text, sort_field, descending, page_size, page))
-        items = self.items
-        if self.pages_over_time is not None:
-            items = self.pages_over_time[min(self.calls, len(self.pages_over_time) - 1)]
-            if page == 1:
-                self.calls += 1
-        start = (page - 1) * page_size
-        return items[start:start + page_size], -(-len(items) // page_size)
-
-    def get_entity(self, entity_path, guid, query_type=None):
-        self.queries.append((entity_path, guid))
-        return self.entities.get(guid)
+def add(em, n, vm='vm1', state='Completed', result='Success', query_type='BackupTaskSession'):
+    """One task session in ``em``, created on 28 - n % 28 August 2025 (a higher n is older); returns it."""
+    return em.add(query_type, vm, '2025-08-%02dT10:00:00Z' % (28 - n % 28), state=state, result=result)
 
 
 def session_filter(kind, params, now=NOW):
@@ -90,168 +59,193 @@ def test_job_kinds_filter_on_job_name():
 
 
 def test_query_returns_sessions_summary_and_the_filter_sent():
-    client = FakeClient([entity(i) for i in range(3)])
-    result = run_session_query(client, 'backup_task', {'result': ['Success'], 'limit': 10, 'page_size': 2}, now=NOW)
+    em = FakeEm()
+    for i in range(3):
+        add(em, i)
+    add(em, 3, result='Failed')
+    result = run_session_query(em, 'backup_task', {'result': ['Success'], 'limit': 10, 'page_size': 2}, now=NOW)
     assert len(result['sessions']) == 3 and result['truncated'] is False and result['warnings'] == []
     assert result['summary']['by_result']['Success'] == 3
     assert result['filter'] == 'Result=="Success"'
-    assert client.queries[0] == ('BackupTaskSession', 'Result=="Success"', 'CreationTime', True, 2, 1)
+    assert em.requests[0][:3] + em.requests[0][4:] == ('BackupTaskSession', 'Result=="Success"', 1, 'CreationTime', True, 2)
 
 
 def test_limit_truncation_is_flagged_and_a_chosen_limit_does_not_warn():
-    result = run_session_query(FakeClient([entity(i) for i in range(30)]), 'backup_task', {'limit': 5, 'page_size': 10}, now=NOW)
+    em = FakeEm()
+    for i in range(30):
+        add(em, i)
+    result = run_session_query(em, 'backup_task', {'limit': 5, 'page_size': 10}, now=NOW)
     assert len(result['sessions']) == 5 and result['truncated'] is True
     assert result['warnings'] == []
 
 
 def test_sort_and_order_reach_em():
-    client = FakeClient([entity(1)])
-    run_session_query(client, 'backup_task', {'sort': 'vm_name', 'order': 'ascending'}, now=NOW)
-    assert client.queries[0][2:4] == ('VmDisplayName', False)
+    em = FakeEm()
+    add(em, 1)
+    run_session_query(em, 'backup_task', {'sort': 'vm_name', 'order': 'ascending'}, now=NOW)
+    assert (em.requests[0].sort_field, em.requests[0].descending) == ('VmDisplayName', False)
 
 
 def test_latest_per_vm_queries_newest_first_and_keeps_one_per_vm():
-    items = [entity(1, vm='a'), entity(2, vm='b'), entity(3, vm='a'), entity(4, vm='c')]
-    client = FakeClient(items)
-    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'sort': 'vm_name', 'order': 'ascending', 'limit': 0}, now=NOW)
+    em = FakeEm()
+    for n, vm in ((1, 'a'), (2, 'b'), (3, 'a'), (4, 'c')):
+        add(em, n, vm=vm)
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'sort': 'vm_name', 'order': 'ascending', 'limit': 0}, now=LATER)
     assert [s['vm_name'] for s in result['sessions']] == ['a', 'b', 'c']
-    assert client.queries[0][2:4] == ('CreationTime', True)
+    assert (em.requests[0].sort_field, em.requests[0].descending) == ('CreationTime', True)
 
 
 def test_latest_per_vm_keeps_vms_whose_names_differ_only_in_case_apart_and_warns():
     # A and a may be two VMs (EM matches both for either name): neither is given the other's session.
-    items = [entity(1, vm='A'), entity(2, vm='b'), entity(3, vm='a')]  # newest first
-    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
+    em = FakeEm()
+    items = [add(em, 1, vm='A'), add(em, 2, vm='b'), add(em, 3, vm='a')]  # newest first
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
     assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID'], items[2]['UID']]
     assert result['warnings'] == ["latest_per_vm kept one newest session for each of 2 VMs whose names differ only in case: "
                                   "'A', 'a'; EM compares names case-insensitively, so one vm_name given matches all of them."]
 
 
 def test_latest_per_vm_keeps_one_session_per_vm_uid():
-    items = [dict(entity(1, vm='web01'), VmUid='urn:VMware:Vm:r1.vm-1'), dict(entity(2, vm='web01'), VmUid='urn:VMware:Vm:r2.vm-1'),
-             dict(entity(3, vm='web01'), VmUid='urn:VMware:Vm:r1.vm-1')]
-    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
+    em = FakeEm()
+    items = [add(em, n, vm='web01') for n in (1, 2, 3)]
+    for item, vm_uid in zip(items, ('urn:VMware:Vm:r1.vm-1', 'urn:VMware:Vm:r2.vm-1', 'urn:VMware:Vm:r1.vm-1')):
+        item['VmUid'] = vm_uid
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=LATER)
     assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID']]
     assert [s['vm_uid'] for s in result['sessions']] == ['urn:VMware:Vm:r1.vm-1', 'urn:VMware:Vm:r2.vm-1']
 
 
 @pytest.mark.parametrize('shuffle_seed', range(6))
 def test_latest_per_vm_picks_the_newest_by_time_whatever_the_answer_order(shuffle_seed):
-    items = [entity(n, vm='vm%d' % (n % 3), result=('Success', 'Failed', 'Warning')[n % 4 % 3]) for n in range(1, 13)]
+    em = FakeEm(order='shuffle', seed=shuffle_seed)
+    items = [add(em, n, vm='vm%d' % (n % 3), result=('Success', 'Failed', 'Warning')[n % 4 % 3]) for n in range(1, 13)]
     expected = {}
     for item in items:
         if item['VmDisplayName'] not in expected or item['CreationTimeUTC'] > expected[item['VmDisplayName']]['CreationTimeUTC']:
             expected[item['VmDisplayName']] = item
-    random.Random(shuffle_seed).shuffle(items)
     for page_size in (1, 5, 100):
-        result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0, 'page_size': page_size}, now=LATER)
+        result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'limit': 0, 'page_size': page_size}, now=LATER)
         assert sorted(s['uid'] for s in result['sessions']) == sorted(e['UID'] for e in expected.values())
 
 
 def test_latest_per_vm_with_result_judges_the_newest_then_filters():
     # vm1's last backup failed: result=Success must not return its older success.
-    items = [entity(1, vm='vm1', result='Failed'), entity(2, vm='vm2'), entity(3, vm='vm1')]
-    client = FakeClient(items)
-    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'result': ['Success'], 'limit': 0}, now=LATER)
+    em = FakeEm()
+    items = [add(em, 1, vm='vm1', result='Failed'), add(em, 2, vm='vm2'), add(em, 3, vm='vm1')]
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'result': ['Success'], 'limit': 0}, now=LATER)
     assert [s['vm_name'] for s in result['sessions']] == ['vm2']
-    assert 'Result' not in (client.queries[0][1] or '')
-    failed = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'result': ['Failed'], 'limit': 0}, now=LATER)
+    assert 'Result' not in (em.requests[0].filter_text or '')
+    failed = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'result': ['Failed'], 'limit': 0}, now=LATER)
     assert [s['uid'] for s in failed['sessions']] == [items[0]['UID']]
 
 
 def test_latest_per_vm_with_state_drops_a_vm_whose_newest_is_running():
-    items = [entity(1, vm='vm1', state='InProgress', result='None'), entity(2, vm='vm2'), entity(3, vm='vm1')]
-    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'state': ['Completed'], 'limit': 0}, now=LATER)
+    em = FakeEm()
+    add(em, 1, vm='vm1', state='InProgress', result='None'), add(em, 2, vm='vm2'), add(em, 3, vm='vm1')
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'state': ['Completed'], 'limit': 0}, now=LATER)
     assert [s['vm_name'] for s in result['sessions']] == ['vm2']
 
 
 def test_latest_per_vm_with_a_limit_skips_pages_only_while_the_order_holds():
-    in_order = [entity(n, vm='vm%d' % n) for n in range(1, 21)]  # newest first (28 - n)
-    client = FakeClient(in_order)
-    result = run_session_query(client, 'backup_task', {'latest_per_vm': True, 'limit': 4, 'page_size': 2, 'concurrency': 1},
+    in_order, backwards = FakeEm(), FakeEm(order='reverse')
+    for em in (in_order, backwards):
+        for n in range(1, 21):
+            add(em, n, vm='vm%d' % n)  # vm1 newest (28 - n)
+    result = run_session_query(in_order, 'backup_task', {'latest_per_vm': True, 'limit': 4, 'page_size': 2, 'concurrency': 1},
                                now=LATER)
     assert [s['vm_name'] for s in result['sessions']] == ['vm1', 'vm2', 'vm3', 'vm4'] and result['truncated'] is True
-    assert [q[5] for q in client.queries] == [1, 2]
+    assert [r.page for r in in_order.requests] == [1, 2]
     # Oldest first: vm20's session of 8 August comes first; the first 4 VMs read are not the newest 4.
-    backwards = FakeClient(list(reversed(in_order)))
     result = run_session_query(backwards, 'backup_task', {'latest_per_vm': True, 'limit': 4, 'page_size': 2}, now=LATER)
     assert [s['vm_name'] for s in result['sessions']] == ['vm1', 'vm2', 'vm3', 'vm4'] and result['truncated'] is True
     # Every page is read, and past the tenth, full one that calls itself the last: EM's last word is not trusted.
-    assert sorted(q[5] for q in backwards.queries) == list(range(1, 12))
+    assert sorted(r.page for r in backwards.requests) == list(range(1, 12))
 
 
 def test_latest_per_vm_warns_about_a_newest_session_dated_in_the_future():
-    items = [entity(1, vm='vm1'), entity(2, vm='vm2')]  # 27 and 26 August
-    result = run_session_query(FakeClient(items), 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=datetime(2025, 8, 26, 12))
+    em = FakeEm()
+    add(em, 1, vm='vm1'), add(em, 2, vm='vm2')  # 27 and 26 August
+    result = run_session_query(em, 'backup_task', {'latest_per_vm': True, 'limit': 0}, now=datetime(2025, 8, 26, 12))
     assert result['warnings'] == [
         "latest_per_vm: the newest BackupTaskSession session of 1 VM(s) is dated more than 5 minutes after the controller's clock, "
         "before 2000 or not at all: vm1 (2025-08-27T10:00:00Z); such a session proves nothing."]
 
 
 def test_latest_per_job_keeps_each_jobs_newest_session():
+    em = FakeEm()
+
     def job_session(n, job):
-        return {'UID': 'urn:veeam:BackupJobSession:00000000-0000-0000-0000-%012d' % n, 'JobName': job,
-                'CreationTimeUTC': '2025-08-%02dT10:00:00Z' % n, 'State': 'Stopped', 'Result': 'Success'}
+        return em.put('BackupJobSession', {
+            'UID': 'urn:veeam:BackupJobSession:00000000-0000-0000-0000-%012d' % n, 'JobName': job, 'JobType': 'Backup',
+            'CreationTimeUTC': '2025-08-%02dT10:00:00Z' % n, 'State': 'Stopped', 'Result': 'Success'})
     items = [job_session(3, 'j'), job_session(2, 'k'), job_session(1, 'j')]
-    result = run_session_query(FakeClient(items), 'backup_job', {'latest_per_job': True, 'limit': 0}, now=NOW)
+    result = run_session_query(em, 'backup_job', {'latest_per_job': True, 'limit': 0}, now=NOW)
     assert [s['uid'] for s in result['sessions']] == [items[0]['UID'], items[1]['UID']]
 
 
 def test_cdp_task_result_filter_is_applied_to_returned_sessions():
-    items = [entity(1, result='Failed'), entity(2, result='Success'), entity(3, result='Failed')]
-    result = run_session_query(FakeClient(items), 'cdp_task', {'result': ['Failed']}, now=NOW)
+    em = FakeEm()
+    for n, result in ((1, 'Failed'), (2, 'Success'), (3, 'Failed')):
+        add(em, n, result=result, query_type='CdpReplicaTaskSession')
+    result = run_session_query(em, 'cdp_task', {'result': ['Failed']}, now=LATER)
     assert [s['result'] for s in result['sessions']] == ['Failed', 'Failed']
+    assert em.filters() == [None]  # EM cannot filter CDP tasks on Result: the fake refuses the field, as EM does
 
 
 def test_sorting_cdp_tasks_by_result_is_refused():
     with pytest.raises(EmError, match='cannot be sorted by result'):
-        run_session_query(FakeClient([]), 'cdp_task', {'sort': 'result'}, now=NOW)
+        run_session_query(FakeEm(), 'cdp_task', {'sort': 'result'}, now=NOW)
 
 
 def test_id_reads_the_entity():
-    client = FakeClient(entities={GUID: entity(1)})
-    result = run_session_query(client, 'backup_task', {'id': 'urn:veeam:BackupTaskSession:' + GUID}, now=NOW)
-    assert len(result['sessions']) == 1 and result['filter'] is None
-    assert client.queries == [('backupTaskSessions', GUID)]
+    em = FakeEm()
+    add(em, 1)['UID'] = 'urn:veeam:BackupTaskSession:' + GUID
+    add(em, 2)
+    result = run_session_query(em, 'backup_task', {'id': 'urn:veeam:BackupTaskSession:' + GUID}, now=NOW)
+    assert [s['uid'] for s in result['sessions']] == ['urn:veeam:BackupTaskSession:' + GUID] and result['filter'] is None
+    assert em.entity_requests == [('backupTaskSessions', GUID)] and em.requests == []
 
 
 def test_unknown_id_fails_clearly():
     with pytest.raises(EmError, match='No BackupTaskSession with id ' + GUID):
-        run_session_query(FakeClient(), 'backup_task', {'id': GUID}, now=NOW)
+        run_session_query(FakeEm(), 'backup_task', {'id': GUID}, now=NOW)
 
 
 def test_unknown_id_with_missing_ok_is_empty():
-    assert run_session_query(FakeClient(), 'backup_task', {'id': GUID, 'missing_ok': True}, now=NOW)['sessions'] == []
+    assert run_session_query(FakeEm(), 'backup_task', {'id': GUID, 'missing_ok': True}, now=NOW)['sessions'] == []
 
 
 def test_wrong_uid_type_fails_before_any_request():
-    client = FakeClient()
+    em = FakeEm()
     with pytest.raises(EmError, match='ReplicaTaskSession UID'):
-        run_session_query(client, 'backup_task', {'id': 'urn:veeam:ReplicaTaskSession:' + GUID}, now=NOW)
-    assert client.queries == []
+        run_session_query(em, 'backup_task', {'id': 'urn:veeam:ReplicaTaskSession:' + GUID}, now=NOW)
+    assert em.requests == [] and em.entity_requests == []
 
 
 def test_wait_polls_until_nothing_runs():
-    running = [entity(1, state='InProgress', result='None')]
-    done = [entity(1)]
-    client = FakeClient(pages_over_time=[running, running, done])
+    em = FakeEm()
+    running = add(em, 1, state='InProgress', result='None')
+    # EM ends the session before its third answer.
+    em.on_query = lambda request: len(em.filters()) == 3 and em.finish(running)
     sleeps = []
-    result = run_session_query(client, 'backup_task', {'wait': True, 'wait_sleep': 5, 'wait_timeout': 60}, now=NOW,
+    result = run_session_query(em, 'backup_task', {'wait': True, 'wait_sleep': 5, 'wait_timeout': 60}, now=LATER,
                                sleep=sleeps.append, clock=lambda: 0)
     assert sleeps == [5, 5] and result['sessions'][0]['state'] == 'Completed'
 
 
 def test_wait_timeout_is_one_clear_failure():
     ticks = iter(range(0, 1000, 10))
-    client = FakeClient(pages_over_time=[[entity(1, state='InProgress', result='None')]])
+    em = FakeEm()
+    add(em, 1, state='InProgress', result='None')
     with pytest.raises(EmError, match=r'Timed out after 30 seconds waiting for 1 running BackupTaskSession\(s\)'):
-        run_session_query(client, 'backup_task', {'wait': True, 'wait_sleep': 10, 'wait_timeout': 30}, now=NOW,
+        run_session_query(em, 'backup_task', {'wait': True, 'wait_sleep': 10, 'wait_timeout': 30}, now=LATER,
                           sleep=lambda s: None, clock=lambda: next(ticks))
 
 
 def test_raw_returns_em_entities():
-    items = [entity(1)]
-    result = run_session_query(FakeClient(items), 'backup_task', {'raw': True}, now=NOW)
+    em = FakeEm()
+    items = [add(em, 1)]
+    result = run_session_query(em, 'backup_task', {'raw': True}, now=NOW)
     assert result['sessions'] == items and result['summary']['total'] == 1
 
 
@@ -267,10 +261,11 @@ def test_id_is_exclusive_with_every_selector():
     ('limit', -1, r'limit must be a whole number of 0 \(no limit\) or more, not -1'),
 ])
 def test_paging_values_em_cannot_page_with_are_refused(option, value, message):
-    client = FakeClient(items=[entity(1)])
+    em = FakeEm()
+    add(em, 1)
     with pytest.raises(EmError, match=message):
-        run_session_query(client, 'backup_task', {option: value}, now=NOW)
-    assert client.queries == []
+        run_session_query(em, 'backup_task', {option: value}, now=NOW)
+    assert em.requests == []
 
 
 # --- long vm_name/job_name lists: split to fit the URL limit, merged as EM would answer them whole ---
@@ -397,7 +392,7 @@ def test_limit_across_batches_cuts_the_merged_list_and_says_truncated():
 ])
 def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_vm(params, field):
     with pytest.raises(EmError) as info:
-        plan_session_query(FakeClient(), 'backup_task', params, now=NOW)
+        plan_session_query(FakeEm(), 'backup_task', params, now=NOW)
     assert str(info.value) == ('filter compares {0}, which EM applies before latest_per_vm picks the newest session of each VM, '
                                'so an older session could stand in for a newer one that failed; give the {1} option instead, '
                                'which judges the newest session.'.format(field, field.lower()))
@@ -405,7 +400,7 @@ def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_vm(params, field
 
 def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_job():
     with pytest.raises(EmError) as info:
-        plan_session_query(FakeClient(), 'backup_job', {'latest_per_job': True, 'filter': 'Result==Failed'}, now=NOW)
+        plan_session_query(FakeEm(), 'backup_job', {'latest_per_job': True, 'filter': 'Result==Failed'}, now=NOW)
     assert 'before latest_per_job picks the newest session of each job' in str(info.value)
 
 
@@ -415,4 +410,4 @@ def test_a_raw_filter_on_the_outcome_is_refused_with_latest_per_job():
     {'filter': 'Result=="Success"'},  # without latest_per_vm the filter picks nothing else
 ])
 def test_a_raw_filter_that_does_not_judge_the_newest_is_taken(params):
-    plan_session_query(FakeClient(), 'backup_task', params, now=NOW)
+    plan_session_query(FakeEm(), 'backup_task', params, now=NOW)

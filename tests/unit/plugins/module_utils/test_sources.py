@@ -160,17 +160,17 @@ def test_five_hundred_hosts_on_backup_and_restore_points_take_a_bounded_number_o
     planned = plan_protection(em, names, {'sources': ['backup', 'restore_point'], 'require': 'all'}, now=NOW)
     result = protection_report(em, planned, sleep=lambda s: None)
     assert result['summary']['passed'] == 400 and result['summary']['by_code']['no_session'] == 100
-    window = [r for r in em.requests if r[2] == 1]
+    window = [r for r in em.requests if r.page == 1]
     per_query = {}
-    for query_type, filter_text, _page, _length in window:
-        kind = 'lookback' if '<"' in filter_text else 'window'
-        per_query.setdefault((query_type, kind), 0)
-        per_query[(query_type, kind)] += 1
+    for request in window:
+        kind = 'lookback' if '<"' in request.filter_text else 'window'
+        per_query.setdefault((request.query_type, kind), 0)
+        per_query[(request.query_type, kind)] += 1
     # 500 names of 25 characters (about 40 bytes each, encoded) need 4 requests of at most 8000 bytes; the 100
     # names without fresh evidence fit 1.
     assert per_query == {('BackupTaskSession', 'window'): 4, ('BackupTaskSession', 'lookback'): 1,
                          ('VmRestorePoint', 'window'): 4, ('VmRestorePoint', 'lookback'): 1}
-    assert len(em.requests) == 10 and max(length for _t, _f, _p, length in em.requests) <= 8000
+    assert len(em.requests) == 10 and max(r.url_length for r in em.requests) <= 8000
 
 
 def test_five_thousand_names_with_restore_points_fit_the_url_limit():

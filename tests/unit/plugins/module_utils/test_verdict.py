@@ -794,7 +794,7 @@ def test_sources_any_and_all_over_backup_replica_and_cdp():
     assert (everyone['passed'], everyone['code'], everyone['reason']) == (
         False, 'failed_result', 'backup: Failed at 2026-11-30 01:00 UTC in job Job A: disk full')
     assert list(everyone['sources']) == sources
-    assert [t for t, _f, _p, _n in em.requests[-3:]] == ['BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession']
+    assert [r.query_type for r in em.requests[-3:]] == ['BackupTaskSession', 'ReplicaTaskSession', 'CdpReplicaTaskSession']
 
 
 # --- running sessions ---
@@ -899,7 +899,7 @@ def test_look_back_stops_once_every_name_it_looks_for_is_found():
         em.add('BackupTaskSession', 'old01', '2026-11-%02dT21:00:00Z' % day)
     result = report(em, ['old01'], page_size=5)
     assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 21:00 UTC (Success) is older than 24h'
-    assert [page for _t, _f, page, _n in em.requests] == [1, 1]
+    assert [r.page for r in em.requests] == [1, 1]
 
 
 def test_look_back_reads_on_while_a_name_has_only_running_sessions():
@@ -921,7 +921,7 @@ def test_look_back_stops_early_in_every_batch_when_the_names_are_split():
             em.add('BackupTaskSession', name, '2026-11-%02dT21:00:00Z' % day)
     result = report(em, names, page_size=50, max_url_length=1200)
     assert result['summary']['by_code']['stale'] == 60
-    lookback_pages = [page for _t, f, page, _n in em.requests if 'CreationTime<' in f]
+    lookback_pages = [r.page for r in em.requests if 'CreationTime<' in r.filter_text]
     batches = lookback_pages.count(1)
     assert batches > 1
     # 28 sessions per VM, newest first: page 1 (50 sessions) holds the newest of every name of a batch
@@ -962,7 +962,7 @@ def test_look_back_reads_every_page_when_em_answers_oldest_first():
     # Oldest first, stopping on page 1 would judge 1 November's Success; the order check reads all 6 pages.
     assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 21:00 UTC (Failed) is older than 24h'
     # Pages 2.. are read concurrently: their requests may reach EM in any order.
-    assert sorted(page for _t, _f, page, _n in em.requests) == [1, 1, 2, 3, 4, 5, 6]
+    assert sorted(r.page for r in em.requests) == [1, 1, 2, 3, 4, 5, 6]
 
 
 def test_look_back_reads_on_after_the_order_breaks_on_a_later_page():
@@ -980,7 +980,7 @@ def test_look_back_reads_on_after_the_order_breaks_on_a_later_page():
     # look back; the order broke on page 2, so the newest counts and every page is read.
     assert result['vms']['old01']['reason'] == 'newest backup 2026-11-28 23:00 UTC (Failed) is older than 24h'
     # (and one page past the last, full one, which PagingInfo calls the last: a full page is never trusted to end it)
-    assert sorted(page for _t, _f, page, _n in em.requests) == [1, 1, 2, 3, 4, 5]
+    assert sorted(r.page for r in em.requests) == [1, 1, 2, 3, 4, 5]
 
 
 def test_a_future_session_fails_the_vm_whatever_the_order():
@@ -1043,7 +1043,7 @@ def test_long_name_lists_are_split_to_fit_and_judged_as_one():
         em.add('BackupTaskSession', name, '2026-11-30T01:00:00Z', result='Success' if i % 3 else 'Failed')
     result = report(em, names, max_url_length=2000)
     assert result['summary']['total'] == 300 and result['summary']['by_code']['failed_result'] == 100
-    assert len(em.filters()) > 5 and max(n for _t, _f, _p, n in em.requests) <= 2000
+    assert len(em.filters()) > 5 and max(r.url_length for r in em.requests) <= 2000
 
 
 def test_five_thousand_names_in_one_logon_within_the_default_url_length():
