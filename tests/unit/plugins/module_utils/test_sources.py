@@ -182,7 +182,7 @@ def test_five_thousand_names_with_restore_points_fit_the_url_limit():
     result = protection_report(em, planned, sleep=lambda s: None)
     # The other half has no point and no session: unknown to EM.
     assert result['summary']['passed'] == 2500 and result['summary']['by_code']['unknown_vm'] == 2500
-    assert max(length for _t, _f, _p, length in em.requests) <= 8000
+    assert max(r.url_length for r in em.requests) <= 8000
 
 
 def test_an_unknown_name_is_told_apart_and_close_names_are_suggested():

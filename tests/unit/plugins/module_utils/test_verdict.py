@@ -586,13 +586,13 @@ def test_report_reads_the_window_once_and_looks_back_once_for_the_rest():
                         'CreationTime<"2026-11-29T16:00:00Z"')
     # none01 had nothing: whether EM knows it at all (its points of any age, one request per kind), then,
     # since it does not, the newest points of each kind for names to suggest.
-    assert em.requests[2:] == [
-        ('VmRestorePoint', 'VmDisplayName=="none01"', 1, em.requests[2][3]),
-        ('VmReplicaPoint', 'VmDisplayName=="none01"', 1, em.requests[3][3]),
-        ('VmRestorePoint', None, 1, em.requests[4][3]),
-        ('VmReplicaPoint', None, 1, em.requests[5][3]),
+    assert [(r.query_type, r.filter_text, r.page) for r in em.requests[2:]] == [
+        ('VmRestorePoint', 'VmDisplayName=="none01"', 1),
+        ('VmReplicaPoint', 'VmDisplayName=="none01"', 1),
+        ('VmRestorePoint', None, 1),
+        ('VmReplicaPoint', None, 1),
     ]
-    assert [page for _t, _f, page, _n in em.requests] == [1] * 6
+    assert [r.page for r in em.requests] == [1] * 6
 
 
 def test_a_name_with_nothing_in_the_window_but_a_point_is_known_and_no_suggestion_is_read():
@@ -606,7 +606,7 @@ def test_a_name_with_nothing_in_the_window_but_a_point_is_known_and_no_suggestio
 def test_no_question_about_knowing_when_every_name_has_a_session():
     em = gate_em()
     report(em, ['ok01', 'old01'])
-    assert set(t for t, _f, _p, _n in em.requests) == {'BackupTaskSession'}
+    assert set(r.query_type for r in em.requests) == {'BackupTaskSession'}
 
 
 def test_a_failing_knowledge_query_fails_the_run_and_never_calls_a_name_unknown():
@@ -1064,7 +1064,7 @@ def test_five_thousand_names_in_one_logon_within_the_default_url_length():
     assert 1000 < served < 2500
     assert all('did you mean' in reason for reason in reasons[:served])
     assert all('no close names sought: the search reached its limit' in reason for reason in reasons[served:])
-    assert max(n for _t, _f, _p, n in em.requests) <= 8000
+    assert max(r.url_length for r in em.requests) <= 8000
 
 
 def test_a_split_job_list_still_finds_each_vms_newest_session_across_requests():
