@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
@@ -99,7 +99,25 @@ def idle_jobs(count, size):
         if job['type'] == 'Backup' and job['name'] not in running and len(vms) >= size:
             chosen.append((job['name'], vms[:size]))
     assert len(chosen) >= count, 'the emulator has only %d idle backup jobs with %d VMs' % (len(chosen), size)
-    return chosen[:count]
+    return chosen
+
+
+def without_recent_points(jobs, minutes):
+    """The first of ``jobs`` none of whose VMs has a restore point from the last ``minutes``.
+
+    The emulator's jobs run on nightly schedules, so which VMs have a point
+    from the last hour depends on the hour the test runs at: the newest points
+    are read (restore_point_info) rather than assumed.
+    """
+    names = [vm for _job, vms in jobs for vm in vms]
+    newest = run('newest_points', 'restore_point_info', {'vm_name': names, 'latest_per_vm': True})
+    assert not newest.get('failed'), newest
+    cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=minutes)
+    recent = set(point['vm_name'].lower() for point in newest['points'] if when(point['creation_time']) > cutoff)
+    for job, vms in jobs:
+        if not recent & set(vm.lower() for vm in vms):
+            return job, vms
+    raise AssertionError('every idle job has a VM with a restore point from the last %d minutes: %s' % (minutes, sorted(recent)))
 
 
 def logon_counts():
@@ -109,7 +127,8 @@ def logon_counts():
 
 def quick_backup_scenarios():
     # --- 1. several VMs across jobs: parallel across jobs, serial within one, one failing -----------------
-    (job_a, vms_a), (job_b, vms_b), (job_c, vms_c) = idle_jobs(3, 3)
+    jobs = idle_jobs(3, 3)
+    (job_a, vms_a), (job_b, vms_b) = jobs[:2]
     failing = vms_b[1]
     control('actions', {'outcomes': {failing: 'Failed'}, 'clear_log': True})
     interleaved = [vm for pair in zip(vms_a, vms_b) for vm in pair]
@@ -155,6 +174,8 @@ def quick_backup_scenarios():
     assert len(result['log']) == 6 and all('EM task task-' in line for line in result['log'])
     print('across jobs: 2 jobs x 3 VMs, one logon, serial within a job and parallel across jobs by the emulator clock')
 
+    made_at = min(when(result['vms'][vm]['restore_point']['time']) for vm in interleaved if vm != failing)
+
     # --- 2. skip when fresh: only the VM whose backup failed runs again -----------------------------------
     control('actions', {'outcomes': {failing: None}})
     count = len(actions())
@@ -167,8 +188,12 @@ def quick_backup_scenarios():
     print('max_age: fresh VMs skipped, unchanged; only the VM without a fresh point ran')
 
     # --- 3. check mode: statuses, changed, and zero POSTs ---------------------------------------------------
+    # A max_age that the points made in 1. are within, and VMs whose newest point is well outside it: the
+    # emulator's jobs run on nightly schedules, so how old each VM's newest point is depends on the hour.
+    minutes = int((datetime.now(timezone.utc).replace(tzinfo=None) - made_at).total_seconds() // 60) + 15
+    _job_c, vms_c = without_recent_points(jobs[2:], minutes + 15)
     sent = posts()
-    result = run('check', 'quick_backup', {'vms': vms_c + [vms_a[0]], 'max_age': '1h'}, check_mode=True)
+    result = run('check', 'quick_backup', {'vms': vms_c + [vms_a[0]], 'max_age': '%dm' % minutes}, check_mode=True)
     assert statuses(result) == dict([(vm, 'planned') for vm in vms_c] + [(vms_a[0], 'skipped')]), statuses(result)
     assert result['changed'] is True and posts() == sent, 'check mode sent a POST'
     print('check mode: planned and skipped reported, no POST')
@@ -264,7 +289,7 @@ def quick_backup_scenarios():
 
 def job_start_scenarios():
     # --- 9. job_start: by name, waits, task sessions; check mode; 403 for a Portal User -----------------------------
-    (job_a, _vms), = idle_jobs(1, 3)
+    (job_a, _vms) = idle_jobs(1, 3)[0]
     sent = posts()
     result = run('job_check', 'job_start', {'job': job_a.upper()}, check_mode=True)
     assert result['status'] == 'planned' and result['changed'] is True and result['job']['name'] == job_a and posts() == sent
