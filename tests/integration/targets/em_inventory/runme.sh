@@ -312,10 +312,7 @@ if grep -qF 'not;the-password' <<<"$(run_together "$EMULATOR_DIR/denied.out")"; 
 # EM answers that are not a query result, or a page that lies about being
 # the last: the build fails and adds no host, or (a lie the client sees
 # through) gives the same hosts as an honest answer.
-# shellcheck disable=SC2154  # collection_root: set by setup_emulator/emulator.sh
-control() {
-    "$EMULATOR_PYTHON" "$collection_root/tests/emulator/control.py" "$@" >/dev/null
-}
+control() { emulator_control "$@" >/dev/null; }
 printf '%s\n' 'plugin: vbem.enterprise_manager.em_inventory' 'page_size: 10' >"$EMULATOR_DIR/paged_em.yml"
 ansible-inventory -i "$EMULATOR_DIR/paged_em.yml" --list --output "$EMULATOR_DIR/honest.json"
 tampered() {  # RULE (JSON)

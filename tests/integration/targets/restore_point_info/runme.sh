@@ -6,8 +6,7 @@
 set -eux -o pipefail
 export EMULATOR_ARGS="--vms 12 --sessions 300"
 source ../setup_emulator/emulator.sh
-control="$EMULATOR_PYTHON $collection_root/tests/emulator/control.py"
 # A VM EM knows only by a point (no job, no session) and a computer added by a Veeam Agent run, both fresh.
-$control points set '{"type": "VmRestorePoint", "vm_name": "rp-only-01", "created": "-2h"}'
-$control agent_sessions set '{"computer_name": "phys-new-01", "created": "-3h"}'
+emulator_control points set '{"type": "VmRestorePoint", "vm_name": "rp-only-01", "created": "-2h"}'
+emulator_control agent_sessions set '{"computer_name": "phys-new-01", "created": "-3h"}'
 ansible-playbook -i ../../inventory playbook.yml "$@"

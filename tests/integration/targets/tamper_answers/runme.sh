@@ -8,8 +8,7 @@
 set -eux -o pipefail
 export EMULATOR_ARGS="--sessions 600"
 source ../setup_emulator/emulator.sh
-# shellcheck disable=SC2154  # collection_root: set by setup_emulator/emulator.sh
-control() { "$EMULATOR_PYTHON" "$collection_root/tests/emulator/control.py" "$@"; }
+control() { emulator_control "$@"; }
 
 ansible-playbook -i ../../inventory playbook.yml "$@"
 

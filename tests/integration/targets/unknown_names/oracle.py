@@ -16,6 +16,9 @@ import sys
 import urllib.parse
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.environ['EMULATOR_CONTROL']))
+from control import control  # noqa: E402  pylint: disable=wrong-import-position  # the one emulator control client
+
 URL = os.environ['VEEAM_EM_URL'].rstrip('/')
 CONTEXT = ssl.create_default_context(cafile=os.environ['VEEAM_EM_CA_PATH'])
 
@@ -73,8 +76,7 @@ def main(out):
     headers, logon = request('POST', 'sessionMngr/?v=latest', auth=auth)
     token = headers['X-RestSvcSessionId']
     try:
-        with urllib.request.urlopen(URL + '/_emulator/catalog', context=CONTEXT) as answer:
-            catalog = json.loads(answer.read().decode('utf-8'))
+        catalog = control('catalog')
         points = query(token, 'VmRestorePoint') + query(token, 'VmReplicaPoint')
         point_names = set(p.get('VmName') or p.get('VmDisplayName') for p in points)
         active = sorted(set(vm for job in catalog['jobs'] if job.get('type', 'Backup') == 'Backup' for vm in job['vms']))

@@ -508,9 +508,10 @@ def point(vm, created, query_type='VmRestorePoint', point_type='Increment'):
 
 def point_em(base=NOW):
     client = em(base)
-    client.by_type['VmRestorePoint'] = [point('web01', ago(base, 40)), point('web01', ago(base, 16), point_type='Full'),
-                                        point('points-only', ago(base, 30)), point('points-only', ago(base, 100))]
-    client.by_type['VmReplicaPoint'] = [point('db01', ago(base, 2), 'VmReplicaPoint')]
+    for item in (point('web01', ago(base, 40)), point('web01', ago(base, 16), point_type='Full'),
+                 point('points-only', ago(base, 30)), point('points-only', ago(base, 100))):
+        client.put('VmRestorePoint', item)
+    client.put('VmReplicaPoint', point('db01', ago(base, 2), 'VmReplicaPoint'))
     return client
 
 
@@ -524,8 +525,10 @@ def test_restore_points_make_hosts_and_give_the_newest_point_with_its_age():
     client = point_em()
     data, warnings = inventory.collect(client, the_plan)
     assert warnings == []
-    assert [q[0] for q in client.queries] == ['BackupTaskSession', 'VmRestorePoint', 'VmReplicaPoint']
-    assert client.queries[1][1:4] == ('CreationTime>="2026-11-23T12:00:00Z"', 'CreationTime', True)
+    assert [r.query_type for r in client.requests] == ['BackupTaskSession', 'VmRestorePoint', 'VmReplicaPoint']
+    point_request = client.requests[1]
+    assert (point_request.filter_text, point_request.sort_field, point_request.descending) == (
+        'CreationTime>="2026-11-23T12:00:00Z"', 'CreationTime', True)
     assert inventory.cache_problem(data, the_plan) is None
     hosts = dict(inventory.hosts(data, the_plan['policy']))
     web = hosts['web01']
