@@ -102,18 +102,25 @@ def idle_jobs(count, size):
     return chosen
 
 
-def without_recent_points(jobs, minutes):
-    """The first of ``jobs`` none of whose VMs has a restore point from the last ``minutes``.
+def newest_points(names):
+    """``{folded VM name: time of its newest restore point}`` (restore_point_info); VMs without one are absent.
 
-    The emulator's jobs run on nightly schedules, so which VMs have a point
-    from the last hour depends on the hour the test runs at: the newest points
-    are read (restore_point_info) rather than assumed.
+    The emulator's jobs run on nightly schedules, so how old a VM's newest
+    point is depends on the hour the test runs at: it is read, not assumed.
     """
-    names = [vm for _job, vms in jobs for vm in vms]
     newest = run('newest_points', 'restore_point_info', {'vm_name': names, 'latest_per_vm': True})
     assert not newest.get('failed'), newest
-    cutoff = datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(minutes=minutes)
-    recent = set(point['vm_name'].lower() for point in newest['points'] if when(point['creation_time']) > cutoff)
+    return dict((point['vm_name'].lower(), when(point['creation_time'])) for point in newest['points'])
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def without_recent_points(jobs, minutes):
+    """The first of ``jobs`` none of whose VMs has a restore point from the last ``minutes``."""
+    cutoff = utcnow() - timedelta(minutes=minutes)
+    recent = set(name for name, time in newest_points([vm for _job, vms in jobs for vm in vms]).items() if time > cutoff)
     for job, vms in jobs:
         if not recent & set(vm.lower() for vm in vms):
             return job, vms
@@ -128,7 +135,13 @@ def logon_counts():
 def quick_backup_scenarios():
     # --- 1. several VMs across jobs: parallel across jobs, serial within one, one failing -----------------
     jobs = idle_jobs(3, 3)
-    (job_a, vms_a), (job_b, vms_b) = jobs[:2]
+    job_a, vms_a = jobs[0]
+    # Job B holds the VM whose backup fails; 2. backs it up again under a max_age that its old point must be
+    # outside of: B is the job whose VMs' newest points are the oldest (the nightly schedules decide).
+    newest = newest_points([vm for _job, vms in jobs[1:] for vm in vms])
+    job_b, vms_b = min(jobs[1:], key=lambda job: max(newest.get(vm.lower(), datetime.min) for vm in job[1]))
+    old_point = newest.get(vms_b[1].lower(), datetime.min)
+    jobs = [job for job in jobs[1:] if job[0] != job_b]
     failing = vms_b[1]
     control('actions', {'outcomes': {failing: 'Failed'}, 'clear_log': True})
     interleaved = [vm for pair in zip(vms_a, vms_b) for vm in pair]
@@ -177,12 +190,17 @@ def quick_backup_scenarios():
     made_at = min(when(result['vms'][vm]['restore_point']['time']) for vm in interleaved if vm != failing)
 
     # --- 2. skip when fresh: only the VM whose backup failed runs again -----------------------------------
+    # A max_age that the points made in 1. are within and the failing VM's old point is outside of: halfway.
+    now = utcnow()
+    made_age, old_age = (now - made_at).total_seconds(), min((now - old_point).total_seconds(), 7 * 86400)
+    assert old_age - made_age > 180, 'the points of 1. (%d s old) and the old point (%d s) are too close' % (made_age, old_age)
+    minutes = int((made_age + old_age) / 2 // 60)
     control('actions', {'outcomes': {failing: None}})
     count = len(actions())
-    result = run('fresh', 'quick_backup', {'vms': interleaved, 'max_age': '1h', 'poll_interval': 0.2}, end_runs=True)
+    result = run('fresh', 'quick_backup', {'vms': interleaved, 'max_age': '%dm' % minutes, 'poll_interval': 0.2}, end_runs=True)
     assert statuses(result) == dict((vm, 'created' if vm == failing else 'skipped') for vm in interleaved), statuses(result)
     assert len(actions()) == count + 1 and actions()[-1]['vm_names'] == [failing]
-    assert all('within max_age (1 hour)' in result['vms'][vm]['message'] for vm in interleaved if vm != failing)
+    assert all('within max_age (%d minute' % minutes in result['vms'][vm]['message'] for vm in interleaved if vm != failing)
     result = run('all_fresh', 'quick_backup', {'vms': interleaved, 'max_age': '1h'})
     assert set(statuses(result).values()) == {'skipped'} and result['changed'] is False and len(actions()) == count + 1
     print('max_age: fresh VMs skipped, unchanged; only the VM without a fresh point ran')
@@ -190,8 +208,8 @@ def quick_backup_scenarios():
     # --- 3. check mode: statuses, changed, and zero POSTs ---------------------------------------------------
     # A max_age that the points made in 1. are within, and VMs whose newest point is well outside it: the
     # emulator's jobs run on nightly schedules, so how old each VM's newest point is depends on the hour.
-    minutes = int((datetime.now(timezone.utc).replace(tzinfo=None) - made_at).total_seconds() // 60) + 15
-    _job_c, vms_c = without_recent_points(jobs[2:], minutes + 15)
+    minutes = int((utcnow() - made_at).total_seconds() // 60) + 15
+    _job_c, vms_c = without_recent_points(jobs, minutes + 15)
     sent = posts()
     result = run('check', 'quick_backup', {'vms': vms_c + [vms_a[0]], 'max_age': '%dm' % minutes}, check_mode=True)
     assert statuses(result) == dict([(vm, 'planned') for vm in vms_c] + [(vms_a[0], 'skipped')]), statuses(result)
