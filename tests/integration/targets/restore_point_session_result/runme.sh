@@ -9,6 +9,7 @@
 # first VM can end minutes before that anchor: run just after the hour (CI did, at 00:05) and a generated session
 # is newer than the test's. Anchoring the data two hours back puts all of it at least two hours in the past.
 set -eux -o pipefail
-export EMULATOR_ARGS="--vms 12 --sessions 300 --now $(date -u -d '-2 hours' +%Y-%m-%dT%H:00:00Z)"
+anchor=$(date -u -d '-2 hours' +%Y-%m-%dT%H:00:00Z)
+export EMULATOR_ARGS="--vms 12 --sessions 300 --now $anchor"
 source ../setup_emulator/emulator.sh
 ansible-playbook -i ../../inventory playbook.yml "$@"
