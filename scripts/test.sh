@@ -154,6 +154,19 @@ run_on_core() {
     VENV=$core_venv_dir scripts/in-collection-tree.sh ansible-test units --local --python "$target_python" --color no
 }
 
+stage_core-venvs() {
+    # The pinned venvs of the other cores (.cache/core-2.16, .cache/core-2.21),
+    # built beside sanity so that their unit and integration stages start at
+    # once; a core whose Python is missing is reported, and skipped by those stages.
+    local version rc status=0
+    for version in 2.16 2.21; do
+        core_setup "$version"
+        rc=$?
+        [ "$rc" -eq 0 ] || [ "$rc" -eq "$SKIPPED" ] || status=1
+    done
+    return $status
+}
+
 stage_units-2.16() { run_on_core 2.16 units; }
 stage_units-2.21() { run_on_core 2.21 units; }
 
@@ -166,13 +179,14 @@ stage_units-2.21() { run_on_core 2.21 units; }
 JOBS=${TEST_JOBS:-2}
 # The integration targets that take longest, started first so that the
 # workers finish together (only the order depends on this list).
-SLOW_TARGETS=(bad_input fault_matrix module_examples vm_protection_info logon_logoff backup_gate_role
+SLOW_TARGETS=(bad_input fault_matrix module_examples cancellation vm_protection_info logon_logoff backup_gate_role
               em_inventory tamper_answers quick_backup)
-# The targets that run alone, before the others: cancellation measures that a
-# cancelled run logs off within the 10 s AWX's Receptor grants before SIGKILL
-# (tooling-notes.md), a time only fair to measure without a second target
-# competing for the cores.
-ALONE_TARGETS=(cancellation)
+# cancellation mostly waits (for ansible-playbook to reach EM, for signals to
+# be handled, for EM to stay quiet), so it shares the queue: its bound, every
+# logon logged off within the 10 s AWX's Receptor grants before SIGKILL
+# (tooling-notes.md), held with a wide margin on a loaded machine: beside two
+# busy loops and fault_matrix on two cores (load 3.2) the slowest logoff took
+# 3.7 s, 4.2 s alone (ansible-runner's own cancel polling is 3 s of it).
 
 # Every run keeps each stage's and each integration target's output in its own
 # file, so that what runs side by side stays readable (each log is printed
@@ -202,7 +216,7 @@ print_log() {
 }
 
 integration_target() {
-    # integration_target STAGE VENV TARGET (xargs runs this through `test.sh --target`):
+    # integration_target STAGE VENV TARGET (xargs runs this through `test.sh --job`):
     # one target with the given venv's ansible-test; its log, exit code and seconds under $log_dir/STAGE/.
     local stage=$1 target_venv=$2 target=$3 start=$SECONDS rc
     local log=$log_dir/$stage/$target.log
@@ -234,14 +248,24 @@ integration_targets() {
     done
 }
 
-run_integration() {
-    # run_integration STAGE...: every target of these stages through one queue,
-    # $JOBS at a time, the slow ones first; each stage's result under $log_dir.
-    local stage target version stage_venv queue=$log_dir/integration.queue
-    local -a stages_run=()
+run_pool() {
+    # run_pool STAGE...: the unit and integration stages through one queue, $JOBS
+    # at a time: `units` first (the longest single job), then the slow targets of
+    # every integration stage, the units of the other cores, and the rest; so no
+    # core waits for the stage beside it to end.  Each stage's result under $log_dir.
+    local stage target version stage_venv queue=$log_dir/pool.queue
+    local -a stages_run=() unit_stages=()
     declare -A targets_of=()
     : >"$queue"
     for stage in "$@"; do
+        case $stage in
+            units*)
+                # Build (or reuse) the core's venv now, before anything runs side by
+                # side: two builds of one venv at once would collide.
+                [ "$stage" = units ] || core_setup "${stage#units-}" >/dev/null 2>&1
+                unit_stages+=("$stage")
+                continue ;;
+        esac
         mkdir -p "$log_dir/$stage"
         stage_venv=$venv
         if [ "$stage" != integration ]; then
@@ -262,27 +286,25 @@ run_integration() {
         stages_run+=("$stage")
         declare -g "venv_of_${stage//[.-]/_}=$stage_venv"
     done
-    # The targets that run alone first, one at a time; then the slow targets of
-    # every stage, then the others in order, $JOBS at a time.
+    enqueue() { printf '%s\0%s\0%s\0' "$1" "$2" "$3" >>"$queue"; }
+    [[ " ${unit_stages[*]} " != *" units "* ]] || enqueue units - -
     local pass slow
-    for pass in alone slow rest; do
+    for pass in slow units rest; do
+        if [ $pass = units ]; then
+            for stage in "${unit_stages[@]}"; do [ "$stage" = units ] || enqueue "$stage" - -; done
+            continue
+        fi
         for stage in "${stages_run[@]}"; do
             stage_venv=venv_of_${stage//[.-]/_}
             while IFS= read -r target; do
                 slow=rest
                 [[ " ${SLOW_TARGETS[*]} " == *" $target "* ]] && slow=slow
-                [[ " ${ALONE_TARGETS[*]} " == *" $target "* ]] && slow=alone
-                [ $pass = $slow ] || continue
-                if [ $pass = alone ]; then
-                    integration_target "$stage" "${!stage_venv}" "$target"
-                else
-                    printf '%s\0%s\0%s\0' "$stage" "${!stage_venv}" "$target" >>"$queue"
-                fi
+                [ $pass = $slow ] && enqueue "$stage" "${!stage_venv}" "$target"
             done <<<"${targets_of[$stage]}"
         done
     done
     if [ -s "$queue" ]; then
-        xargs -0 -n 3 -P "$JOBS" "$repo/scripts/test.sh" --target <"$queue"
+        xargs -0 -n 3 -P "$JOBS" "$repo/scripts/test.sh" --job <"$queue"
     fi
     for stage in "${stages_run[@]}"; do
         local failed_targets=() seconds=0 rc result
@@ -339,19 +361,21 @@ run_lanes() {
     wait
 }
 
-if [ "${1:-}" = --target ]; then
+if [ "${1:-}" = --job ]; then
+    # One job of run_pool's queue (xargs runs these): a whole stage, or one integration target.
     shift
-    integration_target "$@"
+    if [ "$3" = - ]; then run_stage "$1"; else integration_target "$@"; fi
     exit 0
 fi
 
-all_stages=(sanity lint docs-lint changelog-lint build docs ee emulator-test units
+all_stages=(sanity lint docs-lint changelog-lint build docs ee emulator-test core-venvs units
             units-2.16 units-2.21 integration integration-2.16 integration-2.21)
 # The order `make test` runs them in: the stages of one step run side by side
-# (lanes separated by |); the integration stages share one queue of targets.
-steps=("sanity | lint docs-lint changelog-lint build docs ee emulator-test"
-       "units | units-2.16 units-2.21"
-       "integration integration-2.16 integration-2.21")
+# (lanes separated by |); the last step's unit and integration stages share one
+# queue (run_pool).
+steps=("sanity | core-venvs lint docs-lint changelog-lint build docs ee emulator-test"
+       "units units-2.16 units-2.21 integration integration-2.16 integration-2.21")
+pool_stages=" units units-2.16 units-2.21 integration integration-2.16 integration-2.21 "
 stages=("$@")
 [ ${#stages[@]} -gt 0 ] || stages=("${all_stages[@]}")
 for stage in "${stages[@]}"; do
@@ -366,13 +390,15 @@ wanted() { [[ " ${stages[*]} " == *" $1 "* ]]; }
 
 started=$SECONDS
 for step in "${steps[@]}"; do
-    if [[ $step == integration* ]]; then
+    if [[ $pool_stages == *" ${step%% *} "* ]]; then
         chosen=()
         for stage in $step; do wanted "$stage" && chosen+=("$stage"); done
-        if [ ${#chosen[@]} -gt 0 ]; then
-            echo "=== ${chosen[*]}: $JOBS targets at a time"
+        if [ ${#chosen[@]} -eq 1 ] && [[ ${chosen[0]} == units* ]]; then
+            run_stage "${chosen[0]}" live
+        elif [ ${#chosen[@]} -gt 0 ]; then
+            echo "=== ${chosen[*]}: $JOBS jobs at a time"
             step_start=$SECONDS
-            run_integration "${chosen[@]}"
+            run_pool "${chosen[@]}"
             echo "=== ${chosen[*]}: $((SECONDS - step_start)) s"
         fi
         continue

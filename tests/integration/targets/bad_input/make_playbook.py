@@ -8,10 +8,13 @@ Every case becomes a block of two tasks: the call exactly as a user writes
 it (literal module arguments, or a lookup in a template), with
 ``ignore_errors``; then an assert that it failed with one sentence naming the
 option and matching the case's expectation, and that EM received no request
-at all (the emulator's counters did not move), so the refusal came before
+at all (the emulator's request count is still the one read before the first
+case, or re-read after the last failing one), so the refusal came before
 logging on. Failing cases are collected and reported together at the end.
+The inventory files of the em_inventory cases are written beside OUTPUT.
 """
 
+import os
 import sys
 
 import yaml
@@ -23,15 +26,12 @@ STATS = "lookup('ansible.builtin.url', em_url ~ '/_emulator/stats', ca_path=em_c
 def call_task(label, group, case):
     """The task that makes the bad call."""
     if group == 'em_inventory':
-        # An inventory runs in its own process: write the file, build it with ansible-inventory as a user would
+        # An inventory runs in its own process: build the file main() wrote with ansible-inventory as a user would
         # (a failed build made an error), and take the plugin's sentence, the one line after the file's name.
         path = "{{ lookup('ansible.builtin.env', 'EMULATOR_DIR') }}/%s_em.yml" % label
         return {
             'name': '{0} {1} with {2}'.format(label, group, yaml.safe_dump(case['file'], default_flow_style=True).strip()),
             'block': [
-                {'name': '{0} write the inventory file'.format(label),
-                 'ansible.builtin.copy': {'content': yaml.safe_dump(dict({'plugin': COLLECTION + '.em_inventory'}, **case['file'])),
-                                          'dest': path, 'mode': '0600'}},
                 {'name': '{0} build the inventory'.format(label),
                  'ansible.builtin.command': {'argv': ['ansible-inventory', '-i', path, '--list']},
                  'environment': {'ANSIBLE_INVENTORY_UNPARSED_FAILED': 'true'},
@@ -109,7 +109,11 @@ def main():
     """Write the playbook; print the number of cases per group on stdout."""
     with open(sys.argv[1], encoding='utf-8') as handle:
         catalogue = yaml.safe_load(handle)
-    tasks = [{'name': 'No case has failed yet', 'ansible.builtin.set_fact': {'catalogue_failures': []}}]
+    # A refusal sends EM nothing, so the count read here holds for every case; a case that failed (perhaps by
+    # sending a request) re-reads it, so that the cases after it are judged on their own requests.
+    tasks = [{'name': 'No case has failed yet; count the requests EM has had',
+              'ansible.builtin.set_fact': {'catalogue_failures': [], 'requests_before': '{{ (%s).requests_total }}' % STATS}}]
+    folder = os.path.dirname(os.path.abspath(sys.argv[2]))
     number = 0
     counts = {}
     for group, cases in catalogue.items():
@@ -119,18 +123,19 @@ def main():
         for case in cases:
             number += 1
             label = 'R{0:03d}'.format(number)
+            if group == 'em_inventory':
+                # 0600, as a user keeps a file that may hold a password.
+                path = os.path.join(folder, '%s_em.yml' % label)
+                with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
+                    yaml.safe_dump(dict({'plugin': COLLECTION + '.em_inventory'}, **case['file']), handle)
             # A failing case is collected, not fatal: one run reports every case that fails.
             tasks.append({
                 'name': '{0} {1}'.format(label, group),
-                'block': [
-                    {'name': '{0} count the requests EM has had'.format(label),
-                     'ansible.builtin.set_fact': {'requests_before': '{{ (%s).requests_total }}' % STATS}},
-                    call_task(label, group, case),
-                    check_task(label, case),
-                ],
+                'block': [call_task(label, group, case), check_task(label, case)],
                 'rescue': [{
-                    'name': '{0} failed; collect it'.format(label),
-                    'ansible.builtin.set_fact': {'catalogue_failures': '{{ catalogue_failures + [ansible_failed_result.msg] }}'},
+                    'name': '{0} failed; collect it, and count the requests EM has had again'.format(label),
+                    'ansible.builtin.set_fact': {'catalogue_failures': '{{ catalogue_failures + [ansible_failed_result.msg] }}',
+                                                 'requests_before': '{{ (%s).requests_total }}' % STATS},
                 }],
             })
     tasks.append({
