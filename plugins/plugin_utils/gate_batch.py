@@ -120,13 +120,18 @@ def _as_list(value):
 
 
 def policy_phrase(policy):
-    """``backup or replica: Success or Warning within 24h in jobs A, B``: the policy as the summary's first line names it."""
+    """``backup or replica: Success or Warning within 24h in jobs A, B``: the policy as the summary's first line names it.
+
+    With ``require_session_result`` it ends ``, and so the session that made each restore point``.
+    """
     joiner = ' or ' if policy.get('require', 'any') == 'any' else ' and '
     jobs = _as_list(policy.get('job_name'))
     sources = joiner.join(_as_list(policy.get('sources')))
     phrase = '{0}: {1} within {2}'.format(sources, ' or '.join(_as_list(policy.get('accept'))), policy.get('max_age'))
     if jobs:
         phrase += '{0}{1}'.format(' in job ' if len(jobs) == 1 else ' in jobs ', ', '.join(jobs))
+    if policy.get('require_session_result'):
+        phrase += ', and so the session that made each restore point'
     return phrase
 
 

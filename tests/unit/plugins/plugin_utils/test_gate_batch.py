@@ -157,6 +157,10 @@ def test_implicit_localhost_stays_local():
       'job_name': 'Web Farm, Legacy'}, 'backup and replica: Success or Warning within 7d in job Web Farm, Legacy'),
     ({'sources': ['backup', 'cdp'], 'accept': ['Success'], 'max_age': '1h', 'job_name': ['a', 'b']},
      'backup or cdp: Success within 1h in jobs a, b'),
+    ({'sources': ['restore_point'], 'accept': ['Success'], 'max_age': '24h', 'require_session_result': True},
+     'restore_point: Success within 24h, and so the session that made each restore point'),
+    ({'sources': ['restore_point'], 'accept': ['Success'], 'max_age': '24h', 'require_session_result': False},
+     'restore_point: Success within 24h'),
 ])
 def test_policy_phrase(policy, phrase):
     assert gate_batch.policy_phrase(policy) == phrase
