@@ -5,7 +5,7 @@
 """The backup_gate role's one judging step: the whole play batch, on the controller, in one EM logon.
 
 It reads the role's variables and every batch host's inventory values,
-checks them, runs the gate (``module_utils.verdict``, the gate module's own
+checks them, runs the gate (``module_utils.gate``, the gate module's own
 code) in this process with the connection the gate module would get
 (``module_defaults``, the task's ``environment``, ``VEEAM_EM_*``), shows the
 wait for running sessions in the job log, and returns what the role's other
@@ -27,7 +27,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, query, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, gate, query
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.options import EmOptionAdapter
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import gate_batch
@@ -111,7 +111,7 @@ class ActionModule(ActionBase):
         else:
             error = gate_batch.batch_problem(names, defaults, given, this_host, effective, host_values)
         vms = gate_batch.batch_vms(batch, host_values)
-        options = gate_batch.module_options(names, verdict.argument_spec())
+        options = gate_batch.module_options(names, gate.argument_spec())
         policy = dict((option, effective.get(name, defaults.get(name))) for name, option in options.items())
         report = remediation = None
         remediate = effective.get('backup_gate_remediate', defaults.get('backup_gate_remediate'))
@@ -168,19 +168,19 @@ class ActionModule(ActionBase):
             params.update(policy)
             params['vms'] = vms
             with _Environment(self._environment()):
-                checked = ArgumentSpecValidator(verdict.argument_spec()).validate(params)
+                checked = ArgumentSpecValidator(gate.argument_spec()).validate(params)
             if checked.error_messages:
                 return None, '{0}: {1}.'.format(GATE_MODULE, '; '.join(checked.error_messages).rstrip('.')), None
             params = checked.validated_parameters
             from ansible_collections.vbem.enterprise_manager.plugins.module_utils.client import get_client
             client = get_client(EmOptionAdapter.from_dict(params))
-            plan = verdict.plan_protection(client, vms, params, check_mode=bool(self._play_context.check_mode))
+            plan = gate.plan_protection(client, vms, params, check_mode=bool(self._play_context.check_mode))
             deadline = (query.utcnow() + timedelta(seconds=plan['policy'].wait_timeout)).strftime('%H:%M UTC')
             reporter = gate_batch.WaitReporter(display.display, time.monotonic, plan['policy'].sources,
                                                plan['wait_sleep'], deadline_text=deadline)
             try:
                 with client:
-                    report = verdict.protection_report(client, plan, progress=reporter)
+                    report = gate.protection_report(client, plan, progress=reporter)
                 # Every request that makes EM do something shows in the log (backup_gate_collect).
                 for line in (report.get('collect') or {}).get('log', []):
                     display.display('Backup gate: ' + line)
@@ -219,8 +219,8 @@ class ActionModule(ActionBase):
                 created = dict((host, vms[host]) for host in hosts if backup['vms'][host]['status'] == 'created')
                 if created:
                     # The quick backups' tasks finished once EM had collected them: no second collection.
-                    again = verdict.plan_protection(client, created, dict(params, collect=False))
-                    rejudged = verdict.protection_report(client, again)
+                    again = gate.plan_protection(client, created, dict(params, collect=False))
+                    rejudged = gate.protection_report(client, again)
         finally:
             for warning in client.warnings:
                 display.warning(warning)

@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    """The VMs a module acts on, documented once: verdict._targets reads them the same way for quick_backup and vm_protection_info."""
+    """The VMs a module acts on, documented once: gate.targets reads them the same way for quick_backup and vm_protection_info."""
 
     DOCUMENTATION = r'''
 options:

@@ -34,7 +34,7 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import quote as _quote
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import module_frame, parsing, query, sessions, validate, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import gate, module_frame, parsing, query, sessions, validate, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError, EmInterrupted
 
 CREATED = 'created'
@@ -77,7 +77,7 @@ def plan_quick_backup(params, now=None):
     Raises EmError with one sentence on bad input.
     """
     now = now or query.utcnow()
-    targets = verdict._targets(params.get('vms'))
+    targets = gate.targets(params.get('vms'))
     names, seen = [], set()
     for _key, name in targets:
         if verdict.fold(name) not in seen:
@@ -85,7 +85,7 @@ def plan_quick_backup(params, now=None):
             names.append(name)
     cutoff = phrase = None
     if params.get('max_age') is not None:
-        cutoff, phrase, _shown = verdict._span(params['max_age'], 'max_age', now)
+        cutoff, phrase, _shown = verdict.span(params['max_age'], 'max_age', now)
     return {
         'targets': targets,
         'names': names,
@@ -237,7 +237,7 @@ def resolve_vm(client, name, plan, job_sessions, lock):
         # Nothing newer than now counts as fresh: a clock skew must not skip a backup.
         if plan['cutoff'] is not None and created is not None and plan['cutoff'] <= created <= plan['now']:
             entry.update(status=SKIPPED, message='VM {0!r} already has a restore point from {1}, within max_age ({2}).'.format(
-                name, verdict._moment(created), plan['max_age_phrase']))
+                name, verdict.shown_time(created), plan['max_age_phrase']))
     return entry
 
 

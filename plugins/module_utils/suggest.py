@@ -5,7 +5,7 @@
 """Close names for a name EM does not know: "did you mean SQL-PROD-01?".
 
 Pure code (no EM, no Ansible): an edit distance, an index of the names EM
-knows, and the ``unknown_vm`` reason sentence. The gate (``verdict``) reads
+knows, and the ``unknown_vm`` reason sentence. The gate's run (``gate``) reads
 the names; this module only compares them.
 
 Names are compared case-insensitively under ``str.casefold()`` (as the gate

@@ -297,7 +297,7 @@ summary:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import argument_spec, run_module
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.gate import argument_spec, run_module
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.module_frame import exit_module
 
 

@@ -313,7 +313,7 @@ def _names_phrase(names):
 
 
 def wait_message(event, names, seconds, sources, deadline_text=None):
-    """One line of the job log about the gate's wait for running sessions (see verdict.protection_report's progress)."""
+    """One line of the job log about the gate's wait for running sessions (see gate.protection_report's progress)."""
     what = 'backups' if list(sources) == ['backup'] else 'sessions'
     if event == 'start':
         return 'Backup gate: waiting up to {0}{1} for the running {2} of {3}.'.format(

@@ -13,11 +13,10 @@ from datetime import datetime
 import pytest
 import yaml
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import gate, sessions, sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import (
-    Policy, judge_point, plan_protection, protection_report,
-)
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.gate import plan_protection, protection_report
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import Policy, judge_point
 from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm
 
 NOW = datetime(2026, 11, 30, 16, 0, 0)
@@ -37,7 +36,7 @@ def test_every_source_is_one_entry_and_the_lists_derive_from_it():
         'agent': ('AgentRestorePoint', 'ComputerName', 'CreationTime'),
     }
     assert [s.name for s in sources.TABLE if s.live] == ['cdp']
-    assert verdict.argument_spec()['sources']['choices'] == list(sources.NAMES)
+    assert gate.argument_spec()['sources']['choices'] == list(sources.NAMES)
 
 
 def test_the_role_offers_exactly_the_sources_of_the_table():

@@ -16,9 +16,8 @@ import pytest
 
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import (
-    CODES, Policy, combine, judge_source, judge_vm, plan_protection, protection_report,
-)
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.gate import plan_protection, protection_report
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils.verdict import CODES, Policy, combine, judge_source, judge_vm
 from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm
 
 NOW = datetime(2026, 11, 30, 16, 0, 0)

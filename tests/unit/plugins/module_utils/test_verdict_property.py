@@ -17,7 +17,7 @@ import pytest
 hypothesis = pytest.importorskip('hypothesis')
 from hypothesis import given, settings, HealthCheck, strategies as st  # noqa: E402  pylint: disable=wrong-import-position
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict  # noqa: E402
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import gate, verdict  # noqa: E402
 from ansible_collections.vbem.enterprise_manager.tests.unit.plugins.module_utils.fake_em import FakeEm  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 16, 0, 0)
@@ -162,8 +162,8 @@ def run_report(history, requested, policy_kwargs, order, page_size, seed=0):
                    job=item['job_name'], vm_uid=item['vm_uid'])
     params = dict((key, value) for key, value in policy_kwargs.items() if key != 'now')
     params['page_size'] = page_size
-    planned = verdict.plan_protection(em, [requested], params, now=NOW)
-    return verdict.protection_report(em, planned, sleep=lambda _s: None, clock=lambda: 0.0)['vms'][requested]
+    planned = gate.plan_protection(em, [requested], params, now=NOW)
+    return gate.protection_report(em, planned, sleep=lambda _s: None, clock=lambda: 0.0)['vms'][requested]
 
 
 @settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])

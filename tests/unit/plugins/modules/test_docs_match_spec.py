@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from ansible_collections.vbem.enterprise_manager.plugins.doc_fragments import attributes, connection, query, vms
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, sessions, sources, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, gate, sessions, sources, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.info import job_argument_spec, point_argument_spec, task_argument_spec
 from ansible_collections.vbem.enterprise_manager.plugins.modules import (
     backup_task_session_info, cdp_task_session_info, job_session_info, job_start, quick_backup, replica_task_session_info,
@@ -44,7 +44,7 @@ def documented_options(module):
     (replica_task_session_info, task_argument_spec()),
     (cdp_task_session_info, cdp_task_session_info.argument_spec()),
     (job_session_info, job_argument_spec()),
-    (vm_protection_info, verdict.argument_spec()),
+    (vm_protection_info, gate.argument_spec()),
     (restore_point_info, point_argument_spec()),
     (quick_backup, actions.quick_backup_argument_spec()),
     (job_start, actions.job_start_argument_spec()),

@@ -12,7 +12,7 @@ import os
 import pytest
 import yaml
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import gate, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import gate_batch
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils.gate_batch import batch_outcome, batch_problem
 
@@ -40,7 +40,7 @@ def test_defaults_file_follows_the_argument_specs():
 
 
 def test_every_play_wide_variable_but_fail_and_remediation_is_a_gate_module_option():
-    options = gate_batch.module_options(NAMES, verdict.argument_spec())
+    options = gate_batch.module_options(NAMES, gate.argument_spec())
     assert set(options) == set(NAMES) - {'backup_gate_vm_name', 'backup_gate_fail', 'backup_gate_remediate',
                                          'backup_gate_remediate_timeout'}
     assert options['backup_gate_max_age'] == 'max_age'

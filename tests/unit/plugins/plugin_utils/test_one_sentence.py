@@ -25,7 +25,7 @@ from ansible.inventory.data import InventoryData
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import inventory_loader, lookup_loader
 
-from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, info, options, verdict
+from ansible_collections.vbem.enterprise_manager.plugins.module_utils import actions, gate, info, options, verdict
 from ansible_collections.vbem.enterprise_manager.plugins.plugin_utils import inventory, report
 from ansible_collections.vbem.enterprise_manager.plugins.module_utils.errors import EmError
 
@@ -48,7 +48,7 @@ def session_module(option, value):
 
 
 def gate_module(option, value):
-    verdict.plan_protection(NoEm(), ['web01'], {option: value}, now=NOW)
+    gate.plan_protection(NoEm(), ['web01'], {option: value}, now=NOW)
 
 
 def policy(option, value):
