@@ -11,7 +11,7 @@ import threading
 import time
 
 from .auth import parse_users
-from .data import Dataset
+from .data import Dataset, data_anchor
 from .query import parse_datetime
 from .server import EmulatorServer, make_ssl_context
 
@@ -48,6 +48,10 @@ def build_parser():
     add('--running-finish-after', type=float, default=None, metavar='SECONDS',
         help='sessions running at start finish this many seconds after start (default: never)')
     add('--now', type=_now, default=None, help='anchor time of the data, ISO-8601 UTC (default: now, truncated to the hour)')
+    add('--data-lag', type=float, default=0.0, metavar='HOURS',
+        help='anchor the generated data this many hours before --now (or the current hour) while the clock keeps '
+             'running from --now or the wall clock: rows a test adds minutes or an hour ago are then newer than '
+             'every generated one (default 0)')
     add('--username', default=DEFAULT_USERNAME, help='accepted user name, case-insensitive (default %s)' % DEFAULT_USERNAME)
     add('--password', default=DEFAULT_PASSWORD, help='accepted password (default %s)' % DEFAULT_PASSWORD)
     add('--users', type=_users, default=(), metavar='NAME:PASSWORD:ROLE,...',
@@ -91,8 +95,10 @@ def main(argv=None):
             parser.error('--%s must be a number of seconds from 0 to 86400' % name.replace('_', '-'))
     if options.running_finish_after is not None and not 0 <= options.running_finish_after < float('inf'):
         parser.error('--running-finish-after must be a number of seconds, 0 or more')
+    if not 0 <= options.data_lag <= 240:
+        parser.error('--data-lag must be a number of hours from 0 to 240')
     started = time.monotonic()
-    dataset = Dataset(options.seed, options.sessions, options.now, options.vms)
+    dataset = Dataset(options.seed, options.sessions, data_anchor(options.now, options.data_lag), options.vms)
     context = None if options.no_tls else make_ssl_context(options.cert, options.key)
     server = EmulatorServer((options.host, options.port), dataset, options, context)
     host = server.server_address[0]

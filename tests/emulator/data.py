@@ -81,6 +81,18 @@ def pick_reason(rng, result):
     return ''
 
 
+def data_anchor(now_us=None, lag_hours=0.0):
+    """The generated data's anchor (epoch microseconds): ``now_us`` minus ``lag_hours``.
+
+    ``now_us`` None means now, truncated to the hour; with no lag it stays None, which Dataset reads the same way.
+    """
+    if not lag_hours:
+        return now_us
+    if now_us is None:
+        now_us = us_from_datetime(datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0))
+    return now_us - int(round(lag_hours * HOUR_US))
+
+
 class Dataset:
     """All generated objects, plus id indexes per resource kind."""
 

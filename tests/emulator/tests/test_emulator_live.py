@@ -462,3 +462,35 @@ def test_queries_stay_consistent_while_sessions_change(start_emulator):
     seen = entities(writer.get_json(q(type='BackupTaskSession', format='Entities', filter='JobName=="Busy Job"', pageSize=100)))
     assert sorted(r['UID'] for r in seen) == sorted(added)
     writer.logoff()
+
+
+def _newest(client, query_type, collection):
+    """The newest entity of a query type, by CreationTime, as the API answers it."""
+    answer = client.get_json('/api/query?type=%s&format=Entities&sortDesc=CreationTime&pageSize=1' % query_type).json()
+    return answer['Entities'][collection][collection][0]
+
+
+def test_data_lag_puts_every_generated_row_before_its_anchor_and_keeps_the_clock(start_emulator):
+    # What restore_point_session_result relies on: rows a test adds an hour ago are newer than every generated one.
+    before = time.time()
+    emulator = start_emulator('--seed', '1', '--vms', '12', '--sessions', '300', '--data-lag', '2', base=False)
+    client = emulator.client()
+    assert client.logon().status == 201
+    catalog = client.control('GET', 'catalog').json()
+    anchor, clock = parse_datetime(catalog['now']), parse_datetime(catalog['clock'])
+    # The clock is the wall clock (it does not lag with the data), the anchor at least two hours behind it.
+    assert clock >= int(before) * SECOND and clock - anchor >= 2 * 3600 * SECOND
+    for query_type, collection, field in (('BackupTaskSession', 'BackupTaskSessions', 'EndTimeUTC'),
+                                          ('BackupJobSession', 'BackupJobSessions', 'EndTimeUTC'),
+                                          ('VmRestorePoint', 'VmRestorePoints', None),
+                                          ('AgentRestorePoint', 'AgentRestorePoints', None)):
+        newest = _newest(client, query_type, collection)
+        assert parse_datetime(newest['CreationTimeUTC']) <= anchor, (query_type, newest)
+        if field and newest.get(field):
+            assert parse_datetime(newest[field]) <= anchor, (query_type, newest)
+    client.logoff()
+
+
+def test_data_lag_refuses_what_is_not_a_number_of_hours(start_emulator):
+    with pytest.raises(RuntimeError, match='--data-lag must be a number of hours from 0 to 240'):
+        start_emulator('--data-lag', '-1')

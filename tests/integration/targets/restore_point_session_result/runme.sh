@@ -5,11 +5,11 @@
 # collect (not in check mode). The connection comes from VEEAM_EM_* only.
 #
 # The rows this test adds ("-1h", "-10m", ...) must be newer than everything the emulator generated. Its data is
-# anchored at the start of the current hour by default, and last night's agent runs or a still-running job's
-# first VM can end minutes before that anchor: run just after the hour (CI did, at 00:05) and a generated session
-# is newer than the test's. Anchoring the data two hours back puts all of it at least two hours in the past.
+# anchored at the start of the current hour, and last night's agent runs (ending up to 00:20) or a still-running
+# job's first VM can end minutes before that anchor: run soon after the hour (CI did, at 00:05) and a generated
+# session is newer than the test's. --data-lag 2 anchors the data two hours earlier while the emulator's clock,
+# which the relative times count back from, stays the wall clock.
 set -eux -o pipefail
-anchor=$(date -u -d '-2 hours' +%Y-%m-%dT%H:00:00Z)
-export EMULATOR_ARGS="--vms 12 --sessions 300 --now $anchor"
+export EMULATOR_ARGS="--vms 12 --sessions 300 --data-lag 2"
 source ../setup_emulator/emulator.sh
 ansible-playbook -i ../../inventory playbook.yml "$@"
