@@ -82,12 +82,7 @@ def pick_reason(rng, result):
 
 
 def data_anchor(now_us=None, lag_hours=0.0):
-    """The generated data's anchor (epoch microseconds): ``now_us`` minus ``lag_hours``.
-
-    ``now_us`` None means now, truncated to the hour; with no lag it stays None, which Dataset reads the same way.
-    """
-    if not lag_hours:
-        return now_us
+    """The generated data's anchor (epoch microseconds): ``now_us`` (None: now, truncated to the hour) minus ``lag_hours``."""
     if now_us is None:
         now_us = us_from_datetime(datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0))
     return now_us - int(round(lag_hours * HOUR_US))
@@ -99,10 +94,7 @@ class Dataset:
     def __init__(self, seed=1, sessions=2000, now_us=None, vms=None):
         self.seed = seed
         self.rng = random.Random(seed)
-        if now_us is None:
-            now = datetime.datetime.now(datetime.timezone.utc).replace(minute=0, second=0, microsecond=0)
-            now_us = us_from_datetime(now)
-        self.now_us = now_us
+        self.now_us = data_anchor(now_us)
         self.servers = []
         self.jobs = []
         self.policies = []
