@@ -15,11 +15,14 @@ The inventory files of the em_inventory cases are written beside OUTPUT.
 """
 
 import os
+import re
 import sys
 
 import yaml
 
 COLLECTION = 'vbem.enterprise_manager'
+# The file an em_inventory case's options are written to (by main(), beside the playbook) and built from.
+INVENTORY_FILE = '{0}_em.yml'
 STATS = "lookup('ansible.builtin.url', em_url ~ '/_emulator/stats', ca_path=em_ca, split_lines=false) | from_json"
 
 
@@ -28,7 +31,8 @@ def call_task(label, group, case):
     if group == 'em_inventory':
         # An inventory runs in its own process: build the file main() wrote with ansible-inventory as a user would
         # (a failed build made an error), and take the plugin's sentence, the one line after the file's name.
-        path = "{{ lookup('ansible.builtin.env', 'EMULATOR_DIR') }}/%s_em.yml" % label
+        name = INVENTORY_FILE.format(label)
+        path = "{{ lookup('ansible.builtin.env', 'EMULATOR_DIR') }}/" + name
         return {
             'name': '{0} {1} with {2}'.format(label, group, yaml.safe_dump(case['file'], default_flow_style=True).strip()),
             'block': [
@@ -39,8 +43,8 @@ def call_task(label, group, case):
                 {'name': '{0} keep what the plugin said'.format(label),
                  'ansible.builtin.set_fact': {'outcome': {
                      'failed': '{{ listing.rc != 0 }}',
-                     'msg': ("{{ listing.stderr | regex_search('%s_em\\.yml: ([^\\n]*)', '\\1')"
-                             " | default(['the build did not fail: ' ~ listing.stdout[:200]], true) | first }}") % label}}},
+                     'msg': ("{{ listing.stderr | regex_search('%s: ([^\\n]*)', '\\1')"
+                             " | default(['the build did not fail: ' ~ listing.stdout[:200]], true) | first }}") % re.escape(name)}}},
             ],
         }
     if group == 'backup_gate':
@@ -125,7 +129,7 @@ def main():
             label = 'R{0:03d}'.format(number)
             if group == 'em_inventory':
                 # 0600, as a user keeps a file that may hold a password.
-                path = os.path.join(folder, '%s_em.yml' % label)
+                path = os.path.join(folder, INVENTORY_FILE.format(label))
                 with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), 'w', encoding='utf-8') as handle:
                     yaml.safe_dump(dict({'plugin': COLLECTION + '.em_inventory'}, **case['file']), handle)
             # A failing case is collected, not fatal: one run reports every case that fails.
